@@ -1,0 +1,98 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from openbss import __version__
+from openbss.api.resource_router import SCHEMA_COMPONENTS
+from openbss.api.routes import API_MOUNTS
+from openbss.db.engine import make_engine, make_session_factory
+from openbss.events.dispatcher import BackgroundDispatcher
+from openbss.kit.errors import OpenBSSError
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, reason: str, message: str) -> JSONResponse:
+    body = {"code": code, "reason": reason, "message": message, "status": str(status), "@type": "Error"}
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OpenBSSError)
+    async def domain_error(_request: Request, exc: OpenBSSError) -> JSONResponse:
+        return JSONResponse(exc.to_tmf(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        return _error(400, "INVALID_REQUEST", "Bad request", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        reason = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        return _error(exc.status_code, f"HTTP_{exc.status_code}", reason, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return _error(500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred")
+
+
+def create_app(
+    session_factory: sessionmaker[Session] | None = None, *, dispatch_events: bool = True
+) -> FastAPI:
+    """Build the application; tests pass their own session factory."""
+    factory = session_factory or make_session_factory(make_engine())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = BackgroundDispatcher(factory) if dispatch_events else None
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+
+    app = FastAPI(
+        title="openbss",
+        version=__version__,
+        description="Telecom BSS: TM Forum Open APIs (bearer-token authentication)",
+        lifespan=lifespan,
+    )
+    app.state.session_factory = factory
+    install_error_handlers(app)
+    for prefix, router in API_MOUNTS:
+        app.include_router(router, prefix=prefix)
+
+    @app.get("/health", tags=["Operations"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            components = schema.setdefault("components", {})
+            components.setdefault("schemas", {}).update(SCHEMA_COMPONENTS)
+            components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearer": []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,52 @@
+"""TMF hub/listener registration for one API: POST /hub, DELETE /hub/{id}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
+from openbss.events import outbox
+from openbss.kit.errors import BadRequest
+
+HUB_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["callback"],
+                    "properties": {
+                        "callback": {"type": "string", "format": "uri"},
+                        "query": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def hub_router(api: str) -> APIRouter:
+    router = APIRouter(tags=["Events subscription"])
+
+    @router.post("/hub", status_code=201, name=f"register_listener_{api}", openapi_extra=HUB_BODY)
+    def register(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
+        callback = body.get("callback")
+        query = body.get("query")
+        if not isinstance(callback, str) or (query is not None and not isinstance(query, str)):
+            raise BadRequest("'callback' (string) is required; 'query' must be a string")
+        row = outbox.subscribe(session, principal, api, callback, query)
+        return JSONResponse(
+            {"id": row.id, "callback": row.callback, "query": row.query}, status_code=201
+        )
+
+    @router.delete("/hub/{subscription_id}", status_code=204, name=f"unregister_listener_{api}")
+    def unregister(session: SessionDep, principal: PrincipalDep, subscription_id: str) -> Response:
+        outbox.unsubscribe(session, principal, api, subscription_id)
+        return Response(status_code=204)
+
+    return router

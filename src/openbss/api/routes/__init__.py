@@ -1,0 +1,17 @@
+"""Every API the server exposes, as (path prefix, router) pairs.
+
+Each TMF API module exposes ``MOUNTS``; adding an API means adding its module here.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from openbss.api.routes import account, catalog, customer, party
+
+API_MOUNTS: list[tuple[str, APIRouter]] = [
+    *party.MOUNTS,
+    *customer.MOUNTS,
+    *account.MOUNTS,
+    *catalog.MOUNTS,
+]

@@ -1,0 +1,1 @@
+"""Audit log: who created or changed what, when."""

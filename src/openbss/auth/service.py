@@ -1,0 +1,79 @@
+"""Creating and checking API keys.
+
+A key reads ``obss_<key id>_<secret>``. The key id locates the row; the secret is 256 bits of
+randomness, so a plain SHA-256 digest compared in constant time is the right storage (slow
+password hashes exist for low-entropy human passwords, not for random keys).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openbss.auth.models import ApiKey
+from openbss.kit.clock import now
+from openbss.kit.errors import Unauthenticated, Unprocessable
+from openbss.kit.security import Principal, Role
+
+PREFIX = "obss"
+_KEY_PATTERN = re.compile(r"^obss_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
+PROVINCE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(
+    session: Session, role: Role | str, province: str | None = None, label: str | None = None
+) -> str:
+    """Create a key and return it in clear text — the only time it is ever visible."""
+    try:
+        role = Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise Unprocessable(f"unknown role {role!r}; choose one of {allowed}") from None
+    if province is not None and not PROVINCE_PATTERN.match(province):
+        raise Unprocessable(f"province code must be 2-8 capital letters, got {province!r}")
+    key_id = secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        ApiKey(
+            id=key_id, secret_sha256=_digest(secret), role=role.value, province=province, label=label
+        )
+    )
+    session.flush()
+    return f"{PREFIX}_{key_id}_{secret}"
+
+
+def authenticate(session: Session, presented: str | None) -> Principal:
+    """Resolve a bearer token to a principal, or raise 401."""
+    if not presented:
+        raise Unauthenticated("an API key is required: send 'Authorization: Bearer <key>'")
+    match = _KEY_PATTERN.match(presented.strip())
+    if match is None:
+        raise Unauthenticated("the API key is malformed")
+    key_id, secret = match.groups()
+    row = session.get(ApiKey, key_id)
+    if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
+        raise Unauthenticated("the API key is not valid")
+    if row.revoked_at is not None:
+        raise Unauthenticated("the API key has been revoked")
+    return Principal(key_id=row.id, role=Role(row.role), province=row.province)
+
+
+def revoke_key(session: Session, key_id: str) -> bool:
+    row = session.get(ApiKey, key_id)
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = now()
+    return True
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.created_at)))

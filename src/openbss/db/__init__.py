@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy base, engine and sessions, unit of work, repository base."""

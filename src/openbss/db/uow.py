@@ -1,0 +1,42 @@
+"""Unit of work: entry points own transactions; services only flush.
+
+After a successful commit, registered callbacks run (the outbox dispatcher is woken this
+way), so work that must follow a commit never runs for a transaction that rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session, sessionmaker
+
+AfterCommit = Callable[[], None]
+_after_commit_hooks: list[AfterCommit] = []
+
+
+def on_after_commit(hook: AfterCommit) -> None:
+    """Register a process-wide hook called after every unit of work commits."""
+    if hook not in _after_commit_hooks:
+        _after_commit_hooks.append(hook)
+
+
+def remove_after_commit(hook: AfterCommit) -> None:
+    if hook in _after_commit_hooks:
+        _after_commit_hooks.remove(hook)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Open a session, commit when the block succeeds, roll back on any exception."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    for hook in list(_after_commit_hooks):
+        hook()

@@ -1,0 +1,1 @@
+"""Transactional outbox and TMF hub/listener event delivery."""

@@ -1,0 +1,1 @@
+"""Domain-free building blocks: money, ids, clock, errors, pagination, settings."""

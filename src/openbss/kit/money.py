@@ -1,0 +1,96 @@
+"""Integer money.
+
+Rating works in 厘 (li, 0.001 CNY) and bills in 分 (fen, 0.01 CNY). Amounts are plain ``int``
+values typed as :data:`Li` or :data:`Fen`; conversions that lose precision take an explicit,
+named :class:`RoundingRule` so every rounding in the product is visible at its call site.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import NewType
+
+Li = NewType("Li", int)
+Fen = NewType("Fen", int)
+
+LI_PER_YUAN = 1000
+FEN_PER_YUAN = 100
+LI_PER_FEN = 10
+CURRENCY = "CNY"
+
+
+class RoundingRule(StrEnum):
+    """Named rounding rules; half-up is the default unless a tariff says otherwise."""
+
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+    UP = "up"  # towards +infinity: the customer pays the started unit
+    DOWN = "down"  # towards zero: truncate
+
+    @property
+    def decimal_mode(self) -> str:
+        return {
+            RoundingRule.HALF_UP: ROUND_HALF_UP,
+            RoundingRule.HALF_EVEN: ROUND_HALF_EVEN,
+            RoundingRule.UP: ROUND_CEILING,
+            RoundingRule.DOWN: ROUND_DOWN,
+        }[self]
+
+
+def _to_decimal(value: Decimal | int | str) -> Decimal:
+    if isinstance(value, float):  # pragma: no cover - guarded by typing, kept for safety
+        raise TypeError("money never comes from float; pass Decimal or str")
+    return Decimal(value)
+
+
+def _quantize(amount: Decimal, rule: RoundingRule) -> int:
+    return int(amount.quantize(Decimal(1), rounding=rule.decimal_mode))
+
+
+def yuan_to_li(yuan: Decimal | int | str, rule: RoundingRule = RoundingRule.HALF_UP) -> Li:
+    """Convert a yuan amount (e.g. a catalog rate ``Decimal("0.22")``) to li."""
+    return Li(_quantize(_to_decimal(yuan) * LI_PER_YUAN, rule))
+
+
+def yuan_to_fen(yuan: Decimal | int | str, rule: RoundingRule = RoundingRule.HALF_UP) -> Fen:
+    """Convert a yuan amount to fen."""
+    return Fen(_quantize(_to_decimal(yuan) * FEN_PER_YUAN, rule))
+
+
+def li_to_fen(li: int, rule: RoundingRule = RoundingRule.HALF_UP) -> Fen:
+    """Convert li to fen with an explicit rounding rule (bills are in fen)."""
+    return Fen(_quantize(Decimal(li) / LI_PER_FEN, rule))
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    """Exact yuan value of a fen amount, for display and TMF ``Money.value``."""
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+
+
+def li_to_yuan(li: int) -> Decimal:
+    """Exact yuan value of a li amount."""
+    return (Decimal(li) / LI_PER_YUAN).quantize(Decimal("0.001"))
+
+
+def format_fen(fen: int) -> str:
+    """``12345`` → ``"¥123.45"``."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{fen_to_yuan(abs(fen))}"
+
+
+__all__ = [
+    "CURRENCY",
+    "FEN_PER_YUAN",
+    "LI_PER_FEN",
+    "LI_PER_YUAN",
+    "Fen",
+    "Li",
+    "RoundingRule",
+    "fen_to_yuan",
+    "format_fen",
+    "li_to_fen",
+    "li_to_yuan",
+    "yuan_to_fen",
+    "yuan_to_li",
+]

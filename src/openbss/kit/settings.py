@@ -1,0 +1,38 @@
+"""Settings from the environment (prefix ``OPENBSS_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENBSS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Directory for files (usage, bills)")
+    database_url: str = Field(
+        default="", description="SQLAlchemy URL; default: a SQLite file under data_dir"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base URL used in hrefs of emitted events"
+    )
+    default_province: str = Field(default="GD", description="Province of the demo deployment")
+    timezone: str = "Asia/Shanghai"
+    event_max_attempts: int = 5
+    event_retry_base_seconds: float = 2.0
+    event_dispatch_interval_seconds: float = 1.0
+    event_delivery_timeout_seconds: float = 5.0
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'openbss.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,72 @@
+"""Pydantic shapes of the TMF632 resources (see resources/schemas.py for the shared parts)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from openbss.resources.schemas import Characteristic, RelatedParty, TimePeriod, TmfModel
+
+
+class ContactMediumCharacteristic(TmfModel):
+    city: str | None = None
+    contactType: str | None = None
+    country: str | None = None
+    emailAddress: str | None = None
+    faxNumber: str | None = None
+    phoneNumber: str | None = None
+    postCode: str | None = None
+    stateOrProvince: str | None = None
+    street1: str | None = None
+    street2: str | None = None
+
+
+class ContactMedium(TmfModel):
+    mediumType: str | None = None
+    preferred: bool | None = None
+    characteristic: ContactMediumCharacteristic | None = None
+    validFor: TimePeriod | None = None
+
+
+class IndividualIdentification(TmfModel):
+    identificationId: str
+    identificationType: str | None = None
+    issuingAuthority: str | None = None
+    issuingDate: str | None = None
+    validFor: TimePeriod | None = None
+
+
+class OrganizationIdentification(TmfModel):
+    identificationId: str
+    identificationType: str | None = None
+    issuingAuthority: str | None = None
+    issuingDate: str | None = None
+    validFor: TimePeriod | None = None
+
+
+class IndividualSchema(TmfModel):
+    familyName: str = Field(min_length=1, max_length=128)
+    givenName: str = Field(min_length=1, max_length=128)
+    fullName: str | None = None
+    formattedName: str | None = None
+    gender: str | None = None
+    birthDate: str | None = None
+    nationality: str | None = None
+    status: str | None = None
+    contactMedium: list[ContactMedium] | None = None
+    individualIdentification: list[IndividualIdentification] | None = None
+    partyCharacteristic: list[Characteristic] | None = None
+    relatedParty: list[RelatedParty] | None = None
+
+
+class OrganizationSchema(TmfModel):
+    tradingName: str = Field(min_length=1, max_length=256)
+    name: str | None = None
+    nameType: str | None = None
+    organizationType: str | None = None
+    isLegalEntity: bool | None = None
+    isHeadOffice: bool | None = None
+    status: str | None = None
+    contactMedium: list[ContactMedium] | None = None
+    organizationIdentification: list[OrganizationIdentification] | None = None
+    partyCharacteristic: list[Characteristic] | None = None
+    relatedParty: list[RelatedParty] | None = None

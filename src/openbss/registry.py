@@ -1,0 +1,14 @@
+"""Every ORM model, imported so that ``metadata`` knows every table (Alembic, tests)."""
+
+from __future__ import annotations
+
+import openbss.account.models
+import openbss.audit.models
+import openbss.auth.models
+import openbss.catalog.models
+import openbss.customer.models
+import openbss.events.models
+import openbss.party.models  # noqa: F401
+from openbss.db.base import Base
+
+metadata = Base.metadata

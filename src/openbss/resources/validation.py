@@ -1,0 +1,69 @@
+"""Checks shared by several resources: lifecycle transitions, periods, phone numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import phonenumbers
+
+from openbss.kit.errors import Conflict, Unprocessable
+from openbss.kit.tmf import parse_datetime
+
+
+def check_transition(
+    kind: str,
+    attribute: str,
+    old: str | None,
+    new: str | None,
+    transitions: Mapping[str | None, frozenset[str]],
+) -> None:
+    """Refuse unknown states (422) and transitions the lifecycle does not allow (409)."""
+    known = set(transitions) | {s for targets in transitions.values() for s in targets}
+    known.discard(None)
+    if new is not None and new not in known:
+        raise Unprocessable(
+            f"{kind} {attribute} {new!r} is unknown; expected one of {', '.join(sorted(known))}",
+            code="UNKNOWN_STATE",
+        )
+    if old == new or new is None:
+        return
+    if new not in transitions.get(old, frozenset()):
+        raise Conflict(
+            f"{kind} {attribute} cannot change from {old!r} to {new!r}", code="INVALID_TRANSITION"
+        )
+
+
+def check_period(period: Mapping[str, Any] | None, attribute: str = "validFor") -> None:
+    """``validFor`` must hold ISO 8601 instants with start before end."""
+    if not period:
+        return
+    start = period.get("startDateTime")
+    end = period.get("endDateTime")
+    start_at = parse_datetime(start, f"{attribute}.startDateTime") if start else None
+    end_at = parse_datetime(end, f"{attribute}.endDateTime") if end else None
+    if start_at and end_at and end_at < start_at:
+        raise Unprocessable(f"{attribute}: endDateTime is before startDateTime")
+
+
+def normalise_cn_phone(raw: str) -> str:
+    """A Chinese phone number in E.164 (``+8613312345678``, ``+862012345678``), or 422."""
+    try:
+        number = phonenumbers.parse(raw, "CN")
+    except phonenumbers.NumberParseException:
+        raise Unprocessable(f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise Unprocessable(f"{raw!r} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_contact_media(media: list[dict[str, Any]] | None) -> None:
+    for medium in media or []:
+        characteristic = medium.get("characteristic") or {}
+        phone = characteristic.get("phoneNumber")
+        if phone:
+            normalise_cn_phone(phone)
+        email = characteristic.get("emailAddress")
+        if email is not None and "@" not in email:
+            raise Unprocessable(f"{email!r} is not an e-mail address")
+        check_period(medium.get("validFor"), "contactMedium.validFor")
