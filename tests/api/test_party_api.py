@@ -21,15 +21,18 @@ def _count(factory: sessionmaker[Session], model: type) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_create_individual_with_resident_id(client: TestClient, auth: KeyMaker,
-                                            session_factory: sessionmaker[Session]) -> None:
+def test_create_individual_with_resident_id(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
     body = {
         "familyName": "张",
         "givenName": "伟",
         "individualIdentification": [
             {"identificationType": "ResidentIdentityCard", "identificationId": VALID_ID.lower()}
         ],
-        "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": "13312345678"}}],
+        "contactMedium": [
+            {"mediumType": "phone", "characteristic": {"phoneNumber": "13312345678"}}
+        ],
     }
     response = client.post(f"{BASE}/individual", json=body, headers=auth("csr"))
     assert response.status_code == 201, response.text
@@ -47,8 +50,9 @@ def test_create_individual_with_resident_id(client: TestClient, auth: KeyMaker,
         assert (entry.action, entry.entity_id, entry.province) == ("create", created["id"], "GD")
 
 
-def test_invalid_resident_id_is_422_and_writes_nothing(client: TestClient, auth: KeyMaker,
-                                                      session_factory: sessionmaker[Session]) -> None:
+def test_invalid_resident_id_is_422_and_writes_nothing(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
     body = {
         "familyName": "李",
         "givenName": "娜",
@@ -67,8 +71,11 @@ def test_invalid_resident_id_is_422_and_writes_nothing(client: TestClient, auth:
 
 def test_duplicate_resident_id_is_409(client: TestClient, auth: KeyMaker) -> None:
     number = make_resident_id("440103", __import__("datetime").date(1980, 5, 17), 123)
-    body = {"familyName": "陈", "givenName": "静",
-            "individualIdentification": [{"identificationType": "身份证", "identificationId": number}]}
+    body = {
+        "familyName": "陈",
+        "givenName": "静",
+        "individualIdentification": [{"identificationType": "身份证", "identificationId": number}],
+    }
     headers = auth("csr")
     assert client.post(f"{BASE}/individual", json=body, headers=headers).status_code == 201
     again = client.post(f"{BASE}/individual", json=body, headers=headers)
@@ -76,12 +83,17 @@ def test_duplicate_resident_id_is_409(client: TestClient, auth: KeyMaker) -> Non
     assert again.json()["code"] == "DUPLICATE_RESIDENT_ID"
 
 
-def test_malformed_and_mistyped_bodies_are_400(client: TestClient, auth: KeyMaker,
-                                               session_factory: sessionmaker[Session]) -> None:
+def test_malformed_and_mistyped_bodies_are_400(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
     headers = {**auth("csr"), "Content-Type": "application/json"}
-    assert client.post(f"{BASE}/individual", content=b"{not json", headers=headers).status_code == 400
+    assert (
+        client.post(f"{BASE}/individual", content=b"{not json", headers=headers).status_code == 400
+    )
     assert client.post(f"{BASE}/individual", content=b"[1,2]", headers=headers).status_code == 400
-    wrong = client.post(f"{BASE}/individual", json={"familyName": 5, "givenName": "x"}, headers=headers)
+    wrong = client.post(
+        f"{BASE}/individual", json={"familyName": 5, "givenName": "x"}, headers=headers
+    )
     assert wrong.status_code == 400
     assert "familyName" in wrong.json()["message"]
     missing = client.post(f"{BASE}/individual", json={"givenName": "x"}, headers=headers)
@@ -100,24 +112,35 @@ def test_authentication_and_roles(client: TestClient, auth: KeyMaker) -> None:
 
 
 def test_province_isolation(client: TestClient, auth: KeyMaker) -> None:
-    created = client.post(f"{BASE}/individual", json={"familyName": "赵", "givenName": "磊"},
-                          headers=auth("csr", "GD")).json()
+    created = client.post(
+        f"{BASE}/individual",
+        json={"familyName": "赵", "givenName": "磊"},
+        headers=auth("csr", "GD"),
+    ).json()
     other = auth("csr", "SC")
     assert client.get(f"{BASE}/individual/{created['id']}", headers=other).status_code == 404
     assert client.get(f"{BASE}/individual", headers=other).json() == []
-    patch = client.patch(f"{BASE}/individual/{created['id']}", json={"givenName": "x"}, headers=other)
+    patch = client.patch(
+        f"{BASE}/individual/{created['id']}", json={"givenName": "x"}, headers=other
+    )
     assert patch.status_code == 404
     group = auth("admin", None)
     assert client.get(f"{BASE}/individual/{created['id']}", headers=group).status_code == 200
-    cross = client.post(f"{BASE}/individual", json={"familyName": "a", "givenName": "b"},
-                        headers={**other, "X-Province": "GD"})
+    cross = client.post(
+        f"{BASE}/individual",
+        json={"familyName": "a", "givenName": "b"},
+        headers={**other, "X-Province": "GD"},
+    )
     assert cross.status_code == 403
-    no_province = client.post(f"{BASE}/individual", json={"familyName": "a", "givenName": "b"},
-                              headers=group)
+    no_province = client.post(
+        f"{BASE}/individual", json={"familyName": "a", "givenName": "b"}, headers=group
+    )
     assert no_province.status_code == 422
 
 
-def test_organization_credit_code_list_filter_and_paging(client: TestClient, auth: KeyMaker) -> None:
+def test_organization_credit_code_list_filter_and_paging(
+    client: TestClient, auth: KeyMaker
+) -> None:
     headers = auth("csr")
     code = make_uscc("91", "440300", "MA5F00001")
     for i in range(3):
@@ -127,9 +150,19 @@ def test_organization_credit_code_list_filter_and_paging(client: TestClient, aut
                 {"identificationType": "UnifiedSocialCreditCode", "identificationId": code}
             ]
         assert client.post(f"{BASE}/organization", json=org, headers=headers).status_code == 201
-    bad = client.post(f"{BASE}/organization", headers=headers, json={
-        "tradingName": "x", "organizationIdentification": [
-            {"identificationType": "UnifiedSocialCreditCode", "identificationId": code[:-1] + "0"}]})
+    bad = client.post(
+        f"{BASE}/organization",
+        headers=headers,
+        json={
+            "tradingName": "x",
+            "organizationIdentification": [
+                {
+                    "identificationType": "UnifiedSocialCreditCode",
+                    "identificationId": code[:-1] + "0",
+                }
+            ],
+        },
+    )
     assert bad.status_code == 422
     listed = client.get(f"{BASE}/organization", headers=headers)
     assert listed.status_code == 200
@@ -137,7 +170,9 @@ def test_organization_credit_code_list_filter_and_paging(client: TestClient, aut
     page = client.get(f"{BASE}/organization?offset=1&limit=1", headers=headers)
     assert page.status_code == 206
     assert (page.headers["X-Total-Count"], page.headers["X-Result-Count"]) == ("3", "1")
-    only = client.get(f"{BASE}/organization", params={"tradingName": '"深圳测试1有限公司"'}, headers=headers)
+    only = client.get(
+        f"{BASE}/organization", params={"tradingName": '"深圳测试1有限公司"'}, headers=headers
+    )
     assert [o["tradingName"] for o in only.json()] == ["深圳测试1有限公司"]
     fields = client.get(f"{BASE}/organization?fields=tradingName", headers=headers).json()
     assert set(fields[0]) == {"id", "href", "tradingName"}
@@ -146,8 +181,9 @@ def test_organization_credit_code_list_filter_and_paging(client: TestClient, aut
 
 def test_patch_delete_and_lifecycle(client: TestClient, auth: KeyMaker) -> None:
     headers = auth("csr")
-    created = client.post(f"{BASE}/individual", json={"familyName": "刘", "givenName": "洋"},
-                          headers=headers).json()
+    created = client.post(
+        f"{BASE}/individual", json={"familyName": "刘", "givenName": "洋"}, headers=headers
+    ).json()
     url = f"{BASE}/individual/{created['id']}"
     patched = client.patch(url, json={"status": "validated", "gender": "male"}, headers=headers)
     assert patched.status_code == 200

@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 
 
 def _error(status: int, code: str, reason: str, message: str) -> JSONResponse:
-    body = {"code": code, "reason": reason, "message": message, "status": str(status), "@type": "Error"}
+    body = {
+        "code": code,
+        "reason": reason,
+        "message": message,
+        "status": str(status),
+        "@type": "Error",
+    }
     return JSONResponse(body, status_code=status)
 
 

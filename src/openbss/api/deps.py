@@ -63,7 +63,9 @@ async def json_object(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the request body is not valid JSON: {exc}", code="MALFORMED_JSON") from None
+        raise BadRequest(
+            f"the request body is not valid JSON: {exc}", code="MALFORMED_JSON"
+        ) from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body

@@ -56,7 +56,9 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         summary=f"Create a {service.resource_type}",
         openapi_extra=request_body(service.schema),
     )
-    def create(session: SessionDep, principal: PrincipalDep, body: BodyDep, request: Request) -> Any:
+    def create(
+        session: SessionDep, principal: PrincipalDep, body: BodyDep, request: Request
+    ) -> Any:
         row = service.create(session, principal, body)
         return JSONResponse(service.render(row, base_url(request)), status_code=201)
 
@@ -83,7 +85,9 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         partial = (offset is not None or limit is not None) and page.truncated
         return JSONResponse(items, status_code=206 if partial else 200, headers=headers)
 
-    @router.get(path + "/{resource_id}", name=f"get_{name}", summary=f"Retrieve a {service.resource_type}")
+    @router.get(
+        path + "/{resource_id}", name=f"get_{name}", summary=f"Retrieve a {service.resource_type}"
+    )
     def get(
         session: SessionDep,
         principal: PrincipalDep,
@@ -101,7 +105,11 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         openapi_extra=request_body(service.schema, patch=True),
     )
     def patch(
-        session: SessionDep, principal: PrincipalDep, resource_id: str, body: BodyDep, request: Request
+        session: SessionDep,
+        principal: PrincipalDep,
+        resource_id: str,
+        body: BodyDep,
+        request: Request,
     ) -> Any:
         row = service.patch(session, principal, resource_id, body)
         return JSONResponse(service.render(row, base_url(request)))

@@ -44,7 +44,11 @@ def create_key(
     secret = secrets.token_urlsafe(32)
     session.add(
         ApiKey(
-            id=key_id, secret_sha256=_digest(secret), role=role.value, province=province, label=label
+            id=key_id,
+            secret_sha256=_digest(secret),
+            role=role.value,
+            province=province,
+            label=label,
         )
     )
     session.flush()

@@ -64,7 +64,9 @@ def deliver_due(session: Session, post: Poster = http_post, batch: int = 100) ->
     settings = get_settings()
     due = session.scalars(
         select(EventDelivery)
-        .where(EventDelivery.status == DeliveryStatus.PENDING, EventDelivery.next_attempt_at <= now())
+        .where(
+            EventDelivery.status == DeliveryStatus.PENDING, EventDelivery.next_attempt_at <= now()
+        )
         .order_by(EventDelivery.next_attempt_at)
         .limit(batch)
     ).all()
@@ -86,7 +88,9 @@ def deliver_due(session: Session, post: Poster = http_post, batch: int = 100) ->
         elif delivery.attempts >= settings.event_max_attempts:
             delivery.status = DeliveryStatus.DEAD
             delivery.last_error = error
-            log.warning("event delivery %s is dead after %d attempts", delivery.id, delivery.attempts)
+            log.warning(
+                "event delivery %s is dead after %d attempts", delivery.id, delivery.attempts
+            )
         else:
             delivery.last_error = error
             delivery.next_attempt_at = now() + backoff(delivery.attempts)

@@ -53,7 +53,11 @@ class IndividualService(ResourceService[Individual]):
     ) -> JSON:
         self.check_schema(doc)
         check_transition(
-            "individual", "status", existing.status if existing else None, doc.get("status"), PARTY_STATES
+            "individual",
+            "status",
+            existing.status if existing else None,
+            doc.get("status"),
+            PARTY_STATES,
         )
         check_contact_media(doc.get("contactMedium"))
         number = None
@@ -109,7 +113,11 @@ class OrganizationService(ResourceService[Organization]):
     ) -> JSON:
         self.check_schema(doc)
         check_transition(
-            "organization", "status", existing.status if existing else None, doc.get("status"), PARTY_STATES
+            "organization",
+            "status",
+            existing.status if existing else None,
+            doc.get("status"),
+            PARTY_STATES,
         )
         check_contact_media(doc.get("contactMedium"))
         code = None
@@ -126,7 +134,8 @@ class OrganizationService(ResourceService[Organization]):
             for other in self.repo.find_by(session, principal, credit_code=code, province=province):
                 if existing is None or other.id != existing.id:
                     raise Conflict(
-                        "an organization with this unified social credit code is already registered",
+                        "an organization with this unified social credit code is already "
+                        "registered",
                         code="DUPLICATE_CREDIT_CODE",
                     )
         return doc
@@ -147,7 +156,9 @@ individuals = IndividualService()
 organizations = OrganizationService()
 
 
-def find_party(session: Session, principal: Principal, party_id: str) -> Individual | Organization | None:
+def find_party(
+    session: Session, principal: Principal, party_id: str
+) -> Individual | Organization | None:
     """An individual or organization visible to the caller, for references from other domains."""
     return individuals.repo.get(session, principal, party_id) or organizations.repo.get(
         session, principal, party_id

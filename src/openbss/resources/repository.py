@@ -23,10 +23,10 @@ class ResourceRepository(Generic[M]):
     def _visible(self, principal: Principal) -> ColumnElement[bool] | None:
         if principal.is_group:
             return None
-        column = self.model.province  # type: ignore[attr-defined]
-        return or_(column.is_(None), column == principal.province)  # type: ignore[no-any-return]
+        column = self.model.province
+        return or_(column.is_(None), column == principal.province)
 
-    def scoped(self, principal: Principal) -> Select[tuple[M]]:
+    def scoped(self, principal: Principal) -> Select[Any]:
         statement = select(self.model)
         condition = self._visible(principal)
         return statement if condition is None else statement.where(condition)

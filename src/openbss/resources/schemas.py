@@ -38,7 +38,6 @@ class RelatedParty(TmfModel):
     referredType: str | None = Field(default=None, alias="@referredType")
 
 
-
 class EntityRef(TmfModel):
     id: str
     href: str | None = None

@@ -175,7 +175,9 @@ class ResourceService(Generic[M]):
         self.apply_columns(row, doc)
         session.flush()
         changed = [k for k in set(doc) | set(old_doc) if doc.get(k) != old_doc.get(k)]
-        audit.record(session, principal, "update", self.resource_type, row.id, row.province, changed)
+        audit.record(
+            session, principal, "update", self.resource_type, row.id, row.province, changed
+        )
         self._emit(session, "AttributeValueChangeEvent", row)
         state = self.state_attribute
         if state is not None and doc.get(state) != old_doc.get(state):

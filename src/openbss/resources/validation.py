@@ -19,8 +19,8 @@ def check_transition(
     transitions: Mapping[str | None, frozenset[str]],
 ) -> None:
     """Refuse unknown states (422) and transitions the lifecycle does not allow (409)."""
-    known = set(transitions) | {s for targets in transitions.values() for s in targets}
-    known.discard(None)
+    known = {s for s in transitions if s is not None}
+    known |= {s for targets in transitions.values() for s in targets}
     if new is not None and new not in known:
         raise Unprocessable(
             f"{kind} {attribute} {new!r} is unknown; expected one of {', '.join(sorted(known))}",

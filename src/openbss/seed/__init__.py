@@ -1,0 +1,1 @@
+"""Seed data: the demo province with the DOMAIN.md catalog and realistic customers."""
