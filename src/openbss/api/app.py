@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,6 +52,18 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         return _error(exc.status_code, f"HTTP_{exc.status_code}", reason, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness race lost at the database: the pre-checks in the services give the
+        # precise 409 in the normal case; this is the same answer when two requests race.
+        log.info("integrity error answered 409: %s", type(exc.orig).__name__)
+        return _error(
+            409,
+            "CONFLICT",
+            "Conflict with the current state",
+            "the change conflicts with data written concurrently; retry",
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
