@@ -26,7 +26,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so a failed commit can never be
+# reported to the client as a success.
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def principal(
