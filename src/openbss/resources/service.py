@@ -162,8 +162,11 @@ class ResourceService(Generic[M]):
         self, session: Session, principal: Principal, resource_id: str, patch: Mapping[str, Any]
     ) -> M:
         row = self._writable(session, principal, resource_id)
-        for attribute in READ_ONLY_ATTRIBUTES | self.server_attributes:
-            if attribute in patch and patch[attribute] != self.render(row).get(attribute):
+        # A client may send back what it read; only an attempt to *change* a read-only value
+        # is an error. ``href`` depends on the host the client used, so it is just ignored.
+        for attribute in ("id", *self.server_attributes):
+            current = row.id if attribute == "id" else row.doc.get(attribute)
+            if attribute in patch and patch[attribute] != current:
                 raise BadRequest(f"'{attribute}' is read-only and cannot be patched")
         changes = {k: v for k, v in patch.items() if k not in READ_ONLY_ATTRIBUTES}
         old_doc = dict(row.doc)
