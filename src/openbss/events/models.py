@@ -43,6 +43,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"  # gave up after the configured attempts: the dead-letter state
+    CANCELLED = "cancelled"  # the listener unregistered before delivery
 
 
 class EventDelivery(Base):

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from openbss.events.models import HubSubscription, OutboxEvent
+from openbss.events.models import DeliveryStatus, EventDelivery, HubSubscription, OutboxEvent
 from openbss.kit.clock import now
 from openbss.kit.errors import NotFound, Unprocessable
 from openbss.kit.ids import new_id
@@ -63,6 +63,15 @@ def unsubscribe(session: Session, principal: Principal, api: str, subscription_i
     row = session.get(HubSubscription, subscription_id)
     if row is None or row.api != api or not principal.can_see(row.province):
         raise NotFound(f"no hub subscription {subscription_id!r}")
+    # Deliveries already fanned out to this listener stop too; they stay as history.
+    session.execute(
+        update(EventDelivery)
+        .where(
+            EventDelivery.subscription_id == row.id,
+            EventDelivery.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED)
+    )
     session.delete(row)
 
 
