@@ -1,0 +1,144 @@
+"""Bill reference data: bill formats, presentation media and billing cycle specifications.
+
+Reference data is written by admins and read by every role. It is not province-owned: a
+group key writes the group's shared catalogue (province NULL, visible everywhere, read-only
+to provinces), a province admin may add its own. Accounts copy what their bill depends on
+(the cycle's ``billingDateShift``, the format's ``language``) into their own documents, so
+while any account uses a row those attributes cannot change and the row cannot be deleted
+(409 ``REFERENCE_IN_USE``): changing the cycle of existing accounts is a billing decision,
+taken account by account, not a side effect of editing a catalogue entry.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlalchemy.orm import Session
+
+from openbss.account import repository
+from openbss.account.calculations import bill_cycle_day, is_monthly
+from openbss.account.models import BillFormat, BillingCycleSpecification, BillPresentationMedia
+from openbss.account.schemas import (
+    BillFormatSchema,
+    BillingCycleSpecificationSchema,
+    BillPresentationMediaSchema,
+)
+from openbss.account.service.common import API, API_PATH
+from openbss.account.service.references import DEFAULT_LANGUAGE, check_language
+from openbss.kit.errors import Conflict, Unprocessable
+from openbss.kit.security import Principal, Role
+from openbss.kit.tmf import JSON
+from openbss.resources.service import ALL_ROLES, ResourceService
+from openbss.resources.validation import check_period
+
+ADMINS = frozenset({Role.ADMIN})
+# Offsets are days within one billing period; the longest period we accept is a year.
+MAX_OFFSET_DAYS = 366
+OFFSETS = ("chargeDateOffset", "creditDateOffset", "mailingDateOffset", "paymentDueDateOffset")
+
+
+def in_use(what: str, resource_id: str, users: int) -> Conflict:
+    return Conflict(
+        f"{what} {resource_id!r} is used by {users} account(s)", code="REFERENCE_IN_USE"
+    )
+
+
+class BillFormatService(ResourceService[BillFormat]):
+    model = BillFormat
+    api = API
+    api_path = API_PATH
+    path = "billFormat"
+    resource_type = "BillFormat"
+    schema = BillFormatSchema
+    read_roles = ALL_ROLES
+    write_roles = ADMINS
+    province_owned: ClassVar[bool] = False
+
+    def validate(
+        self, session: Session, principal: Principal, doc: JSON, existing: BillFormat | None
+    ) -> JSON:
+        self.check_schema(doc)
+        language = check_language(doc.get("language"), "language")
+        if existing is not None and language != existing.language:
+            users = repository.party_accounts_using(session, "bill_format_id", existing.id)
+            if users:
+                raise in_use("BillFormat", existing.id, users)
+        return doc
+
+    def apply_columns(self, row: BillFormat, doc: JSON) -> None:
+        super().apply_columns(row, doc)
+        row.language = doc.get("language") or DEFAULT_LANGUAGE
+
+    def before_delete(self, session: Session, principal: Principal, row: BillFormat) -> None:
+        users = repository.party_accounts_using(session, "bill_format_id", row.id)
+        if users:
+            raise in_use("BillFormat", row.id, users)
+
+
+class BillPresentationMediaService(ResourceService[BillPresentationMedia]):
+    model = BillPresentationMedia
+    api = API
+    api_path = API_PATH
+    path = "billPresentationMedia"
+    resource_type = "BillPresentationMedia"
+    schema = BillPresentationMediaSchema
+    read_roles = ALL_ROLES
+    write_roles = ADMINS
+    province_owned: ClassVar[bool] = False
+
+    def before_delete(
+        self, session: Session, principal: Principal, row: BillPresentationMedia
+    ) -> None:
+        users = repository.party_accounts_mentioning(session, row.id)
+        if users:
+            raise in_use("BillPresentationMedia", row.id, users)
+
+
+class BillingCycleSpecificationService(ResourceService[BillingCycleSpecification]):
+    model = BillingCycleSpecification
+    api = API
+    api_path = API_PATH
+    path = "billingCycleSpecification"
+    resource_type = "BillingCycleSpecification"
+    schema = BillingCycleSpecificationSchema
+    read_roles = ALL_ROLES
+    write_roles = ADMINS
+    province_owned: ClassVar[bool] = False
+
+    def validate(
+        self,
+        session: Session,
+        principal: Principal,
+        doc: JSON,
+        existing: BillingCycleSpecification | None,
+    ) -> JSON:
+        self.check_schema(doc)
+        check_period(doc.get("validFor"))
+        shift = doc.get("billingDateShift")
+        if is_monthly(doc.get("frequency")):
+            bill_cycle_day(shift)
+        for offset in ("billingDateShift", *OFFSETS):
+            if doc.get(offset) is not None and not 0 <= doc[offset] <= MAX_OFFSET_DAYS:
+                raise Unprocessable(
+                    f"{offset} must be a number of days from 0 to {MAX_OFFSET_DAYS}",
+                    code="INVALID_OFFSET",
+                )
+        if existing is not None and (
+            (shift or 0) != (existing.billing_date_shift or 0)
+            or is_monthly(doc.get("frequency")) != is_monthly(existing.frequency)
+        ):
+            users = repository.party_accounts_using(session, "cycle_specification_id", existing.id)
+            if users:
+                raise in_use("BillingCycleSpecification", existing.id, users)
+        return doc
+
+    def apply_columns(self, row: BillingCycleSpecification, doc: JSON) -> None:
+        super().apply_columns(row, doc)
+        row.billing_date_shift = doc.get("billingDateShift")
+
+    def before_delete(
+        self, session: Session, principal: Principal, row: BillingCycleSpecification
+    ) -> None:
+        users = repository.party_accounts_using(session, "cycle_specification_id", row.id)
+        if users:
+            raise in_use("BillingCycleSpecification", row.id, users)
