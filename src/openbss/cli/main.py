@@ -129,6 +129,32 @@ def revoke_key(key_id: str) -> None:
     err.print(f"key {key_id} revoked")
 
 
+@seed_app.command("demo")
+@clean_errors
+def seed_demo_command(
+    province: Annotated[str, typer.Option(help="Province code of the demo")] = "GD",
+    customers: Annotated[int, typer.Option(help="Residential customers")] = 2500,
+    enterprises: Annotated[int, typer.Option(help="Enterprise and government customers")] = 250,
+) -> None:
+    """Seed the master catalog and one province's customers and accounts (idempotent)."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from openbss.seed.demo import seed_demo
+
+    factory = make_session_factory(make_engine())
+    with Progress(console=err, transient=True) as bar, unit_of_work(factory) as session:
+        task = bar.add_task(f"seeding {province}", total=customers + enterprises)
+        report = seed_demo(
+            session, province, customers, enterprises, lambda _kind, n: bar.advance(task, n)
+        )
+    table = Table("kind", "created", "already there", title=f"demo province {province}")
+    for kind in sorted(set(report.created) | set(report.existing)):
+        table.add_row(kind, str(report.created.get(kind, 0)), str(report.existing.get(kind, 0)))
+    table.add_row("catalog codes", str(len(report.catalog)), "")
+    err.print(table)
+
+
 @events_app.command("dispatch")
 @clean_errors
 def events_dispatch() -> None:
