@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -63,6 +63,26 @@ def install_error_handlers(app: FastAPI) -> None:
             "CONFLICT",
             "Conflict with the current state",
             "the change conflicts with data written concurrently; retry",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def contention(_request: Request, exc: OperationalError) -> JSONResponse:
+        # PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was
+        # rolled back as a whole, so the client may simply retry.
+        code = getattr(exc.orig, "sqlstate", None)
+        if code in ("40P01", "40001"):
+            return _error(
+                409,
+                "CONCURRENT_UPDATE",
+                "Conflict with a concurrent change",
+                "the change raced with another one and was rolled back; retry",
+            )
+        log.exception("database error", exc_info=exc)
+        return _error(
+            503,
+            "DATABASE_UNAVAILABLE",
+            "Service unavailable",
+            "the database could not complete the request",
         )
 
     @app.exception_handler(Exception)

@@ -173,8 +173,10 @@ def serve(
     """Run the API server."""
     import uvicorn
 
+    from openbss.api import log_filters
     from openbss.api.app import create_app
 
+    log_filters.install()
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
