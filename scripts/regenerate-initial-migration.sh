@@ -4,7 +4,6 @@ set -euo pipefail
 rm -f migrations/versions/*.py
 tmp=$(mktemp -d)
 OPENBSS_DATABASE_URL="sqlite:///$tmp/gen.db" .venv/bin/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null
-sed -i "s/astext_type=Text()/astext_type=sa.Text()/g" migrations/versions/*.py
 .venv/bin/ruff format -q migrations
 .venv/bin/ruff check --fix -q migrations
 rm -rf "$tmp"

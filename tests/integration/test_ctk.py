@@ -1,0 +1,482 @@
+"""The official TM Forum CTKs, run with newman against a real ``openbss serve`` process.
+
+For each backend (a SQLite file, a fresh PostgreSQL database) the module starts one server the
+way an operator would: ``openbss db upgrade``, ``openbss auth create-key --role admin
+--province GD``, ``openbss serve --port <free port>``. Each CTK then runs through
+``tests/ctk/run_ctk.js``, which adds the bearer token to every request and points the ids the
+CTK payloads reference (product specification "9881", organizations "4665", "6838", "5965")
+at data created here through the API. A pass is zero failed assertions.
+
+The CTK files are read from ``../shared/tmf/`` beside the checkout (``OPENBSS_TMF_DIR``
+overrides it); nothing from there is copied into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_ADMIN_URL, _pg_available
+from tests.support import need
+
+pytestmark = pytest.mark.ctk
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CTK_DIR = REPO_ROOT / "tests" / "ctk"
+HARNESS = CTK_DIR / "run_ctk.js"
+STARTUP_TIMEOUT = 60.0
+CTK_TIMEOUT = 600.0
+
+
+def tmf_dir() -> Path:
+    return Path(os.environ.get("OPENBSS_TMF_DIR") or REPO_ROOT.parent / "shared" / "tmf")
+
+
+def need_newman() -> str:
+    node = shutil.which("node")
+    need(node is not None, "node is not installed (the CTKs run with newman)")
+    need(shutil.which("npm") is not None, "npm is not installed (the CTKs run with newman)")
+    need(
+        (CTK_DIR / "node_modules" / "newman" / "package.json").is_file(),
+        "newman is not installed: run `npm ci --prefix tests/ctk`",
+    )
+    assert node is not None
+    return node
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def openbss(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "openbss.cli.main", *args]
+    done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        missing_table = any(
+            marker in done.stderr
+            for marker in ("no such table", "UndefinedTable", "does not exist")
+        )
+        hint = (
+            "hint: a table is missing after `openbss db upgrade` — the migrations in "
+            "migrations/versions/ do not create every table the models define\n"
+            if missing_table
+            else ""
+        )
+        pytest.fail(
+            f"`openbss {' '.join(args)}` exited {done.returncode}\n{hint}"
+            f"stdout:\n{done.stdout}\nstderr (last 3000 characters):\n{done.stderr[-3000:]}"
+        )
+    return done
+
+
+@dataclass
+class LiveServer:
+    """A running ``openbss serve`` with an admin key of province GD."""
+
+    url: str  # http://127.0.0.1:<port>, no trailing slash
+    token: str
+    log_path: Path
+    workdir: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a resource through the API, or fail the test naming what is missing."""
+        response = httpx.post(f"{self.url}{path}", json=body, headers=self.headers, timeout=30)
+        if response.status_code != 201:
+            pytest.fail(
+                f"cannot create the data this CTK references: POST {path} answered "
+                f"{response.status_code}: {response.text[:500]}"
+            )
+        created: dict[str, Any] = response.json()
+        return created
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def _create_pg_database() -> tuple[str, Callable[[], None]]:
+    need(_pg_available(), f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    name = f"openbss_ctk_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"`openbss serve` exited with {process.returncode}:\n"
+                + log_path.read_text(errors="replace")[-4000:]
+            )
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"`openbss serve` did not answer /health within {STARTUP_TIMEOUT:.0f}s")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    need_newman()
+    need(tmf_dir().is_dir(), f"the TMF CTK folder is missing: {tmf_dir()} (set OPENBSS_TMF_DIR)")
+    workdir = tmp_path_factory.mktemp(f"ctk-{request.param}")
+    cleanups: list[Callable[[], None]] = []
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{workdir / 'openbss.db'}"
+    else:
+        database_url, drop = _create_pg_database()
+        cleanups.append(drop)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "OPENBSS_DATABASE_URL": database_url,
+        "OPENBSS_DATA_DIR": str(workdir / "data"),
+        "OPENBSS_PUBLIC_URL": url,
+    }
+    try:
+        openbss("db", "upgrade", env=env, cwd=workdir)
+        token = openbss(
+            "auth", "create-key", "--role", "admin", "--province", "GD", env=env, cwd=workdir
+        ).stdout.strip()
+        assert token.startswith("obss_"), f"create-key printed {token!r}"
+        log_path = workdir / "server.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "openbss.cli.main", "serve", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        cleanups.append(lambda: _stop(process))
+        _wait_healthy(url, process, log_path)
+        yield LiveServer(url=url, token=token, log_path=log_path, workdir=workdir)
+    finally:
+        for cleanup in reversed(cleanups):
+            cleanup()
+
+
+# ----- the harness ----------------------------------------------------------------------------
+
+
+@dataclass
+class CtkResult:
+    returncode: int
+    report: dict[str, Any] | None
+    output: str
+
+    @property
+    def failures(self) -> list[dict[str, str]]:
+        return list((self.report or {}).get("failures", []))
+
+    def describe(self, limit: int = 60) -> str:
+        if self.report is None:
+            return f"the harness wrote no report (exit {self.returncode}):\n{self.output[-4000:]}"
+        stats = self.report["stats"]
+        lines = [
+            f"{stats['assertionsFailed']} of {stats['assertions']} assertions failed "
+            f"({stats['requests']} requests, {len(self.failures)} failures, exit {self.returncode})"
+        ]
+        lines += [
+            f"  [{f['item']}] {f['assertion']}: {f['message']}" for f in self.failures[:limit]
+        ]
+        if len(self.failures) > limit:
+            lines.append(f"  ... and {len(self.failures) - limit} more")
+        return "\n".join(lines)
+
+
+def run_ctk(
+    collection: Path,
+    env_var: str,
+    base_url: str,
+    token: str,
+    workdir: Path,
+    rewrites: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> CtkResult:
+    node = need_newman()
+    stem = f"{collection.stem}-{uuid.uuid4().hex[:6]}"
+    report = workdir / f"{stem}.report.json"
+    rewrites_file = workdir / f"{stem}.rewrites.json"
+    rewrites_file.write_text(json.dumps(rewrites or {}))
+    command = [node, str(HARNESS), str(collection), env_var, base_url, token, str(rewrites_file),
+               str(report)]  # fmt: skip
+    env = {**os.environ, "CTK_QUIET": "1", **(extra_env or {})}
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=CTK_TIMEOUT
+    )
+    parsed = json.loads(report.read_text()) if report.is_file() else None
+    return CtkResult(done.returncode, parsed, done.stdout + done.stderr)
+
+
+# ----- the CTKs -------------------------------------------------------------------------------
+
+
+def no_data(_server: LiveServer) -> dict[str, str]:
+    return {}
+
+
+def catalog_data(server: LiveServer) -> dict[str, str]:
+    """The ProductOffering payload references productSpecification "9881"."""
+    spec = server.post(
+        "/tmf-api/productCatalogManagement/v4/productSpecification",
+        {"name": "Robotics999", "version": "1.1"},
+    )
+    return {"9881": spec["id"]}
+
+
+def account_data(server: LiveServer) -> dict[str, str]:
+    """PartyAccount, BillingAccount and SettlementAccount reference organizations by id."""
+    rewrites = {}
+    for placeholder, name in (
+        ("4665", "John Doe"),
+        ("6838", "Richard Cole"),
+        ("5965", "Jimmy Doe"),
+    ):
+        org = server.post("/tmf-api/party/v4/organization", {"tradingName": name, "name": name})
+        rewrites[placeholder] = org["id"]
+    return rewrites
+
+
+@dataclass(frozen=True)
+class Ctk:
+    collection: str  # relative to the TMF folder
+    env_var: str
+    base_path: str  # with the trailing slash
+    data: Callable[[LiveServer], dict[str, str]]
+
+
+CTKS = {
+    "TMF632-v4.0.0": Ctk(
+        "TMF632/ctk-v4.0.0/TMF632-Party-v4.0.0.testkit.json", "Party", "/tmf-api/party/v4/", no_data
+    ),
+    "TMF620-v4.0.0": Ctk(
+        "TMF620/ctk-v4.0.0/CTK-Product_Catalog-4.0.0.postman_collection.json",
+        "Product_Catalog",
+        "/tmf-api/productCatalogManagement/v4/",
+        catalog_data,
+    ),
+    "TMF620-v4.1.0-oda": Ctk(
+        "TMF620/ctk-v4.1.0-oda/CTK-Product_Catalog-4.0.0.postman_collection.json",
+        "Product_Catalog",
+        "/tmf-api/productCatalogManagement/v4/",
+        catalog_data,
+    ),
+    "TMF666-v4.0.0": Ctk(
+        "TMF666/ctk-v4.0.0/CTK-Account-4.0.0.postman_collection.json",
+        "Account",
+        "/tmf-api/accountManagement/v4/",
+        account_data,
+    ),
+}
+
+
+def collection_path(relative: str) -> Path:
+    path = tmf_dir() / relative
+    need(path.is_file(), f"CTK collection not found: {path} (set OPENBSS_TMF_DIR)")
+    return path
+
+
+@pytest.mark.parametrize("name", list(CTKS))
+def test_ctk_passes_with_zero_failed_assertions(live_server: LiveServer, name: str) -> None:
+    ctk = CTKS[name]
+    collection = collection_path(ctk.collection)
+    need_newman()
+    rewrites = ctk.data(live_server)
+    result = run_ctk(
+        collection,
+        ctk.env_var,
+        live_server.url + ctk.base_path,
+        live_server.token,
+        live_server.workdir,
+        rewrites,
+    )
+    server_errors = [f for f in result.failures if "got 500" in f["message"]]
+    context = f"\nserver log:\n{live_server.log_tail()}" if server_errors else ""
+    assert result.returncode == 0 and not result.failures, f"{name}: {result.describe()}{context}"
+    assert result.report is not None and result.report["stats"]["assertions"] > 0
+
+
+# ----- the harness can fail, and it prepares collections as documented ------------------------
+
+
+def test_harness_fails_against_a_wrong_base_path(live_server: LiveServer) -> None:
+    collection = collection_path(CTKS["TMF632-v4.0.0"].collection)
+    result = run_ctk(
+        collection, "Party", f"{live_server.url}/tmf-api/noSuchApi/v4/", live_server.token,
+        live_server.workdir,
+    )  # fmt: skip
+    assert result.returncode == 1, result.output
+    assert result.report is not None
+    assert result.report["stats"]["assertionsFailed"] > 0
+    assert any("got 404" in f["message"] for f in result.failures), result.describe()
+    assert "CTK FAILED" in result.output
+
+
+def test_harness_fails_with_a_wrong_token(live_server: LiveServer) -> None:
+    collection = collection_path(CTKS["TMF632-v4.0.0"].collection)
+    bogus = "obss_0000000000000000_" + "x" * 43
+    result = run_ctk(
+        collection, "Party", f"{live_server.url}/tmf-api/party/v4/", bogus, live_server.workdir
+    )
+    assert result.returncode == 1, result.output
+    assert any("got 401" in f["message"] for f in result.failures), result.describe()
+
+
+TEMPLATED_BODY = '{"a": {{X}}, "ref": {"id" : "9881", "href": "/x/9881"}, "other": "9881"}'
+
+
+def _synthetic_collection(base_var: str) -> dict[str, Any]:
+    """Bearer auth with a wrong token at every level, a nested id reference, a templated body."""
+    wrong_auth = {
+        "type": "bearer",
+        "bearer": [{"key": "token", "value": "wrong", "type": "string"}],
+    }
+    check_200 = {
+        "listen": "test",
+        "script": {"exec": ["pm.test('Status code is 200', function () {",
+                            "  pm.response.to.have.status(200); });"], "type": "text/javascript"},
+    }  # fmt: skip
+    body = {
+        "name": "x",
+        "productSpecification": {
+            "id": "9881",
+            "href": "https://example.invalid/productSpecification/9881",
+            "note": "9881",
+        },
+        "relatedParty": [{"id": "4665", "role": "owner"}, {"id": "98810"}],
+    }
+    return {
+        "info": {
+            "name": "synthetic",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "auth": wrong_auth,
+        "item": [
+            {
+                "name": "folder",
+                "auth": wrong_auth,
+                "item": [
+                    {
+                        "name": "list with item auth",
+                        "event": [check_200],
+                        "request": {
+                            "method": "GET",
+                            "auth": wrong_auth,
+                            "header": [{"key": "authorization", "value": "Bearer wrong"}],
+                            "url": f"{{{{{base_var}}}}}individual",
+                        },
+                    },
+                    {
+                        "name": "json body",
+                        "request": {
+                            "method": "POST",
+                            "url": "http://127.0.0.1:9/unused",
+                            "body": {"mode": "raw", "raw": json.dumps(body)},
+                        },
+                    },
+                    {
+                        "name": "templated body",
+                        "request": {
+                            "method": "POST",
+                            "url": "http://127.0.0.1:9/unused",
+                            "body": {
+                                "mode": "raw",
+                                "raw": TEMPLATED_BODY,
+                            },
+                        },
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_harness_injects_the_token_and_rewrites_ids_precisely(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    collection = tmp_path / "synthetic.json"
+    collection.write_text(json.dumps(_synthetic_collection("Party")))
+    dumped = tmp_path / "prepared.json"
+    result = run_ctk(
+        collection,
+        "Party",
+        f"{live_server.url}/tmf-api/party/v4/",
+        live_server.token,
+        tmp_path,
+        {"9881": "spec-1", "4665": "org-1"},
+        extra_env={"CTK_DUMP_COLLECTION": str(dumped)},
+    )
+    prepared = json.loads(dumped.read_text())
+    assert prepared["auth"] == {"type": "noauth"}
+    folder = prepared["item"][0]
+    assert folder["auth"] == {"type": "noauth"}
+    listing, json_body, templated = folder["item"]
+    for item in folder["item"]:
+        auth_headers = [h for h in item["request"]["header"] if h["key"].lower() == "authorization"]
+        assert auth_headers == [
+            {"key": "Authorization", "value": f"Bearer {live_server.token}", "type": "text"}
+        ]
+    assert listing["request"]["auth"] == {"type": "noauth"}
+    rewritten = json.loads(json_body["request"]["body"]["raw"])
+    assert rewritten["productSpecification"] == {
+        "id": "spec-1",
+        "href": "https://example.invalid/productSpecification/9881",
+        "note": "9881",
+    }
+    assert rewritten["relatedParty"] == [{"id": "org-1", "role": "owner"}, {"id": "98810"}]
+    assert templated["request"]["body"]["raw"] == TEMPLATED_BODY.replace(
+        '"id" : "9881"', '"id" : "spec-1"'
+    )
+    # The real request with a wrong bearer token at every auth level still authenticated (200);
+    # the two requests to a closed port fail, so the run as a whole fails.
+    assert result.report is not None
+    failed_items = {f["item"] for f in result.failures}
+    assert "list with item auth" not in failed_items, result.describe()
+    assert failed_items == {"json body", "templated body"}, result.describe()
+    assert result.returncode == 1
