@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from openbss.party.schemas import ContactMedium
-from openbss.resources.schemas import RelatedParty, TimePeriod, TmfModel
+from openbss.resources.schemas import ContactMedium, RelatedParty, TimePeriod, TmfModel
 
 
 class Money(BaseModel):

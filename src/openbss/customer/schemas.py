@@ -1,37 +1,28 @@
 """Pydantic shapes of the TMF629 customer (shared parts in resources/schemas.py).
 
 They check types and mandatory attributes only; references are checked against the store and
-the business rules applied in the service. The contact-medium shape is declared here rather
-than imported from the party domain so that the two domains' schemas evolve independently.
+the business rules applied in the service.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from openbss.resources.schemas import Characteristic, RelatedParty, TimePeriod, TmfModel
-
-
-class MediumCharacteristic(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
-
-    city: str | None = None
-    contactType: str | None = None
-    country: str | None = None
-    emailAddress: str | None = None
-    faxNumber: str | None = None
-    phoneNumber: str | None = None
-    postCode: str | None = None
-    stateOrProvince: str | None = None
-    street1: str | None = None
-    street2: str | None = None
+from openbss.resources.schemas import (
+    Characteristic,
+    ContactMediumCharacteristic,
+    RelatedParty,
+    TimePeriod,
+    TmfModel,
+)
+from openbss.resources.schemas import ContactMedium as BaseContactMedium
 
 
-class ContactMedium(TmfModel):
+class ContactMedium(BaseContactMedium):
+    """TMF629 makes the medium type and its characteristic mandatory."""
+
     mediumType: str
-    preferred: bool | None = None
-    characteristic: MediumCharacteristic
-    validFor: TimePeriod | None = None
+    characteristic: ContactMediumCharacteristic
 
 
 class CreditProfile(TmfModel):

@@ -4,27 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from openbss.resources.schemas import Characteristic, RelatedParty, TimePeriod, TmfModel
-
-
-class ContactMediumCharacteristic(TmfModel):
-    city: str | None = None
-    contactType: str | None = None
-    country: str | None = None
-    emailAddress: str | None = None
-    faxNumber: str | None = None
-    phoneNumber: str | None = None
-    postCode: str | None = None
-    stateOrProvince: str | None = None
-    street1: str | None = None
-    street2: str | None = None
-
-
-class ContactMedium(TmfModel):
-    mediumType: str | None = None
-    preferred: bool | None = None
-    characteristic: ContactMediumCharacteristic | None = None
-    validFor: TimePeriod | None = None
+from openbss.resources.schemas import (
+    Characteristic,
+    ContactMedium,
+    RelatedParty,
+    TimePeriod,
+    TmfModel,
+)
 
 
 class IndividualIdentification(TmfModel):
@@ -35,12 +21,8 @@ class IndividualIdentification(TmfModel):
     validFor: TimePeriod | None = None
 
 
-class OrganizationIdentification(TmfModel):
-    identificationId: str
-    identificationType: str | None = None
-    issuingAuthority: str | None = None
-    issuingDate: str | None = None
-    validFor: TimePeriod | None = None
+class OrganizationIdentification(IndividualIdentification):
+    """The same shape as an individual's identification (a 统一社会信用代码 here)."""
 
 
 class IndividualSchema(TmfModel):

@@ -50,3 +50,23 @@ class Money(BaseModel):
 
     unit: str | None = None
     value: float | int | None = None
+
+
+class ContactMediumCharacteristic(TmfModel):
+    city: str | None = None
+    contactType: str | None = None
+    country: str | None = None
+    emailAddress: str | None = None
+    faxNumber: str | None = None
+    phoneNumber: str | None = None
+    postCode: str | None = None
+    stateOrProvince: str | None = None
+    street1: str | None = None
+    street2: str | None = None
+
+
+class ContactMedium(TmfModel):
+    mediumType: str | None = None
+    preferred: bool | None = None
+    characteristic: ContactMediumCharacteristic | None = None
+    validFor: TimePeriod | None = None
