@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.audit.models import AuditEntry
@@ -32,9 +31,3 @@ def record(
             changed_attributes={"names": sorted(set(attributes))},
         )
     )
-
-
-def entries_for(session: Session, entity_id: str) -> Sequence[AuditEntry]:
-    return session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_id == entity_id).order_by(AuditEntry.id)
-    ).all()

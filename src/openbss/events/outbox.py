@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from openbss.events.models import DeliveryStatus, EventDelivery, HubSubscription, OutboxEvent
@@ -73,10 +73,6 @@ def unsubscribe(session: Session, principal: Principal, api: str, subscription_i
         .values(status=DeliveryStatus.CANCELLED)
     )
     session.delete(row)
-
-
-def subscriptions_for(session: Session, api: str) -> list[HubSubscription]:
-    return list(session.scalars(select(HubSubscription).where(HubSubscription.api == api)))
 
 
 def wants(subscription: HubSubscription, event: OutboxEvent) -> bool:

@@ -37,10 +37,6 @@ class ResourceRepository(Generic[M]):
             return None
         return row
 
-    def get_for_update(self, session: Session, principal: Principal, resource_id: str) -> M | None:
-        statement = self.scoped(principal).where(self.model.id == resource_id).with_for_update()
-        return session.scalars(statement).first()
-
     def list(
         self,
         session: Session,
@@ -71,6 +67,3 @@ class ResourceRepository(Generic[M]):
         for name, value in columns.items():
             statement = statement.where(getattr(self.model, name) == value)
         return session.scalars(statement).all()
-
-    def exists(self, session: Session, principal: Principal, resource_id: str) -> bool:
-        return self.get(session, principal, resource_id) is not None
