@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -33,123 +35,114 @@ PARTY_STATES: dict[str | None, frozenset[str]] = {
 }
 
 
-class IndividualService(ResourceService[Individual]):
-    model = Individual
+@dataclass(frozen=True, slots=True)
+class IdentityRule:
+    """A checksummed national identifier that registers a party once per province."""
+
+    attribute: str  # "individualIdentification" or "organizationIdentification"
+    types: frozenset[str]  # identificationType values that carry this identifier
+    column: str  # the typed column holding it, unique per province
+    problem: Callable[[str], str | None]
+    invalid_code: str
+    duplicate_code: str
+    duplicate_message: str
+
+    def value_in(self, doc: JSON) -> str | None:
+        return next(
+            (
+                i["identificationId"]
+                for i in doc.get(self.attribute) or []
+                if i.get("identificationType") in self.types
+            ),
+            None,
+        )
+
+
+RESIDENT_ID = IdentityRule(
+    "individualIdentification",
+    RESIDENT_ID_TYPES,
+    "resident_id_number",
+    resident_id_problem,
+    "INVALID_RESIDENT_ID",
+    "DUPLICATE_RESIDENT_ID",
+    "an individual with this resident identity number is already registered",
+)
+CREDIT_CODE = IdentityRule(
+    "organizationIdentification",
+    CREDIT_CODE_TYPES,
+    "credit_code",
+    uscc_problem,
+    "INVALID_CREDIT_CODE",
+    "DUPLICATE_CREDIT_CODE",
+    "an organization with this unified social credit code is already registered",
+)
+
+P = TypeVar("P", bound=Individual | Organization)
+
+
+class PartyService(ResourceService[P]):
+    """What individuals and organizations share: status lifecycle, contacts, identifier."""
+
     api = API
     api_path = API_PATH
-    path = "individual"
-    resource_type = "Individual"
-    schema = IndividualSchema
     read_roles = PARTY_READERS
     write_roles = PARTY_WRITERS
     state_attribute: ClassVar[str | None] = "status"
+    identity: ClassVar[IdentityRule]
 
     def defaults(self, doc: JSON) -> JSON:
         doc.setdefault("status", "initialized")
         return doc
 
     def validate(
-        self, session: Session, principal: Principal, doc: JSON, existing: Individual | None
+        self, session: Session, principal: Principal, doc: JSON, existing: P | None
     ) -> JSON:
         self.check_schema(doc)
         check_transition(
-            "individual",
+            self.resource_type.lower(),
             "status",
             existing.status if existing else None,
             doc.get("status"),
             PARTY_STATES,
         )
         check_contact_media(doc.get("contactMedium"))
-        number = None
-        for identification in doc.get("individualIdentification") or []:
-            if identification.get("identificationType") in RESIDENT_ID_TYPES:
+        rule = self.identity
+        for identification in doc.get(rule.attribute) or []:
+            if identification.get("identificationType") in rule.types:
                 value = identification["identificationId"].strip().upper()
-                problem = resident_id_problem(value)
+                problem = rule.problem(value)
                 if problem:
-                    raise Unprocessable(problem, code="INVALID_RESIDENT_ID")
+                    raise Unprocessable(problem, code=rule.invalid_code)
                 identification["identificationId"] = value
-                number = value
-        if number is not None:
+        value = rule.value_in(doc)
+        if value is not None:
             province = existing.province if existing else principal.province
-            for other in self.repo.find_by(
-                session, principal, resident_id_number=number, province=province
-            ):
+            lookup = {rule.column: value, "province": province}
+            for other in self.repo.find_by(session, principal, **lookup):
                 if existing is None or other.id != existing.id:
-                    raise Conflict(
-                        "an individual with this resident identity number is already registered",
-                        code="DUPLICATE_RESIDENT_ID",
-                    )
+                    raise Conflict(rule.duplicate_message, code=rule.duplicate_code)
         return doc
 
-    def apply_columns(self, row: Individual, doc: JSON) -> None:
+    def apply_columns(self, row: P, doc: JSON) -> None:
         super().apply_columns(row, doc)
-        row.resident_id_number = next(
-            (
-                i["identificationId"]
-                for i in doc.get("individualIdentification") or []
-                if i.get("identificationType") in RESIDENT_ID_TYPES
-            ),
-            None,
-        )
+        setattr(row, self.identity.column, self.identity.value_in(doc))
 
 
-class OrganizationService(ResourceService[Organization]):
+class IndividualService(PartyService[Individual]):
+    model = Individual
+    path = "individual"
+    resource_type = "Individual"
+    schema = IndividualSchema
+    identity = RESIDENT_ID
+
+
+class OrganizationService(PartyService[Organization]):
     model = Organization
-    api = API
-    api_path = API_PATH
     path = "organization"
     resource_type = "Organization"
     schema = OrganizationSchema
     read_roles = PARTY_READERS | {Role.PARTNER}
-    write_roles = PARTY_WRITERS
-    state_attribute: ClassVar[str | None] = "status"
-
-    def defaults(self, doc: JSON) -> JSON:
-        doc.setdefault("status", "initialized")
-        return doc
-
-    def validate(
-        self, session: Session, principal: Principal, doc: JSON, existing: Organization | None
-    ) -> JSON:
-        self.check_schema(doc)
-        check_transition(
-            "organization",
-            "status",
-            existing.status if existing else None,
-            doc.get("status"),
-            PARTY_STATES,
-        )
-        check_contact_media(doc.get("contactMedium"))
-        code = None
-        for identification in doc.get("organizationIdentification") or []:
-            if identification.get("identificationType") in CREDIT_CODE_TYPES:
-                value = identification["identificationId"].strip().upper()
-                problem = uscc_problem(value)
-                if problem:
-                    raise Unprocessable(problem, code="INVALID_CREDIT_CODE")
-                identification["identificationId"] = value
-                code = value
-        if code is not None:
-            province = existing.province if existing else principal.province
-            for other in self.repo.find_by(session, principal, credit_code=code, province=province):
-                if existing is None or other.id != existing.id:
-                    raise Conflict(
-                        "an organization with this unified social credit code is already "
-                        "registered",
-                        code="DUPLICATE_CREDIT_CODE",
-                    )
-        return doc
-
-    def apply_columns(self, row: Organization, doc: JSON) -> None:
-        super().apply_columns(row, doc)
-        row.credit_code = next(
-            (
-                i["identificationId"]
-                for i in doc.get("organizationIdentification") or []
-                if i.get("identificationType") in CREDIT_CODE_TYPES
-            ),
-            None,
-        )
+    identity = CREDIT_CODE
 
 
 individuals = IndividualService()
