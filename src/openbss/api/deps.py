@@ -32,7 +32,7 @@ SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def principal(
-    request: Request,
+    session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
     x_province: Annotated[str | None, Header()] = None,
 ) -> Principal:
@@ -41,8 +41,7 @@ def principal(
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
-    with unit_of_work(session_factory(request)) as session:
-        caller = authenticate(session, token)
+    caller = authenticate(session, token)  # in the request's own unit of work
     if x_province is None or x_province == "":
         return caller
     if not PROVINCE_PATTERN.match(x_province):
