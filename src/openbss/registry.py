@@ -8,7 +8,11 @@ import openbss.auth.models
 import openbss.catalog.models
 import openbss.customer.models
 import openbss.events.models
-import openbss.party.models  # noqa: F401
+import openbss.inventory.models
+import openbss.numbering.models
+import openbss.ordering.models
+import openbss.party.models
+import openbss.provisioning.models  # noqa: F401
 from openbss.db.base import Base
 
 metadata = Base.metadata

@@ -44,11 +44,29 @@ def base_url(request: Request) -> str:
     return str(request.base_url)
 
 
-def resource_router(service: ResourceService[Any], *, deletable: bool = True) -> APIRouter:
+def resource_router(
+    service: ResourceService[Any],
+    *,
+    creatable: bool = True,
+    patchable: bool = True,
+    deletable: bool = True,
+) -> APIRouter:
+    """Routes for one resource; a resource written only by the server's own processes (the
+    product inventory, service orders) is mounted read-only, so a write answers 405."""
     router = APIRouter(tags=[service.resource_type])
     path = f"/{service.path}"
     name = service.path
+    if creatable:
+        _create_route(router, service, path, name)
+    _read_routes(router, service, path, name)
+    if patchable:
+        _patch_route(router, service, path, name)
+    if deletable:
+        _delete_route(router, service, path, name)
+    return router
 
+
+def _create_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
     @router.post(
         path,
         status_code=201,
@@ -62,6 +80,8 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         row = service.create(session, principal, body)
         return JSONResponse(service.render(row, base_url(request)), status_code=201)
 
+
+def _read_routes(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
     @router.get(path, name=f"list_{name}", summary=f"List {service.resource_type} objects")
     def list_(
         session: SessionDep,
@@ -98,6 +118,8 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         row = service.get(session, principal, resource_id)
         return JSONResponse(select_fields(service.render(row, base_url(request)), fields))
 
+
+def _patch_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
     @router.patch(
         path + "/{resource_id}",
         name=f"patch_{name}",
@@ -114,16 +136,14 @@ def resource_router(service: ResourceService[Any], *, deletable: bool = True) ->
         row = service.patch(session, principal, resource_id, body)
         return JSONResponse(service.render(row, base_url(request)))
 
-    if deletable:
 
-        @router.delete(
-            path + "/{resource_id}",
-            status_code=204,
-            name=f"delete_{name}",
-            summary=f"Delete a {service.resource_type}",
-        )
-        def delete(session: SessionDep, principal: PrincipalDep, resource_id: str) -> Response:
-            service.delete(session, principal, resource_id)
-            return Response(status_code=204)
-
-    return router
+def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
+    @router.delete(
+        path + "/{resource_id}",
+        status_code=204,
+        name=f"delete_{name}",
+        summary=f"Delete a {service.resource_type}",
+    )
+    def delete(session: SessionDep, principal: PrincipalDep, resource_id: str) -> Response:
+        service.delete(session, principal, resource_id)
+        return Response(status_code=204)

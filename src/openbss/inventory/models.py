@@ -1,0 +1,1 @@
+"""ORM models (filled in as the domain is built)."""

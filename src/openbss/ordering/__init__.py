@@ -1,0 +1,1 @@
+"""Product ordering (TMF622): capture, validation, pricing and orchestration of orders."""
