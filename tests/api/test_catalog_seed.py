@@ -41,7 +41,7 @@ def test_seed_is_idempotent_and_exact(session: Session) -> None:
     ids = seed_catalog(session)
     session.commit()
     first = _counts(session)
-    assert first[:6] == [1, 5, 5, 8, 15, 15]
+    assert first[:6] == [1, 5, 5, 8, 18, 18]
     again = seed_catalog(session)
     session.commit()
     assert again == ids
@@ -60,6 +60,9 @@ def test_seed_is_idempotent_and_exact(session: Session) -> None:
         "CT-POP-PHS-INCOMING": (None, 0),
         "CT-POP-PHS-SMS": (None, 100),
         "CT-POP-ADSL-2M-MONTHLY": (12000, None),
+        "CT-POP-FIXED-RENTAL": (2500, None),
+        "CT-POP-FIXED-INSTALL": (10000, None),
+        "CT-POP-ADSL-INSTALL": (10000, None),
     }
     for code, amounts in expected.items():
         version = price_at(session, ids[code], in_2006)

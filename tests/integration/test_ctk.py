@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from openbss.party.identity import make_resident_id
 from tests.conftest import PG_ADMIN_URL, _pg_available
 from tests.support import need
 
@@ -39,6 +41,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CTK_DIR = REPO_ROOT / "tests" / "ctk"
 HARNESS = CTK_DIR / "run_ctk.js"
 STARTUP_TIMEOUT = 60.0
+BORN = date(1980, 1, 1)
 CTK_TIMEOUT = 600.0
 
 
@@ -94,6 +97,7 @@ class LiveServer:
     token: str
     log_path: Path
     workdir: Path
+    env: dict[str, str]  # the OPENBSS_* settings the server runs with
 
     @property
     def headers(self) -> dict[str, str]:
@@ -195,7 +199,8 @@ def live_server(
             )  # fmt: skip
         cleanups.append(lambda: _stop(process))
         _wait_healthy(url, process, log_path)
-        yield LiveServer(url=url, token=token, log_path=log_path, workdir=workdir)
+        settings = {k: v for k, v in env.items() if k.startswith("OPENBSS_")}
+        yield LiveServer(url=url, token=token, log_path=log_path, workdir=workdir, env=settings)
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
@@ -283,6 +288,106 @@ def account_data(server: LiveServer) -> dict[str, str]:
     return rewrites
 
 
+def _bundle_order(customer_id: str, account_id: str, n: int) -> dict[str, Any]:
+    return {
+        "externalId": f"CTK-{n}",
+        "channel": [{"id": "retailHall", "role": "salesChannel"}],
+        "relatedParty": [{"id": customer_id, "role": "customer", "@referredType": "Customer"}],
+        "billingAccount": {"id": account_id},
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": "add",
+                "productOffering": {"id": "CT-PO-BUNDLE-FIXED-ADSL"},
+                "product": {
+                    "place": [
+                        {
+                            "role": "installationAddress",
+                            "city": "广州",
+                            "street1": f"体育西路 {n} 号",
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+
+
+def _customer_with_account(server: LiveServer, family: str, resident_id: str) -> tuple[str, str, str]:
+    party = server.post(
+        "/tmf-api/party/v4/individual",
+        {
+            "familyName": family,
+            "givenName": "测试",
+            "individualIdentification": [
+                {"identificationType": "ResidentIdentityCard", "identificationId": resident_id}
+            ],
+        },
+    )
+    customer = server.post(
+        "/tmf-api/customerManagement/v4/customer",
+        {"name": family, "engagedParty": {"id": party["id"], "@referredType": "Individual"}},
+    )
+    account = server.post(
+        "/tmf-api/accountManagement/v4/billingAccount",
+        {
+            "name": f"{family} 账户",
+            "relatedParty": [{"id": party["id"], "role": "owner", "@referredType": "Individual"}],
+        },
+    )
+    return party["id"], customer["id"], account["id"]
+
+
+def ordering_data(server: LiveServer) -> dict[str, str]:
+    """The ProductOrder payload names individual "456-dd-df45": a real customer's party."""
+    party_id, _, _ = _customer_with_account(server, "王", make_resident_id("440106", BORN, 2))
+    return {"456-dd-df45": party_id}
+
+
+def inventory_data(server: LiveServer) -> dict[str, str]:
+    """Products come from real orders: the master catalog and number pools are seeded, a
+    customer orders two fixed line + broadband bundles, and the server's orchestration
+    provisions them through the simulated network elements until they are active."""
+    env = {**os.environ, **server.env}
+    openbss("seed", "catalog", env=env, cwd=server.workdir)
+    openbss("numbers", "seed", "--province", "GD", env=env, cwd=server.workdir)
+    catalog = httpx.get(
+        f"{server.url}/tmf-api/productCatalogManagement/v4/productOffering?code=CT-PO-BUNDLE-FIXED-ADSL",
+        headers=server.headers,
+        timeout=30,
+    ).json()
+    offering_id = catalog[0]["id"]
+    resident_id = make_resident_id("440106", BORN, 3)
+    _, customer_id, account_id = _customer_with_account(server, "赵", resident_id)
+    order_ids = []
+    for n in (1, 2):
+        body = _bundle_order(customer_id, account_id, n)
+        body["productOrderItem"][0]["productOffering"]["id"] = offering_id
+        order_ids.append(server.post("/tmf-api/productOrderingManagement/v4/productOrder", body)["id"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [
+            httpx.get(
+                f"{server.url}/tmf-api/productOrderingManagement/v4/productOrder/{order_id}",
+                headers=server.headers,
+                timeout=30,
+            ).json()["state"]
+            for order_id in order_ids
+        ]
+        if all(state == "completed" for state in states):
+            return {}
+        time.sleep(0.5)
+    pytest.fail(f"the orders did not complete within 60 s: {states}\n{server.log_tail()}")
+
+
+def inventory_products_exist(server: LiveServer) -> dict[str, str]:
+    """The ODA folder reads the same inventory; order it first when run on its own."""
+    listed = httpx.get(
+        f"{server.url}/tmf-api/productInventory/v4/product?limit=1", headers=server.headers, timeout=30
+    ).json()
+    return {} if listed else inventory_data(server)
+
+
 @dataclass(frozen=True)
 class Ctk:
     collection: str  # relative to the TMF folder
@@ -312,6 +417,25 @@ CTKS = {
         "Account",
         "/tmf-api/accountManagement/v4/",
         account_data,
+    ),
+    "TMF622-v4.0.0": Ctk(
+        "TMF622/ctk-v4.0.0/TMF622-ProductOrdering-v4.0.0.testkit.json",
+        "Product_Ordering",
+        "/tmf-api/productOrderingManagement/v4/",
+        ordering_data,
+    ),
+    # TMF637 comes after the ordering CTK on purpose: its products come from orders.
+    "TMF637-v4.0.0": Ctk(
+        "TMF637/ctk-v4.0.0/TMF637-ProductInventory-v4.0.0.testkit.json",
+        "Product_Inventory",
+        "/tmf-api/productInventory/v4/",
+        inventory_data,
+    ),
+    "TMF637-v4.0.0-oda": Ctk(
+        "TMF637/ctk-v4.0.0-oda/TMF637-ProductInventory-v4.0.0.testkit.json",
+        "Product_Inventory",
+        "/tmf-api/productInventory/v4/",
+        inventory_products_exist,
     ),
 }
 

@@ -21,6 +21,7 @@ from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.events.dispatcher import BackgroundDispatcher
 from openbss.kit.errors import OpenBSSError
+from openbss.ordering.orchestrator import BackgroundOrchestrator
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +93,34 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    session_factory: sessionmaker[Session] | None = None, *, dispatch_events: bool = True
+    session_factory: sessionmaker[Session] | None = None,
+    *,
+    dispatch_events: bool = True,
+    orchestrate_orders: bool | None = None,
 ) -> FastAPI:
-    """Build the application; tests pass their own session factory."""
+    """Build the application; tests pass their own session factory.
+
+    The server runs two background workers: the outbox dispatcher (events to hub listeners)
+    and the order orchestration (product orders through the OSS). Tests switch both off and
+    drive them explicitly; ``orchestrate_orders`` follows ``dispatch_events`` unless given.
+    """
     factory = session_factory or make_session_factory(make_engine())
+    run_orders = dispatch_events if orchestrate_orders is None else orchestrate_orders
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = BackgroundDispatcher(factory) if dispatch_events else None
-        if dispatcher is not None:
-            dispatcher.start()
+        workers: list[BackgroundDispatcher | BackgroundOrchestrator] = []
+        if dispatch_events:
+            workers.append(BackgroundDispatcher(factory))
+        if run_orders:
+            workers.append(BackgroundOrchestrator(factory))
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            if dispatcher is not None:
-                dispatcher.stop()
+            for worker in workers:
+                worker.stop()
 
     app = FastAPI(
         title="openbss",

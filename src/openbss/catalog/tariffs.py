@@ -126,7 +126,37 @@ def _recurring(code: str, name: str, description: str, value: str, period: str) 
     }
 
 
+def _one_time(code: str, name: str, description: str, value: str) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "description": description,
+        "priceType": "oneTime",
+        "price": {"unit": "CNY", "value": value},
+        "validFor": VALID,
+    }
+
+
 PRICES: list[dict[str, Any]] = [
+    _recurring(
+        "CT-POP-FIXED-RENTAL",
+        "固话月租",
+        "Fixed line monthly rental: 25 yuan (illustrative)",
+        "25.00",
+        "month",
+    ),
+    _one_time(
+        "CT-POP-FIXED-INSTALL",
+        "固话安装调试费",
+        "Fixed line installation (工料费): 100 yuan once (illustrative)",
+        "100.00",
+    ),
+    _one_time(
+        "CT-POP-ADSL-INSTALL",
+        "宽带安装调试费",
+        "ADSL installation and modem set-up: 100 yuan once (illustrative)",
+        "100.00",
+    ),
     _usage(
         "CT-POP-LOCAL-FIRST3",
         "市话 前3分钟",
@@ -278,7 +308,12 @@ OFFERINGS: list[dict[str, Any]] = [
         "固话本地通话",
         "Fixed line with local calls",
         "CT-PS-FIXED-VOICE",
-        ["CT-POP-LOCAL-FIRST3", "CT-POP-LOCAL-NEXT"],
+        [
+            "CT-POP-FIXED-RENTAL",
+            "CT-POP-FIXED-INSTALL",
+            "CT-POP-LOCAL-FIRST3",
+            "CT-POP-LOCAL-NEXT",
+        ],
         "CT-CAT-FIXED",
     ),
     _offering(
@@ -324,7 +359,7 @@ OFFERINGS: list[dict[str, Any]] = [
         "ADSL 2M 包月",
         "ADSL 2 Mbit/s monthly flat rate",
         "CT-PS-ADSL",
-        ["CT-POP-ADSL-2M-MONTHLY"],
+        ["CT-POP-ADSL-2M-MONTHLY", "CT-POP-ADSL-INSTALL"],
         "CT-CAT-BROADBAND",
     ),
     _offering(

@@ -6,18 +6,18 @@ and exit code 1, never a traceback.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from openbss.auth import service as auth_service
+from openbss.cli.common import clean_errors, err, out
+from openbss.cli.numbers import numbers_app
+from openbss.cli.orders import orders_app
+from openbss.cli.oss import oss_app
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.migrate import upgrade
 from openbss.db.uow import unit_of_work
-from openbss.kit.errors import OpenBSSError
 from openbss.kit.security import Role
 from openbss.kit.settings import get_settings
 
@@ -30,26 +30,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(auth_app, name="auth")
 app.add_typer(seed_app, name="seed")
 app.add_typer(events_app, name="events")
-
-err = Console(stderr=True)
-out = Console()
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn product errors into a one-line message and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except OpenBSSError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(1) from None
-
-    return wrapper
+app.add_typer(orders_app, name="orders")
+app.add_typer(oss_app, name="oss")
+app.add_typer(numbers_app, name="numbers")
 
 
 @db_app.command("upgrade")
@@ -153,6 +136,18 @@ def seed_demo_command(
         table.add_row(kind, str(report.created.get(kind, 0)), str(report.existing.get(kind, 0)))
     table.add_row("catalog codes", str(len(report.catalog)), "")
     err.print(table)
+
+
+@seed_app.command("catalog")
+@clean_errors
+def seed_catalog_command() -> None:
+    """Create the group master catalog (China Telecom tariffs) if it is missing."""
+    from openbss.catalog.seed import seed_catalog
+
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        codes = seed_catalog(session)
+    err.print(f"master catalog ready: {len(codes)} codes")
 
 
 @events_app.command("dispatch")

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     event_retry_base_seconds: float = 2.0
     event_dispatch_interval_seconds: float = 1.0
     event_delivery_timeout_seconds: float = 5.0
+    # Service orders to network elements: attempts per order before it fails, exponential
+    # backoff between attempts (base * 2^(n-1), capped), the time an element has to answer
+    # one call, and how long a worker's claim on an order lasts before another may take it.
+    provisioning_max_attempts: int = 4
+    provisioning_retry_base_seconds: float = 2.0
+    provisioning_retry_cap_seconds: float = 300.0
+    provisioning_timeout_seconds: float = 10.0
+    provisioning_lease_seconds: float = 60.0
 
     @property
     def effective_database_url(self) -> str:

@@ -7,11 +7,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from openbss.api.routes import account, catalog, customer, party
+from openbss.api.routes import (
+    account,
+    catalog,
+    customer,
+    numbering,
+    party,
+    product_inventory,
+    product_ordering,
+    service_ordering,
+)
 
 API_MOUNTS: list[tuple[str, APIRouter]] = [
     *party.MOUNTS,
     *customer.MOUNTS,
     *account.MOUNTS,
     *catalog.MOUNTS,
+    *product_ordering.MOUNTS,
+    *product_inventory.MOUNTS,
+    *service_ordering.MOUNTS,
+    *numbering.MOUNTS,
 ]

@@ -1,0 +1,227 @@
+"""``openbss numbers``: number pools and number housekeeping for operators.
+
+Each command is an entry point and owns its transaction. Commands act as an administrator of
+the province given with ``--province`` (the default deployment province when omitted).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from openbss.db.engine import make_engine, make_session_factory
+from openbss.db.uow import unit_of_work
+from openbss.kit.errors import OpenBSSError
+from openbss.kit.money import format_fen
+from openbss.kit.security import Principal, Role
+from openbss.kit.settings import get_settings
+from openbss.numbering import service
+from openbss.numbering.calculations import format_display
+from openbss.numbering.service import NumberKind, NumberStatus
+
+numbers_app = typer.Typer(
+    help="Number resources (号码资源): pools, selection, housekeeping", no_args_is_help=True
+)
+pool_app = typer.Typer(help="Number pools", no_args_is_help=True)
+numbers_app.add_typer(pool_app, name="pool")
+
+err = Console(stderr=True)
+out = Console()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ProvinceOption = Annotated[
+    str | None, typer.Option(help="Province code (default: the deployment's province)")
+]
+
+
+def _clean_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Product errors become a one-line message and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except OpenBSSError as exc:
+            err.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _operator(province: str | None) -> Principal:
+    return Principal(
+        key_id="cli", role=Role.ADMIN, province=province or get_settings().default_province
+    )
+
+
+def _when(value: object) -> str:
+    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
+
+
+@pool_app.command("create")
+@_clean_errors
+def pool_create(
+    kind: Annotated[NumberKind, typer.Option(help="fixed, phs or mobile")],
+    name: Annotated[str, typer.Option(help="Pool name, unique in the province")],
+    first: Annotated[str, typer.Option(help="First subscriber number, e.g. 83000000")],
+    last: Annotated[str, typer.Option(help="Last subscriber number, same length")],
+    area_code: Annotated[str | None, typer.Option(help="Area code (fixed, PHS)")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Mobile prefix, e.g. 189")] = None,
+    quarantine_days: Annotated[int, typer.Option(help="Days a ceased number rests")] = 90,
+    province: ProvinceOption = None,
+) -> None:
+    """Create a pool and all its numbers (golden numbers classified and priced)."""
+    factory = make_session_factory(make_engine())
+    with err.status("creating numbers…"), unit_of_work(factory) as session:
+        pool = service.create_pool(
+            session,
+            _operator(province),
+            kind=kind,
+            name=name,
+            area_code=area_code,
+            prefix=prefix,
+            first=first,
+            last=last,
+            quarantine_days=quarantine_days,
+        )
+        summary = f"pool {pool.name} ({pool.province}): {pool.size:,} numbers"
+    err.print(summary)
+
+
+@pool_app.command("list")
+@_clean_errors
+def pool_list(
+    province: Annotated[
+        str | None, typer.Option(help="Province code; omit to list every province")
+    ] = None,
+) -> None:
+    """Pools and how many of their numbers are free, reserved, in use and in quarantine."""
+    caller = Principal(key_id="cli", role=Role.ADMIN, province=province)
+    table = Table(
+        "province",
+        "name",
+        "kind",
+        "network",
+        "range",
+        "size",
+        *(status.value for status in NumberStatus),
+        "quarantine days",
+    )
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        for info in service.list_pools(session, caller):
+            pool = info.pool
+            table.add_row(
+                pool.province,
+                pool.name,
+                pool.kind,
+                pool.area_code or pool.prefix or "",
+                f"{pool.first}–{pool.last}",
+                f"{pool.size:,}",
+                *(f"{info.count(status):,}" for status in NumberStatus),
+                str(pool.quarantine_days),
+            )
+    out.print(table)
+
+
+@numbers_app.command("search")
+@_clean_errors
+def search(
+    kind: Annotated[NumberKind, typer.Option(help="fixed, phs or mobile")],
+    area_code: Annotated[str | None, typer.Option(help="Area code (fixed, PHS)")] = None,
+    prefix: Annotated[str | None, typer.Option(help="Leading digits, e.g. 189")] = None,
+    golden: Annotated[
+        bool | None, typer.Option("--golden/--ordinary", help="Only golden / only ordinary")
+    ] = None,
+    pattern: Annotated[str | None, typer.Option(help="Ending digits; ? one digit, * any")] = None,
+    limit: Annotated[int, typer.Option(help="How many")] = 20,
+    province: ProvinceOption = None,
+) -> None:
+    """Free numbers to choose from, lowest first."""
+    factory = make_session_factory(make_engine())
+    table = Table("number", "display", "golden", "price")
+    with unit_of_work(factory) as session:
+        found = service.search(
+            session,
+            _operator(province),
+            kind=kind,
+            area_code=area_code,
+            prefix=prefix,
+            golden=golden,
+            pattern=pattern,
+            limit=limit,
+        )
+    for info in found:
+        price = format_fen(info.golden_price_fen) if info.golden_price_fen else ""
+        table.add_row(info.number, format_display(info.national), info.golden_level or "", price)
+    out.print(table)
+    if not found:
+        err.print("no free number matches")
+
+
+@numbers_app.command("show")
+@_clean_errors
+def show(number: str, province: ProvinceOption = None) -> None:
+    """The state of one number."""
+    caller = _operator(province)
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        info = service.find_number(session, caller, number)
+    if info is None:
+        err.print(f"[red]error:[/red] {number} is not a number of province {caller.province}")
+        raise typer.Exit(1)
+    table = Table("attribute", "value", show_header=False)
+    table.add_row("number", f"{info.number} ({format_display(info.national)})")
+    table.add_row("kind", info.kind.value)
+    table.add_row("status", info.status.value)
+    if info.golden_level is not None:
+        table.add_row("golden", f"{info.golden_level} {format_fen(info.golden_price_fen)}")
+    table.add_row("holder", info.holder or "")
+    table.add_row("held until", _when(info.held_until))
+    table.add_row("product", info.product_id or "")
+    table.add_row("quarantine until", _when(info.quarantine_until))
+    out.print(table)
+
+
+@numbers_app.command("release")
+@_clean_errors
+def release(
+    holder: Annotated[str, typer.Argument(help="e.g. reservation:<id> or order:<id>")],
+    province: ProvinceOption = None,
+) -> None:
+    """Release every number a holder has reserved (e.g. an abandoned sale)."""
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        count = service.release(session, _operator(province), holder=holder)
+    err.print(f"{count} number(s) released")
+
+
+@numbers_app.command("release-expired")
+@_clean_errors
+def release_expired() -> None:
+    """Store lapsed holds and ended quarantines as available (every province)."""
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        count = service.release_expired(session)
+    err.print(f"{count} number(s) made available")
+
+
+@numbers_app.command("seed")
+@_clean_errors
+def seed(province: ProvinceOption = None) -> None:
+    """Create the demo number pools of a province (idempotent)."""
+    chosen = province or get_settings().default_province
+    factory = make_session_factory(make_engine())
+    with err.status("seeding number pools…"), unit_of_work(factory) as session:
+        sizes = service.seed_number_pools(session, chosen)
+    table = Table("pool", "numbers", title=f"number pools of {chosen}")
+    for name, size in sizes.items():
+        table.add_row(name, f"{size:,}")
+    err.print(table)

@@ -1,0 +1,99 @@
+"""Queries of the ordering domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openbss.ordering.models import (
+    Fulfilment,
+    OrderFallout,
+    OrderItem,
+    OrderLogEntry,
+    ProductOrder,
+)
+
+# An order still owns the products it acts on until it completes or is cancelled; a failed
+# order in fallout still does, because a retry will act on them.
+OPEN_STATES = ("acknowledged", "inProgress", "failed")
+
+
+def items_of(session: Session, order_id: str) -> Sequence[OrderItem]:
+    statement = (
+        select(OrderItem).where(OrderItem.product_order_id == order_id).order_by(OrderItem.id)
+    )
+    return session.scalars(statement).all()
+
+
+def busy_order_for(session: Session, product_id: str, other_than: str | None) -> str | None:
+    """The id of an open order already acting on ``product_id``, if any."""
+    statement = (
+        select(ProductOrder.id)
+        .join(OrderItem, OrderItem.product_order_id == ProductOrder.id)
+        .where(OrderItem.product_id == product_id, ProductOrder.state.in_(OPEN_STATES))
+    )
+    if other_than is not None:
+        statement = statement.where(ProductOrder.id != other_than)
+    return session.scalars(statement.limit(1)).first()
+
+
+def by_external_id(session: Session, province: str | None, external_id: str) -> ProductOrder | None:
+    statement = select(ProductOrder).where(
+        ProductOrder.external_id == external_id, ProductOrder.province == province
+    )
+    return session.scalars(statement).first()
+
+
+def orders_in(session: Session, state: str, phase: str | None, limit: int) -> Sequence[str]:
+    statement = select(ProductOrder.id).where(ProductOrder.state == state)
+    if phase is not None:
+        statement = statement.where(ProductOrder.phase == phase)
+    statement = statement.order_by(ProductOrder.order_date, ProductOrder.id).limit(limit)
+    return session.scalars(statement).all()
+
+
+def open_fallout(session: Session, province: str | None) -> Sequence[OrderFallout]:
+    statement = select(OrderFallout).where(OrderFallout.resolved_at.is_(None))
+    if province is not None:
+        statement = statement.where(OrderFallout.province == province)
+    return session.scalars(statement.order_by(OrderFallout.created_at)).all()
+
+
+def open_fallout_of(session: Session, order_id: str) -> Sequence[OrderFallout]:
+    statement = select(OrderFallout).where(
+        OrderFallout.product_order_id == order_id, OrderFallout.resolved_at.is_(None)
+    )
+    return session.scalars(statement).all()
+
+
+def log_of(session: Session, order_id: str) -> Sequence[OrderLogEntry]:
+    statement = (
+        select(OrderLogEntry)
+        .where(OrderLogEntry.product_order_id == order_id)
+        .order_by(OrderLogEntry.at, OrderLogEntry.id)
+    )
+    return session.scalars(statement).all()
+
+
+def fulfilments(session: Session, order_id: str, round_: int, purpose: str) -> Sequence[Fulfilment]:
+    statement = (
+        select(Fulfilment)
+        .where(
+            Fulfilment.product_order_id == order_id,
+            Fulfilment.round == round_,
+            Fulfilment.purpose == purpose,
+        )
+        .order_by(Fulfilment.sequence)
+    )
+    return session.scalars(statement).all()
+
+
+def all_fulfilments(session: Session, order_id: str) -> Sequence[Fulfilment]:
+    statement = (
+        select(Fulfilment)
+        .where(Fulfilment.product_order_id == order_id)
+        .order_by(Fulfilment.round, Fulfilment.purpose.desc(), Fulfilment.sequence)
+    )
+    return session.scalars(statement).all()
