@@ -93,6 +93,7 @@ def test_bundle_is_captured_priced_provisioned_and_in_the_inventory(
     headers = auth("csr", "GD")
     order = _submit(client, headers, bundle_order(sales), T0)
     assert order["state"] == "acknowledged"
+    assert _order(client, headers, order["id"]) == order  # what was answered was stored
     assert order["channel"][0]["id"] == "retailHall"
     bundle = order["productOrderItem"][0]
     members = bundle["productOrderItem"]
@@ -335,6 +336,7 @@ def test_incomplete_order_waits_pending_until_completed_by_patch(
     }
     pending = _submit(client, headers, body, T0)
     assert pending["state"] == "pending"
+    assert _order(client, headers, pending["id"]) == pending
     assert "productOffering" in pending["stateReason"]
     assert _counts(session_factory)[1:] == (0, 0)
     patch = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import phonenumbers
 import pytest
 from phonenumbers import geocoder
@@ -9,14 +11,17 @@ from phonenumbers import geocoder
 from openbss.kit.errors import Unprocessable
 from openbss.numbering.calculations import (
     GOLDEN_PRICES_FEN,
+    MAX_HOLD_MINUTES,
     GoldenLevel,
     NumberKind,
     area_code_of,
     classify_golden,
     classify_national,
     format_display,
+    hold_deadline,
     is_valid_national,
     normalise_number,
+    search_like,
     subscriber_lengths,
     subscriber_part,
     to_e164,
@@ -162,6 +167,22 @@ def test_validity_in_the_national_plan() -> None:
     assert not is_valid_national(NumberKind.MOBILE, "02083000000")
     assert not is_valid_national(NumberKind.FIXED, "18902200000")
     assert not is_valid_national(NumberKind.FIXED, "0208300000")  # too short
+
+
+def test_search_patterns_and_hold_deadlines() -> None:
+    assert search_like("88") == "%88"
+    assert search_like("8?8") == "%8_8"
+    assert search_like("*88*") == "%%88%"
+    assert search_like(None) is None and search_like("") is None
+    for bad in ("8%", "8_", "abc", "1" * 13):
+        with pytest.raises(Unprocessable):
+            search_like(bad)
+    at = datetime(2025, 3, 1, tzinfo=UTC)
+    assert hold_deadline(at, 30) == at + timedelta(minutes=30)
+    assert hold_deadline(at, None) is None
+    for bad in (0, -5, MAX_HOLD_MINUTES + 1, True):
+        with pytest.raises(Unprocessable):
+            hold_deadline(at, bad)
 
 
 def test_yuan_value() -> None:

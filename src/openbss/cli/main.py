@@ -118,8 +118,12 @@ def seed_demo_command(
     province: Annotated[str, typer.Option(help="Province code of the demo")] = "GD",
     customers: Annotated[int, typer.Option(help="Residential customers")] = 2500,
     enterprises: Annotated[int, typer.Option(help="Enterprise and government customers")] = 250,
+    subscriptions: Annotated[
+        int, typer.Option(help="Customers who order a subscription, provisioned to completion")
+    ] = 600,
 ) -> None:
-    """Seed the master catalog and one province's customers and accounts (idempotent)."""
+    """Seed the master catalog, one province's customers and accounts, number pools and
+    subscriptions ordered through the real order flow (idempotent)."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -135,6 +139,18 @@ def seed_demo_command(
     for kind in sorted(set(report.created) | set(report.existing)):
         table.add_row(kind, str(report.created.get(kind, 0)), str(report.existing.get(kind, 0)))
     table.add_row("catalog codes", str(len(report.catalog)), "")
+    if subscriptions > 0:
+        from openbss.seed.subscriptions import seed_subscriptions
+
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("ordering subscriptions", total=subscriptions)
+            ordered = seed_subscriptions(
+                factory, province, subscriptions, lambda _kind, n: bar.advance(task, n)
+            )
+        table.add_row(
+            "subscription orders", str(sum(ordered.submitted.values())), str(ordered.already)
+        )
+        table.add_row("orders completed", str(ordered.completed), "")
     err.print(table)
 
 

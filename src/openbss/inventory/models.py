@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openbss.db.base import Base
@@ -65,7 +65,7 @@ class ProductStatusChange(Base):
     """From ``effective_at`` on, the product had ``status`` under ``product_offering_id``."""
 
     __tablename__ = "inventory_product_status"
-    __table_args__ = (Index("ix_inventory_product_status_product", "product_id", "sequence"),)
+    __table_args__ = (UniqueConstraint("product_id", "sequence"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     product_id: Mapped[str] = mapped_column(

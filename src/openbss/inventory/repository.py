@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.inventory.calculations import LIVE_STATUSES
-from openbss.inventory.models import Product, ProductStatusChange
+from openbss.inventory.models import Product
 
 
 def live_at_address(
@@ -38,12 +38,3 @@ def children_of(session: Session, parent_id: str) -> Sequence[Product]:
         select(Product).where(Product.parent_product_id == parent_id).order_by(Product.created_at)
     )
     return session.scalars(statement).all()
-
-
-def next_sequence(session: Session, product_id: str) -> int:
-    current = session.scalar(
-        select(func.max(ProductStatusChange.sequence)).where(
-            ProductStatusChange.product_id == product_id
-        )
-    )
-    return (current or 0) + 1

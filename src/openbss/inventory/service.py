@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from openbss.audit import service as audit
-from openbss.inventory import repository
 from openbss.inventory.calculations import can_move
 from openbss.inventory.models import Product, ProductStatusChange
 from openbss.kit.clock import now
@@ -224,10 +223,12 @@ def _record(
     product_order_id: str | None,
     reason: str | None,
 ) -> None:
-    session.add(
+    # The history is loaded with the product (selectin), so the next sequence number is
+    # known without a query; if two writers ever appended at once, the unique
+    # (product, sequence) constraint would refuse the second.
+    product.history.append(
         ProductStatusChange(
-            product_id=product.id,
-            sequence=repository.next_sequence(session, product.id),
+            sequence=len(product.history) + 1,
             status=status,
             product_offering_id=product.product_offering_id,
             effective_at=at,
@@ -235,5 +236,3 @@ def _record(
             reason=reason,
         )
     )
-    session.flush()
-    session.expire(product, ["history"])

@@ -1,7 +1,10 @@
-"""Pure number maths: kinds and states, E.164 / national forms, golden-number classes.
+"""Pure number maths: kinds and states, E.164 / national forms, golden-number classes, and
+the input rules for pools, selection and holds.
 
 No database, no framework: pool creation classifies every number through
-:func:`classify_golden`, and the API and CLI format numbers through the helpers here.
+:func:`classify_golden`, the API and CLI format numbers through the helpers here, and the
+service checks its arguments with the rules at the end (they raise 422
+``INVALID_NUMBER_REQUEST`` with a message that says what to change).
 
 Chinese numbering (DOMAIN.md): country code 86, trunk prefix 0. A fixed or PHS (小灵通)
 number is an area code (010 and 02X: three digits with the trunk 0; every other area: four)
@@ -33,12 +36,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import phonenumbers
 
 from openbss.kit.errors import Unprocessable
 from openbss.kit.money import FEN_PER_YUAN, fen_to_yuan
+from openbss.numbering.errors import InvalidNumberRequest
 
 COUNTRY_CODE = "86"
 E164_PREFIX = "+86"
@@ -273,3 +278,129 @@ def yuan_value(fen: int) -> int | float:
     (``float`` of the exact Decimal, which reads back to the same fen)."""
     yuan = fen_to_yuan(fen)
     return int(yuan) if fen % FEN_PER_YUAN == 0 else float(yuan)
+
+
+# ----- input rules (pools, selection, holds) ---------------------------------------
+
+# A pool is created in one transaction; a million rows is about a minute on PostgreSQL.
+MAX_POOL_SIZE = 1_000_000
+MAX_QUARANTINE_DAYS = 3650
+MAX_HOLD_MINUTES = 30 * 24 * 60
+MAX_HOLDER_LENGTH = 64
+MAX_POOL_NAME_LENGTH = 128
+
+KIND_LABELS = {
+    NumberKind.FIXED: "fixed-line",
+    NumberKind.PHS: "PHS (小灵通)",
+    NumberKind.MOBILE: "mobile",
+}
+_SEARCH_PATTERN = re.compile(r"^[0-9?*]{1,12}$")
+
+
+def parse_kind(kind: NumberKind | str) -> NumberKind:
+    try:
+        return NumberKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in NumberKind)
+        raise InvalidNumberRequest(f"number kind {kind!r} is unknown; use {allowed}") from None
+
+
+def check_text(value: str, attribute: str, limit: int) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > limit:
+        raise InvalidNumberRequest(f"{attribute} must be 1–{limit} characters, got {value!r}")
+    return text
+
+
+def check_area_code(area_code: str) -> str:
+    if not AREA_CODE_PATTERN.match(area_code):
+        raise InvalidNumberRequest(
+            f"area code {area_code!r} is not a Chinese area code (010, 02X or 0XXX)"
+        )
+    return area_code
+
+
+def pool_network(kind: NumberKind, area_code: str | None, prefix: str | None) -> str:
+    """The area code (fixed, PHS) or mobile prefix a new pool numbers under."""
+    if kind is NumberKind.MOBILE:
+        if area_code is not None:
+            raise InvalidNumberRequest("a mobile pool has a prefix (e.g. 189), not an area code")
+        if prefix is None or not MOBILE_PREFIX_PATTERN.match(prefix):
+            raise InvalidNumberRequest(
+                f"a mobile pool needs a prefix of 3–7 digits starting 13–19, got {prefix!r}"
+            )
+        return prefix
+    if prefix is not None:
+        raise InvalidNumberRequest(
+            f"a {KIND_LABELS[kind]} pool numbers under an area code, not a prefix"
+        )
+    if area_code is None:
+        raise InvalidNumberRequest(f"a {KIND_LABELS[kind]} pool needs an area code (e.g. 020)")
+    return check_area_code(area_code)
+
+
+def check_pool_range(kind: NumberKind, network: str, first: str, last: str) -> None:
+    lengths = subscriber_lengths(kind, network)
+    for label, value in (("first", first), ("last", last)):
+        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+            raise InvalidNumberRequest(f"{label} must be a string of digits, got {value!r}")
+        if len(value) not in lengths:
+            wanted = " or ".join(str(n) for n in lengths)
+            raise InvalidNumberRequest(
+                f"{label} {value!r} must have {wanted} digits after {network}"
+            )
+    if kind is not NumberKind.MOBILE and first[0] in "01":
+        raise InvalidNumberRequest(
+            f"a fixed or PHS subscriber number starts with 2–9, got {first!r}"
+        )
+    if len(first) != len(last):
+        raise InvalidNumberRequest("first and last must have the same number of digits")
+    if int(first) > int(last):
+        raise InvalidNumberRequest(f"first {first} is after last {last}")
+    if range_size(first, last) > MAX_POOL_SIZE:
+        raise InvalidNumberRequest(
+            f"a pool holds at most {MAX_POOL_SIZE:,} numbers; {first}–{last} has "
+            f"{range_size(first, last):,}"
+        )
+    for value in (first, last):
+        if not is_valid_national(kind, network + value):
+            raise InvalidNumberRequest(
+                f"{network}{value} is not a valid {KIND_LABELS[kind]} number in the national "
+                "numbering plan"
+            )
+
+
+def check_quarantine_days(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_QUARANTINE_DAYS:
+        raise InvalidNumberRequest(
+            f"quarantine days must be a whole number from 0 to {MAX_QUARANTINE_DAYS}, got {days!r}"
+        )
+    return days
+
+
+def hold_deadline(at: datetime, hold_minutes: int | None) -> datetime | None:
+    """When a hold made at ``at`` lapses; None (an order's hold) lasts until released."""
+    if hold_minutes is None:
+        return None
+    if (
+        isinstance(hold_minutes, bool)
+        or not isinstance(hold_minutes, int)
+        or not 1 <= hold_minutes <= MAX_HOLD_MINUTES
+    ):
+        raise InvalidNumberRequest(
+            f"a hold lasts 1 to {MAX_HOLD_MINUTES} minutes (or None: until released), "
+            f"got {hold_minutes!r}"
+        )
+    return at + timedelta(minutes=hold_minutes)
+
+
+def search_like(pattern: str | None) -> str | None:
+    """A search pattern as SQL LIKE over the E.164 number: digits match the end of the
+    number, ``?`` is one digit, ``*`` any run of digits (``*88*``: contains 88)."""
+    if pattern is None or pattern == "":
+        return None
+    if not _SEARCH_PATTERN.match(pattern):
+        raise InvalidNumberRequest(
+            f"pattern {pattern!r} may hold only digits, ? (one digit) and * (any digits)"
+        )
+    return "%" + pattern.replace("*", "%").replace("?", "_")

@@ -25,7 +25,6 @@ Services flush, never commit: the entry point owns the transaction.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,16 +39,23 @@ from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.numbering import repository as repo
 from openbss.numbering.calculations import (
-    AREA_CODE_PATTERN,
-    MOBILE_PREFIX_PATTERN,
+    KIND_LABELS,
+    MAX_HOLDER_LENGTH,
+    MAX_POOL_NAME_LENGTH,
     GoldenLevel,
     NumberKind,
     NumberStatus,
+    check_area_code,
+    check_pool_range,
+    check_quarantine_days,
+    check_text,
     classify_national,
-    is_valid_national,
+    hold_deadline,
     normalise_number,
+    parse_kind,
+    pool_network,
     range_size,
-    subscriber_lengths,
+    search_like,
     to_e164,
     to_national,
 )
@@ -91,23 +97,11 @@ READERS = frozenset({Role.CSR, Role.ADMIN, Role.ANALYST})
 HOLDERS = frozenset({Role.CSR, Role.ADMIN})  # reserve, release, assign, retire
 POOL_ADMINS = frozenset({Role.ADMIN})
 
-MAX_POOL_SIZE = 1_000_000
-MAX_QUARANTINE_DAYS = 3650
-MAX_HOLD_MINUTES = 30 * 24 * 60
 MAX_SEARCH_LIMIT = 200
-MAX_HOLDER_LENGTH = 64
-MAX_POOL_NAME_LENGTH = 128
 # Automatic selection: candidates fetched per round, and rounds before giving up when every
 # candidate keeps being taken by concurrent sales (each round re-reads committed state).
 CANDIDATES_PER_ROUND = 8
 MAX_ROUNDS = 5
-
-KIND_LABELS = {
-    NumberKind.FIXED: "fixed-line",
-    NumberKind.PHS: "PHS (小灵通)",
-    NumberKind.MOBILE: "mobile",
-}
-_SEARCH_PATTERN = re.compile(r"^[0-9?*]{1,12}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,79 +165,6 @@ def _acting_province(principal: Principal, what: str) -> str:
     return principal.province
 
 
-def _kind(kind: NumberKind | str) -> NumberKind:
-    try:
-        return NumberKind(kind)
-    except ValueError:
-        allowed = ", ".join(k.value for k in NumberKind)
-        raise InvalidNumberRequest(f"number kind {kind!r} is unknown; use {allowed}") from None
-
-
-def _name(value: str, attribute: str, limit: int) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text or len(text) > limit:
-        raise InvalidNumberRequest(f"{attribute} must be 1–{limit} characters, got {value!r}")
-    return text
-
-
-def _area_code(area_code: str) -> str:
-    if not AREA_CODE_PATTERN.match(area_code):
-        raise InvalidNumberRequest(
-            f"area code {area_code!r} is not a Chinese area code (010, 02X or 0XXX)"
-        )
-    return area_code
-
-
-def _network(kind: NumberKind, area_code: str | None, prefix: str | None) -> str:
-    """The area code (fixed, PHS) or mobile prefix a new pool numbers under."""
-    if kind is NumberKind.MOBILE:
-        if area_code is not None:
-            raise InvalidNumberRequest("a mobile pool has a prefix (e.g. 189), not an area code")
-        if prefix is None or not MOBILE_PREFIX_PATTERN.match(prefix):
-            raise InvalidNumberRequest(
-                f"a mobile pool needs a prefix of 3–7 digits starting 13–19, got {prefix!r}"
-            )
-        return prefix
-    if prefix is not None:
-        raise InvalidNumberRequest(
-            f"a {KIND_LABELS[kind]} pool numbers under an area code, not a prefix"
-        )
-    if area_code is None:
-        raise InvalidNumberRequest(f"a {KIND_LABELS[kind]} pool needs an area code (e.g. 020)")
-    return _area_code(area_code)
-
-
-def _check_range(kind: NumberKind, network: str, first: str, last: str) -> None:
-    lengths = subscriber_lengths(kind, network)
-    for label, value in (("first", first), ("last", last)):
-        if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-            raise InvalidNumberRequest(f"{label} must be a string of digits, got {value!r}")
-        if len(value) not in lengths:
-            wanted = " or ".join(str(n) for n in lengths)
-            raise InvalidNumberRequest(
-                f"{label} {value!r} must have {wanted} digits after {network}"
-            )
-    if kind is not NumberKind.MOBILE and first[0] in "01":
-        raise InvalidNumberRequest(
-            f"a fixed or PHS subscriber number starts with 2–9, got {first!r}"
-        )
-    if len(first) != len(last):
-        raise InvalidNumberRequest("first and last must have the same number of digits")
-    if int(first) > int(last):
-        raise InvalidNumberRequest(f"first {first} is after last {last}")
-    if range_size(first, last) > MAX_POOL_SIZE:
-        raise InvalidNumberRequest(
-            f"a pool holds at most {MAX_POOL_SIZE:,} numbers; {first}–{last} has "
-            f"{range_size(first, last):,}"
-        )
-    for value in (first, last):
-        if not is_valid_national(kind, network + value):
-            raise InvalidNumberRequest(
-                f"{network}{value} is not a valid {KIND_LABELS[kind]} number in the national "
-                "numbering plan"
-            )
-
-
 def _check_overlap(
     session: Session, principal: Principal, network: str, first: str, last: str
 ) -> None:
@@ -263,29 +184,6 @@ def _check_overlap(
                 else "a pool of another province"
             )
             raise PoolOverlap(f"{network} {first}–{last} overlaps the numbers of {where}")
-
-
-def _quarantine_days(days: int) -> int:
-    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_QUARANTINE_DAYS:
-        raise InvalidNumberRequest(
-            f"quarantine days must be a whole number from 0 to {MAX_QUARANTINE_DAYS}, got {days!r}"
-        )
-    return days
-
-
-def _held_until(at: datetime, hold_minutes: int | None) -> datetime | None:
-    if hold_minutes is None:
-        return None
-    if (
-        isinstance(hold_minutes, bool)
-        or not isinstance(hold_minutes, int)
-        or not 1 <= hold_minutes <= MAX_HOLD_MINUTES
-    ):
-        raise InvalidNumberRequest(
-            f"a hold lasts 1 to {MAX_HOLD_MINUTES} minutes (or None: until released), "
-            f"got {hold_minutes!r}"
-        )
-    return at + timedelta(minutes=hold_minutes)
 
 
 def _scope(
@@ -311,7 +209,7 @@ def _scope(
             raise InvalidNumberRequest(f"a mobile prefix starts with 1, got {prefix!r}")
         return repo.Scope(province, kind, None, prefix or None)
     if area_code is not None:
-        _area_code(area_code)
+        check_area_code(area_code)
     elif need_network:
         raise InvalidNumberRequest(
             f"choosing a {KIND_LABELS[kind]} number needs the area code of its local network"
@@ -342,7 +240,7 @@ def _describe(scope: repo.Scope) -> str:
 
 
 def _holder(value: str, attribute: str) -> str:
-    return _name(value, attribute, MAX_HOLDER_LENGTH)
+    return check_text(value, attribute, MAX_HOLDER_LENGTH)
 
 
 # ----- shapes -----------------------------------------------------------------------------
@@ -440,11 +338,11 @@ def create_pool(
     """Create a pool and every number in it (golden ones classified and priced)."""
     principal.require(*POOL_ADMINS)
     province = _acting_province(principal, "a number pool")
-    kind = _kind(kind)
-    name = _name(name, "pool name", MAX_POOL_NAME_LENGTH)
-    network = _network(kind, area_code, prefix)
-    _check_range(kind, network, first, last)
-    days = _quarantine_days(quarantine_days)
+    kind = parse_kind(kind)
+    name = check_text(name, "pool name", MAX_POOL_NAME_LENGTH)
+    network = pool_network(kind, area_code, prefix)
+    check_pool_range(kind, network, first, last)
+    days = check_quarantine_days(quarantine_days)
     if repo.pool_named(session, province, name) is not None:
         raise DuplicatePool(f"province {province} already has a number pool named {name!r}")
     _check_overlap(session, principal, network, first, last)
@@ -506,7 +404,7 @@ def list_pools(session: Session, principal: Principal) -> list[PoolInfo]:
 def offers_network(session: Session, province: str, kind: NumberKind, area_code: str) -> bool:
     """Whether the province has a pool of that kind in that local network — e.g. PHS is
     sold only where the local network offers it."""
-    return repo.pool_exists(session, province, _kind(kind), area_code)
+    return repo.pool_exists(session, province, parse_kind(kind), area_code)
 
 
 # ----- selection and reservation ----------------------------------------------------------
@@ -529,13 +427,13 @@ def reserve(
     the lowest free ordinary number in scope. See the module docstring for the rules."""
     principal.require(*HOLDERS)
     province = _acting_province(principal, "a number reservation")
-    kind = _kind(kind)
+    kind = parse_kind(kind)
     holder = _holder(holder, "holder")
     if transfer_from is not None:
         transfer_from = _holder(transfer_from, "transfer_from")
     scope = _scope(province, kind, area_code, prefix, need_network=number is None)
     at = now()
-    held_until = _held_until(at, hold_minutes)
+    held_until = hold_deadline(at, hold_minutes)
     if number is not None:
         current = (holder,) if transfer_from is None else (holder, transfer_from)
         hold = _reserve_number(
@@ -662,7 +560,7 @@ def assign(
     the same assignment is a no-op, so a retried completion does not fail."""
     principal.require(*HOLDERS)
     holder = _holder(holder, "holder")
-    product_id = _name(product_id, "product id", 64)
+    product_id = check_text(product_id, "product id", 64)
     row = _known(session, principal, number)
     if (
         row.status == NumberStatus.ASSIGNED
@@ -735,17 +633,6 @@ def find_number(session: Session, principal: Principal, number: str) -> NumberIn
     return None if row is None else _info(row, now())
 
 
-def _like(pattern: str | None) -> str | None:
-    """Digits match the end of the number; ``?`` is one digit, ``*`` any run of digits."""
-    if pattern is None or pattern == "":
-        return None
-    if not _SEARCH_PATTERN.match(pattern):
-        raise InvalidNumberRequest(
-            f"pattern {pattern!r} may hold only digits, ? (one digit) and * (any digits)"
-        )
-    return "%" + pattern.replace("*", "%").replace("?", "_")
-
-
 def search(
     session: Session,
     principal: Principal,
@@ -762,9 +649,11 @@ def search(
     principal.require(*READERS)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise InvalidNumberRequest(f"limit must be 1 to {MAX_SEARCH_LIMIT}, got {limit!r}")
-    scope = _scope(principal.province, _kind(kind), area_code, prefix, need_network=False)
+    scope = _scope(principal.province, parse_kind(kind), area_code, prefix, need_network=False)
     at = now()
-    rows = repo.free_numbers(session, scope, at, golden=golden, like=_like(pattern), limit=limit)
+    rows = repo.free_numbers(
+        session, scope, at, golden=golden, like=search_like(pattern), limit=limit
+    )
     return [_info(row, at) for row in rows]
 
 

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from openbss.audit import service as audit
 from openbss.inventory.service import NewProduct, create_product
@@ -206,7 +207,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
             doc["state"] = "pending"
             doc["stateReason"] = "; ".join(captured.missing)
             row.state = "pending"
-            row.doc = doc
+            self._store(row, doc)
             log(session, row.id, "pending", doc["stateReason"])
             return
         doc.pop("stateReason", None)
@@ -214,8 +215,15 @@ class ProductOrderService(ResourceService[ProductOrder]):
         doc["orderTotalPrice"] = order_totals(charges)
         doc["state"] = "acknowledged"
         row.state = "acknowledged"
-        row.doc = doc
+        self._store(row, doc)
         log(session, row.id, "acknowledged", f"{len(captured.all_items())} item(s) accepted")
+
+    @staticmethod
+    def _store(row: ProductOrder, doc: JSON) -> None:
+        # The document may be the very dict the row was created with, changed in place:
+        # assigning it again is not a change to SQLAlchemy, so say it is one.
+        row.doc = doc
+        flag_modified(row, "doc")
 
     def _accept(
         self,

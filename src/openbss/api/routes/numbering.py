@@ -26,10 +26,8 @@ from openbss.kit.ids import new_id
 from openbss.kit.money import CURRENCY
 from openbss.kit.tmf import format_datetime
 from openbss.numbering import service
-from openbss.numbering.calculations import yuan_value
+from openbss.numbering.calculations import MAX_HOLD_MINUTES, MAX_QUARANTINE_DAYS, yuan_value
 from openbss.numbering.service import (
-    MAX_HOLD_MINUTES,
-    MAX_QUARANTINE_DAYS,
     NumberHold,
     NumberInfo,
     NumberKind,
