@@ -433,3 +433,32 @@ def test_inventory_is_read_only_and_orders_are_never_deleted(
         == 404
     )
     assert client.get(f"{INVENTORY}/product", headers={}).status_code == 401
+
+
+def test_order_and_inventory_changes_are_published_as_events(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    from openbss.events.models import OutboxEvent
+
+    sales = sales_ready(session_factory)
+    headers = auth("csr", "GD")
+    order, _ = _completed_bundle(client, headers, session_factory, sales)
+    with session_factory() as s:
+        events = s.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at)).all()
+    # Sorted: events written in one frozen instant share their timestamp.
+    order_events = sorted(
+        (e.event_type, e.payload["event"]["productOrder"]["state"])
+        for e in events
+        if e.api == "productOrderingManagement"
+    )
+    assert order_events == [
+        ("ProductOrderCreateEvent", "acknowledged"),
+        ("ProductOrderStateChangeEvent", "completed"),
+        ("ProductOrderStateChangeEvent", "inProgress"),
+    ]
+    product_events = [e for e in events if e.api == "productInventory"]
+    kinds = [e.event_type for e in product_events]
+    assert kinds.count("ProductCreateEvent") == 3
+    assert kinds.count("ProductStateChangeEvent") == 6  # pendingActive, then active, for 3
+    assert {e.province for e in events if e.api in ("productInventory", "serviceOrdering")} == {"GD"}
+    assert order["state"] == "completed"
