@@ -13,7 +13,8 @@ then times:
 It prints orders/s for capture, for completion and end to end, as the median of
 ``--runs`` runs (each on a fresh database). Usage:
 
-    uv run python benchmarks/ordering_throughput.py [--orders 300] [--runs 3] [--backends sqlite,postgres]
+    uv run python benchmarks/ordering_throughput.py [--orders 300] [--runs 3] \
+        [--backends sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -115,7 +116,11 @@ def order_body(offering: str, customer: str, account: str, n: int) -> dict[str, 
                 "id": "1",
                 "action": "add",
                 "productOffering": {"id": offering},
-                "product": {"place": [{"role": "installationAddress", "city": "广州", "street1": f"中山路 {n} 号"}]},
+                "product": {
+                    "place": [
+                        {"role": "installationAddress", "city": "广州", "street1": f"中山路 {n} 号"}
+                    ]
+                },
             }
         ],
     }
@@ -134,7 +139,9 @@ def one_run(backend: str, count: int) -> tuple[float, float]:
         with TestClient(app) as client:
             started = time.perf_counter()
             for n, (customer, account) in enumerate(pairs):
-                response = client.post(ORDERS, json=order_body(offering, customer, account, n), headers=headers)
+                response = client.post(
+                    ORDERS, json=order_body(offering, customer, account, n), headers=headers
+                )
                 if response.status_code != 201:
                     raise SystemExit(f"order {n} refused: {response.text}")
             captured = time.perf_counter()
@@ -143,7 +150,9 @@ def one_run(backend: str, count: int) -> tuple[float, float]:
             finished = time.perf_counter()
         with factory() as session:
             done = session.scalar(
-                select(func.count()).select_from(ProductOrder).where(ProductOrder.state == "completed")
+                select(func.count())
+                .select_from(ProductOrder)
+                .where(ProductOrder.state == "completed")
             )
         if done != count:
             raise SystemExit(f"{backend}: only {done} of {count} orders completed")
@@ -152,13 +161,18 @@ def one_run(backend: str, count: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgres")
     args = parser.parse_args()
     report: Callable[[str], None] = print
-    report(f"order capture → completion, {args.orders} bundle orders (fixed line + ADSL), median of {args.runs} runs")
+    report(
+        f"order capture → completion, {args.orders} bundle orders (fixed line + ADSL), "
+        f"median of {args.runs} runs"
+    )
     for backend in args.backends.split(","):
         try:
             runs = [one_run(backend, args.orders) for _ in range(args.runs)]

@@ -14,8 +14,8 @@ from openbss.customer.service import customers
 from openbss.db.uow import unit_of_work
 from openbss.kit.security import Principal, Role
 from openbss.numbering.service import seed_number_pools
-from openbss.party.service import individuals
 from openbss.party.identity import make_resident_id
+from openbss.party.service import individuals
 
 GD = Principal(key_id="test-csr", role=Role.ADMIN, province="GD")
 ORDERS = "/tmf-api/productOrderingManagement/v4"
@@ -30,7 +30,9 @@ class Sales:
     account_id: str
 
 
-def new_customer(session: Session, serial: int, family: str = "陈", given: str = "明") -> tuple[str, str, str]:
+def new_customer(
+    session: Session, serial: int, family: str = "陈", given: str = "明"
+) -> tuple[str, str, str]:
     """An individual engaged as an active customer with one billing account."""
     resident_id = make_resident_id("440106", date(1980, 1, 1), serial)
     party = individuals.create(

@@ -3,7 +3,6 @@ pools, province isolation and clear refusals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,8 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbss.api.app import create_app
-from openbss.api.routes import numbering as numbering_routes
 from openbss.kit.clock import frozen_at
 from openbss.numbering.models import NumberPool, NumberResource
 from tests.conftest import KeyMaker
@@ -30,19 +27,8 @@ POOL = {
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def api(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    """The app with the numbering routes (mounted here until the app mounts them itself)."""
-    app = create_app(session_factory, dispatch_events=False)
-    if not any(getattr(route, "path", "").startswith(BASE) for route in app.routes):
-        for prefix, router in numbering_routes.MOUNTS:
-            app.include_router(router, prefix=prefix)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
-
-
-def create_pool(api: TestClient, headers: dict[str, str], **changes: Any) -> dict[str, Any]:
-    response = api.post(f"{BASE}/pools", json={**POOL, **changes}, headers=headers)
+def create_pool(client: TestClient, headers: dict[str, str], **changes: Any) -> dict[str, Any]:
+    response = client.post(f"{BASE}/pools", json={**POOL, **changes}, headers=headers)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -56,7 +42,7 @@ def number_count(factory: sessionmaker[Session], **where: Any) -> int:
         return s.scalar(statement) or 0
 
 
-def test_authentication_is_required(api: TestClient) -> None:
+def test_authentication_is_required(client: TestClient) -> None:
     for method, path in (
         ("get", f"{BASE}?kind=fixed"),
         ("get", f"{BASE}/+862083100001"),
@@ -64,33 +50,33 @@ def test_authentication_is_required(api: TestClient) -> None:
         ("post", f"{BASE}/reservations"),
         ("delete", f"{BASE}/reservations/abc"),
     ):
-        response = api.request(method, path, json={"kind": "fixed"})
+        response = client.request(method, path, json={"kind": "fixed"})
         assert response.status_code == 401, (method, path)
         assert response.json()["code"] == "UNAUTHENTICATED"
-    response = api.get(f"{BASE}?kind=fixed", headers={"Authorization": "Bearer obss_bogus"})
+    response = client.get(f"{BASE}?kind=fixed", headers={"Authorization": "Bearer obss_bogus"})
     assert response.status_code == 401
 
 
-def test_roles(api: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]) -> None:
+def test_roles(client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]) -> None:
     admin, csr, analyst = auth("admin"), auth("csr"), auth("analyst")
-    response = api.post(f"{BASE}/pools", json=POOL, headers=csr)
+    response = client.post(f"{BASE}/pools", json=POOL, headers=csr)
     assert response.status_code == 403
     assert response.json()["code"] == "FORBIDDEN"
-    assert api.get(f"{BASE}/pools", headers=analyst).status_code == 403
-    create_pool(api, admin)
+    assert client.get(f"{BASE}/pools", headers=analyst).status_code == 403
+    create_pool(client, admin)
     reservation = {"kind": "fixed", "areaCode": "020"}
-    response = api.post(f"{BASE}/reservations", json=reservation, headers=analyst)
+    response = client.post(f"{BASE}/reservations", json=reservation, headers=analyst)
     assert response.status_code == 403
     assert number_count(session_factory, status="reserved") == 0
-    assert api.get(f"{BASE}?kind=fixed&areaCode=020", headers=analyst).status_code == 200
-    assert api.get(f"{BASE}/+862083100001", headers=analyst).status_code == 200
-    assert api.get(f"{BASE}?kind=fixed", headers=auth("billing_operator")).status_code == 403
+    assert client.get(f"{BASE}?kind=fixed&areaCode=020", headers=analyst).status_code == 200
+    assert client.get(f"{BASE}/+862083100001", headers=analyst).status_code == 200
+    assert client.get(f"{BASE}?kind=fixed", headers=auth("billing_operator")).status_code == 403
 
 
-def test_pools(api: TestClient, auth: KeyMaker) -> None:
+def test_pools(client: TestClient, auth: KeyMaker) -> None:
     admin = auth("admin")
     with frozen_at(T0):
-        created = create_pool(api, admin)
+        created = create_pool(client, admin)
     assert created["id"]
     assert {k: v for k, v in created.items() if k != "id"} == {
         "name": "gz-test",
@@ -105,18 +91,18 @@ def test_pools(api: TestClient, auth: KeyMaker) -> None:
         "createdAt": "2025-03-01T02:00:00.000Z",
         "counts": {"available": 20, "reserved": 0, "assigned": 0, "quarantined": 0},
     }
-    api.post(f"{BASE}/reservations", json={"kind": "fixed", "areaCode": "020"}, headers=admin)
-    listed = api.get(f"{BASE}/pools", headers=admin).json()
+    client.post(f"{BASE}/reservations", json={"kind": "fixed", "areaCode": "020"}, headers=admin)
+    listed = client.get(f"{BASE}/pools", headers=admin).json()
     assert [(p["name"], p["counts"]["available"], p["counts"]["reserved"]) for p in listed] == [
         ("gz-test", 19, 1)
     ]
-    assert api.get(f"{BASE}/pools", headers=auth("admin", "ZJ")).json() == []
+    assert client.get(f"{BASE}/pools", headers=auth("admin", "ZJ")).json() == []
 
 
-def test_reserve_list_and_release_round_trip(api: TestClient, auth: KeyMaker) -> None:
-    create_pool(api, auth("admin"))
+def test_reserve_list_and_release_round_trip(client: TestClient, auth: KeyMaker) -> None:
+    create_pool(client, auth("admin"))
     csr = auth("csr")
-    free = api.get(f"{BASE}?kind=fixed&areaCode=020&limit=3", headers=csr)
+    free = client.get(f"{BASE}?kind=fixed&areaCode=020&limit=3", headers=csr)
     assert free.status_code == 200
     assert free.json() == [
         {
@@ -145,7 +131,7 @@ def test_reserve_list_and_release_round_trip(api: TestClient, auth: KeyMaker) ->
         },
     ]
     with frozen_at(T0):
-        response = api.post(
+        response = client.post(
             f"{BASE}/reservations",
             json={"kind": "fixed", "areaCode": "020", "holdMinutes": 45},
             headers=csr,
@@ -164,38 +150,38 @@ def test_reserve_list_and_release_round_trip(api: TestClient, auth: KeyMaker) ->
         "heldUntil": "2025-03-01T02:45:00.000Z",
     }
     with frozen_at(T0):
-        state = api.get(f"{BASE}/+862083100001", headers=csr).json()
-        listed = [n["number"] for n in api.get(f"{BASE}?kind=fixed", headers=csr).json()]
+        state = client.get(f"{BASE}/+862083100001", headers=csr).json()
+        listed = [n["number"] for n in client.get(f"{BASE}?kind=fixed", headers=csr).json()]
     assert state["status"] == "reserved"
     assert state["holder"] == f"reservation:{reservation_id}"
     assert state["heldUntil"] == "2025-03-01T02:45:00.000Z"
     assert "+862083100001" not in listed
-    assert api.delete(f"{BASE}/reservations/{reservation_id}", headers=csr).status_code == 204
-    state = api.get(f"{BASE}/02083100001", headers=csr).json()
+    assert client.delete(f"{BASE}/reservations/{reservation_id}", headers=csr).status_code == 204
+    state = client.get(f"{BASE}/02083100001", headers=csr).json()
     assert (state["status"], state["holder"], state["heldUntil"]) == ("available", None, None)
-    again = api.delete(f"{BASE}/reservations/{reservation_id}", headers=csr)
+    again = client.delete(f"{BASE}/reservations/{reservation_id}", headers=csr)
     assert again.status_code == 404
     assert again.json()["code"] == "NOT_FOUND"
 
 
-def test_choosing_a_golden_number(api: TestClient, auth: KeyMaker) -> None:
-    create_pool(api, auth("admin"))
+def test_choosing_a_golden_number(client: TestClient, auth: KeyMaker) -> None:
+    create_pool(client, auth("admin"))
     csr = auth("csr")
-    golden = api.get(f"{BASE}?kind=fixed&areaCode=020&golden=true", headers=csr).json()
+    golden = client.get(f"{BASE}?kind=fixed&areaCode=020&golden=true", headers=csr).json()
     assert [(n["number"], n["goldenLevel"], n["goldenPrice"]["value"]) for n in golden] == [
         ("+862083100000", "gold", 2000),
         ("+862083100011", "silver", 500),
     ]
-    ending = api.get(f"{BASE}?kind=fixed&pattern=11", headers=csr).json()
+    ending = client.get(f"{BASE}?kind=fixed&pattern=11", headers=csr).json()
     assert [n["number"] for n in ending] == ["+862083100011"]
-    response = api.post(
+    response = client.post(
         f"{BASE}/reservations",
         json={"kind": "fixed", "number": "+862083100011"},
         headers=csr,
     )
     assert response.status_code == 201, response.text
     assert response.json()["goldenPrice"] == {"unit": "CNY", "value": 500}
-    taken = api.post(
+    taken = client.post(
         f"{BASE}/reservations", json={"kind": "fixed", "number": "020-83100011"}, headers=csr
     )
     assert taken.status_code == 409
@@ -219,15 +205,15 @@ def test_choosing_a_golden_number(api: TestClient, auth: KeyMaker) -> None:
     ],
 )
 def test_bad_reservations_answer_clearly_and_change_nothing(
-    api: TestClient,
+    client: TestClient,
     auth: KeyMaker,
     session_factory: sessionmaker[Session],
     body: dict[str, Any],
     status: int,
     code: str,
 ) -> None:
-    create_pool(api, auth("admin"))
-    response = api.post(f"{BASE}/reservations", json=body, headers=auth("csr"))
+    create_pool(client, auth("admin"))
+    response = client.post(f"{BASE}/reservations", json=body, headers=auth("csr"))
     assert response.status_code == status, response.text
     error = response.json()
     assert (error["code"], error["status"], error["@type"]) == (code, str(status), "Error")
@@ -236,55 +222,55 @@ def test_bad_reservations_answer_clearly_and_change_nothing(
 
 
 def test_bad_requests(
-    api: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
 ) -> None:
     admin = auth("admin")
-    create_pool(api, admin)
+    create_pool(client, admin)
     for raw in ("", "[1]", "{not json"):
-        response = api.post(
+        response = client.post(
             f"{BASE}/reservations",
             content=raw,
             headers={**admin, "Content-Type": "application/json"},
         )
         assert response.status_code == 400, raw
-    assert api.get(f"{BASE}?kind=landline", headers=admin).status_code == 400
-    assert api.get(f"{BASE}", headers=admin).status_code == 400  # kind is required
-    assert api.get(f"{BASE}?kind=fixed&limit=0", headers=admin).status_code == 400
-    assert api.get(f"{BASE}?kind=fixed&golden=maybe", headers=admin).status_code == 400
-    response = api.get(f"{BASE}?kind=fixed&pattern=8%25", headers=admin)
+    assert client.get(f"{BASE}?kind=landline", headers=admin).status_code == 400
+    assert client.get(f"{BASE}", headers=admin).status_code == 400  # kind is required
+    assert client.get(f"{BASE}?kind=fixed&limit=0", headers=admin).status_code == 400
+    assert client.get(f"{BASE}?kind=fixed&golden=maybe", headers=admin).status_code == 400
+    response = client.get(f"{BASE}?kind=fixed&pattern=8%25", headers=admin)
     assert response.status_code == 422
     assert response.json()["code"] == "INVALID_NUMBER_REQUEST"
-    assert api.get(f"{BASE}/hello", headers=admin).status_code == 422
-    assert api.get(f"{BASE}/+862083999999", headers=admin).status_code == 404
-    overlap = api.post(f"{BASE}/pools", json={**POOL, "name": "again"}, headers=admin)
+    assert client.get(f"{BASE}/hello", headers=admin).status_code == 422
+    assert client.get(f"{BASE}/+862083999999", headers=admin).status_code == 404
+    overlap = client.post(f"{BASE}/pools", json={**POOL, "name": "again"}, headers=admin)
     assert (overlap.status_code, overlap.json()["code"]) == (409, "POOL_OVERLAP")
-    invalid = api.post(f"{BASE}/pools", json={**POOL, "first": 83100000}, headers=admin)
+    invalid = client.post(f"{BASE}/pools", json={**POOL, "first": 83100000}, headers=admin)
     assert invalid.status_code == 400
     group = auth("admin", None)
-    response = api.post(f"{BASE}/pools", json={**POOL, "name": "x"}, headers=group)
+    response = client.post(f"{BASE}/pools", json={**POOL, "name": "x"}, headers=group)
     assert (response.status_code, response.json()["code"]) == (422, "PROVINCE_REQUIRED")
     with session_factory() as s:
         assert s.scalar(select(func.count()).select_from(NumberPool)) == 1
     assert number_count(session_factory) == 20
 
 
-def test_provinces_are_isolated(api: TestClient, auth: KeyMaker) -> None:
-    create_pool(api, auth("admin"))
+def test_provinces_are_isolated(client: TestClient, auth: KeyMaker) -> None:
+    create_pool(client, auth("admin"))
     gd, zj = auth("csr", "GD"), auth("csr", "ZJ")
-    reservation = api.post(
+    reservation = client.post(
         f"{BASE}/reservations", json={"kind": "fixed", "areaCode": "020"}, headers=gd
     ).json()
-    assert api.get(f"{BASE}/+862083100001", headers=zj).status_code == 404
-    assert api.get(f"{BASE}?kind=fixed&areaCode=020", headers=zj).json() == []
-    response = api.post(
+    assert client.get(f"{BASE}/+862083100001", headers=zj).status_code == 404
+    assert client.get(f"{BASE}?kind=fixed&areaCode=020", headers=zj).json() == []
+    response = client.post(
         f"{BASE}/reservations", json={"kind": "fixed", "number": "+862083100002"}, headers=zj
     )
     assert (response.status_code, response.json()["code"]) == (422, "UNKNOWN_NUMBER")
-    assert api.delete(f"{BASE}/reservations/{reservation['id']}", headers=zj).status_code == 404
-    assert api.get(f"{BASE}/+862083100001", headers=gd).json()["status"] == "reserved"
+    assert client.delete(f"{BASE}/reservations/{reservation['id']}", headers=zj).status_code == 404
+    assert client.get(f"{BASE}/+862083100001", headers=gd).json()["status"] == "reserved"
     # A group key acts for a province through X-Province.
     group = {**auth("csr", None), "X-Province": "GD"}
-    response = api.post(
+    response = client.post(
         f"{BASE}/reservations", json={"kind": "fixed", "areaCode": "020"}, headers=group
     )
     assert (response.status_code, response.json()["number"]) == (201, "+862083100002")

@@ -136,12 +136,16 @@ def test_seed_number_pools_is_idempotent(session: Session) -> None:
         "fixed-0755": 5_000,
         "phs-020": 5_000,
         "phs-0755": 2_000,
+        "fixed-0757": 2_000,
+        "fixed-0769": 2_000,
+        "fixed-0756": 2_000,
+        "fixed-0754": 2_000,
         "mobile-189": 5_000,
     }
     assert service.seed_number_pools(session) == expected
     assert service.seed_number_pools(session, "GD") == expected
-    assert session.scalar(select(func.count()).select_from(NumberResource)) == 27_000
-    assert session.scalar(select(func.count()).select_from(NumberPool)) == 5
+    assert session.scalar(select(func.count()).select_from(NumberResource)) == 35_000
+    assert session.scalar(select(func.count()).select_from(NumberPool)) == 9
     assert service.offers_network(session, "GD", NumberKind.PHS, "0755")
     assert service.offers_network(session, "GD", NumberKind.FIXED, "020")
     assert not service.offers_network(session, "GD", NumberKind.PHS, "0757")  # Foshan

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -460,5 +461,33 @@ def test_order_and_inventory_changes_are_published_as_events(
     kinds = [e.event_type for e in product_events]
     assert kinds.count("ProductCreateEvent") == 3
     assert kinds.count("ProductStateChangeEvent") == 6  # pendingActive, then active, for 3
-    assert {e.province for e in events if e.api in ("productInventory", "serviceOrdering")} == {"GD"}
+    assert {e.province for e in events if e.api in ("productInventory", "serviceOrdering")} == {
+        "GD"
+    }
     assert order["state"] == "completed"
+
+
+def test_an_order_the_network_side_refuses_goes_to_fallout_not_round_and_round(
+    client: TestClient,
+    auth: KeyMaker,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import openbss.ordering.orchestrator as orchestrator
+    from openbss.kit.errors import Unprocessable
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise Unprocessable("no network element of network 'bras' in province GD")
+
+    monkeypatch.setattr(orchestrator, "create_service_order", refuse)
+    sales = sales_ready(session_factory)
+    headers = auth("csr", "GD")
+    order = _submit(client, headers, bundle_order(sales), T0)
+    _work(session_factory, T0 + timedelta(minutes=1))
+    failed = _order(client, headers, order["id"])
+    assert failed["state"] == "failed"
+    assert failed["stateReason"] == (
+        "orchestration stopped: no network element of network 'bras' in province GD"
+    )
+    with session_factory() as s:
+        assert [f.product_order_id for f in s.scalars(select(OrderFallout))] == [order["id"]]

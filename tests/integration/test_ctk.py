@@ -313,7 +313,9 @@ def _bundle_order(customer_id: str, account_id: str, n: int) -> dict[str, Any]:
     }
 
 
-def _customer_with_account(server: LiveServer, family: str, resident_id: str) -> tuple[str, str, str]:
+def _customer_with_account(
+    server: LiveServer, family: str, resident_id: str
+) -> tuple[str, str, str]:
     party = server.post(
         "/tmf-api/party/v4/individual",
         {
@@ -363,7 +365,9 @@ def inventory_data(server: LiveServer) -> dict[str, str]:
     for n in (1, 2):
         body = _bundle_order(customer_id, account_id, n)
         body["productOrderItem"][0]["productOffering"]["id"] = offering_id
-        order_ids.append(server.post("/tmf-api/productOrderingManagement/v4/productOrder", body)["id"])
+        order_ids.append(
+            server.post("/tmf-api/productOrderingManagement/v4/productOrder", body)["id"]
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         states = [
@@ -383,7 +387,9 @@ def inventory_data(server: LiveServer) -> dict[str, str]:
 def inventory_products_exist(server: LiveServer) -> dict[str, str]:
     """The ODA folder reads the same inventory; order it first when run on its own."""
     listed = httpx.get(
-        f"{server.url}/tmf-api/productInventory/v4/product?limit=1", headers=server.headers, timeout=30
+        f"{server.url}/tmf-api/productInventory/v4/product?limit=1",
+        headers=server.headers,
+        timeout=30,
     ).json()
     return {} if listed else inventory_data(server)
 

@@ -9,6 +9,7 @@ clear error and leave nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -58,10 +59,8 @@ def test_two_orders_race_for_the_last_free_number(
         try:
             return real_reserve(*args, **kwargs)
         finally:
-            try:
+            with contextlib.suppress(threading.BrokenBarrierError):
                 reached.wait()
-            except threading.BrokenBarrierError:
-                pass
 
     monkeypatch.setattr(ordering_service, "reserve", reserve_then_wait)
 

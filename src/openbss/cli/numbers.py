@@ -6,17 +6,14 @@ the province given with ``--province`` (the default deployment province when omi
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from openbss.cli.common import clean_errors, err, out
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
-from openbss.kit.errors import OpenBSSError
 from openbss.kit.money import format_fen
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
@@ -30,29 +27,9 @@ numbers_app = typer.Typer(
 pool_app = typer.Typer(help="Number pools", no_args_is_help=True)
 numbers_app.add_typer(pool_app, name="pool")
 
-err = Console(stderr=True)
-out = Console()
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
 ProvinceOption = Annotated[
     str | None, typer.Option(help="Province code (default: the deployment's province)")
 ]
-
-
-def _clean_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Product errors become a one-line message and exit status 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except OpenBSSError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 def _operator(province: str | None) -> Principal:
@@ -66,7 +43,7 @@ def _when(value: object) -> str:
 
 
 @pool_app.command("create")
-@_clean_errors
+@clean_errors
 def pool_create(
     kind: Annotated[NumberKind, typer.Option(help="fixed, phs or mobile")],
     name: Annotated[str, typer.Option(help="Pool name, unique in the province")],
@@ -96,7 +73,7 @@ def pool_create(
 
 
 @pool_app.command("list")
-@_clean_errors
+@clean_errors
 def pool_list(
     province: Annotated[
         str | None, typer.Option(help="Province code; omit to list every province")
@@ -132,7 +109,7 @@ def pool_list(
 
 
 @numbers_app.command("search")
-@_clean_errors
+@clean_errors
 def search(
     kind: Annotated[NumberKind, typer.Option(help="fixed, phs or mobile")],
     area_code: Annotated[str | None, typer.Option(help="Area code (fixed, PHS)")] = None,
@@ -167,7 +144,7 @@ def search(
 
 
 @numbers_app.command("show")
-@_clean_errors
+@clean_errors
 def show(number: str, province: ProvinceOption = None) -> None:
     """The state of one number."""
     caller = _operator(province)
@@ -191,7 +168,7 @@ def show(number: str, province: ProvinceOption = None) -> None:
 
 
 @numbers_app.command("release")
-@_clean_errors
+@clean_errors
 def release(
     holder: Annotated[str, typer.Argument(help="e.g. reservation:<id> or order:<id>")],
     province: ProvinceOption = None,
@@ -204,7 +181,7 @@ def release(
 
 
 @numbers_app.command("release-expired")
-@_clean_errors
+@clean_errors
 def release_expired() -> None:
     """Store lapsed holds and ended quarantines as available (every province)."""
     factory = make_session_factory(make_engine())
@@ -214,7 +191,7 @@ def release_expired() -> None:
 
 
 @numbers_app.command("seed")
-@_clean_errors
+@clean_errors
 def seed(province: ProvinceOption = None) -> None:
     """Create the demo number pools of a province (idempotent)."""
     chosen = province or get_settings().default_province

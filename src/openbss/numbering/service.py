@@ -677,6 +677,12 @@ SEED_POOLS: dict[str, tuple[SeedPool, ...]] = {
         SeedPool("fixed-0755", NumberKind.FIXED, "0755", "26000000", "26004999"),
         SeedPool("phs-020", NumberKind.PHS, "020", "31000000", "31004999"),
         SeedPool("phs-0755", NumberKind.PHS, "0755", "28000000", "28001999"),
+        # The other demo local networks have fixed lines only: no PHS in 佛山 0757 and the
+        # rest, so PHS orders there are refused as ineligible.
+        SeedPool("fixed-0757", NumberKind.FIXED, "0757", "82000000", "82001999"),
+        SeedPool("fixed-0769", NumberKind.FIXED, "0769", "22000000", "22001999"),
+        SeedPool("fixed-0756", NumberKind.FIXED, "0756", "2210000", "2211999"),
+        SeedPool("fixed-0754", NumberKind.FIXED, "0754", "88100000", "88101999"),
         SeedPool("mobile-189", NumberKind.MOBILE, "189", "02200000", "02204999"),
     ),
 }

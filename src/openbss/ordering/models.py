@@ -54,7 +54,7 @@ class ProductOrder(TmfResourceMixin, Base):
     # Optimistic lock: two workers advancing one order cannot both win.
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
-    __mapper_args__: ClassVar[dict[str, object]] = {"version_id_col": version_id}
+    __mapper_args__ = {"version_id_col": version_id}  # noqa: RUF012 (SQLAlchemy reads it)
 
 
 class OrderItem(Base):

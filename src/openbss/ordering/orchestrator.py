@@ -35,7 +35,7 @@ from openbss.db.uow import on_after_commit, remove_after_commit, unit_of_work
 from openbss.inventory.models import Product
 from openbss.inventory.service import change_offering, move, note_order_item
 from openbss.kit.clock import now
-from openbss.kit.errors import Conflict, NotFound
+from openbss.kit.errors import Conflict, OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
@@ -493,9 +493,22 @@ def _each(factory: sessionmaker[Session], ids: Sequence[str], step: str) -> int:
                     done += advance(session, order)
         except StaleDataError:
             logger.info("order %s was advanced by another worker", order_id)
-        except NotFound:
-            continue
+        except OpenBSSError as exc:
+            # The order cannot go on as it is (e.g. no network element can take it): it
+            # goes to fallout with the reason instead of being retried forever.
+            _fall_out(factory, order_id, f"orchestration stopped: {exc.message}")
+            done += 1
+        except Exception:  # a bug must not stall every other order in the pass
+            logger.exception("orchestration of order %s failed", order_id)
     return done
+
+
+def _fall_out(factory: sessionmaker[Session], order_id: str, reason: str) -> None:
+    with unit_of_work(factory) as session:
+        order = session.get(ProductOrder, order_id)
+        if order is not None and order.state in ("acknowledged", "inProgress"):
+            cancel_pending(session, order.id, reason)
+            fail(session, order, reason)
 
 
 def work_once(factory: sessionmaker[Session], *, limit: int = 200) -> int:

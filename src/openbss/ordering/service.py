@@ -347,7 +347,8 @@ def set_characteristic(item: CapturedItem, name: str, value: str) -> None:
 def item_service_id(item: CapturedItem) -> str | None:
     """What the network knows the product by: its number or its broadband account."""
     values = {"productCharacteristic": item.characteristics}
-    return characteristic(values, "phoneNumber") or characteristic(values, "broadbandAccount")
+    found = characteristic(values, "phoneNumber") or characteristic(values, "broadbandAccount")
+    return str(found) if found is not None else None
 
 
 def annotate(raw: Any, by_id: Mapping[str, CapturedItem], product_ids: Mapping[str, str]) -> Any:
