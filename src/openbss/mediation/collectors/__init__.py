@@ -1,0 +1,1 @@
+"""Collectors: how usage reaches mediation (files, RADIUS accounting, SIP accounting, API)."""
