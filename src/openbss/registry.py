@@ -9,6 +9,7 @@ import openbss.catalog.models
 import openbss.customer.models
 import openbss.events.models
 import openbss.inventory.models
+import openbss.mediation.models
 import openbss.numbering.models
 import openbss.ordering.models
 import openbss.party.models

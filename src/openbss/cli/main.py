@@ -12,6 +12,7 @@ import typer
 
 from openbss.auth import service as auth_service
 from openbss.cli.common import clean_errors, err, out
+from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
@@ -33,6 +34,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(orders_app, name="orders")
 app.add_typer(oss_app, name="oss")
 app.add_typer(numbers_app, name="numbers")
+app.add_typer(mediation_app, name="mediation")
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,159 @@
+"""``openbss mediation``: collect usage files, run the RADIUS accounting server, reconcile."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from openbss.cli.common import clean_errors, err, out
+from openbss.db.engine import make_engine, make_session_factory
+from openbss.kit.settings import get_settings
+
+if TYPE_CHECKING:
+    from openbss.mediation.pipeline import Ingest
+
+mediation_app = typer.Typer(
+    help="Mediation: usage collection and revenue assurance", no_args_is_help=True
+)
+
+ProvinceOption = Annotated[str, typer.Option(help="Province the usage belongs to")]
+
+
+def _ingest(province: str, window_days: int = 7, default_area: str | None = None) -> Ingest:
+    from openbss.mediation.pipeline import Ingest
+
+    settings = get_settings()
+    return Ingest(
+        factory=make_session_factory(make_engine()),
+        data_dir=settings.data_dir,
+        province=province,
+        window_days=window_days,
+        default_area=default_area,
+    )
+
+
+@mediation_app.command("ingest")
+@clean_errors
+def ingest(
+    directory: Annotated[
+        Path, typer.Argument(help="Input directory (files are picked up from here)")
+    ],
+    province: ProvinceOption = "GD",
+    file_format: Annotated[
+        str | None,
+        typer.Option("--format", help="huawei_csv | zte_fixed | 3gpp | tap | radius | kamailio"),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Count the files under this source")] = None,
+    window_days: Annotated[int, typer.Option(help="Duplicate detection window in days")] = 7,
+    area_code: Annotated[
+        str | None, typer.Option(help="Area code of local numbers without one")
+    ] = None,
+    watch: Annotated[bool, typer.Option(help="Keep watching the directory")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between directory scans")] = 2.0,
+) -> None:
+    """Ingest every file in DIRECTORY: decode, validate, deduplicate, guide, store."""
+    from openbss.mediation.collector import collect, pending
+    from openbss.mediation.pipeline import Outcome
+
+    if not directory.is_dir():
+        err.print(f"[red]error:[/red] {directory} is not a directory")
+        raise typer.Exit(1)
+    run = _ingest(province, window_days, area_code)
+    while True:
+        waiting = len(pending(directory))
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("ingesting files", total=waiting)
+
+            def advance(_outcome: Outcome, bar: Progress = bar, task: TaskID = task) -> None:
+                bar.advance(task)
+
+            report = collect(
+                run, directory, file_format=file_format, source=source, progress=advance
+            )
+        if report.outcomes:
+            table = Table(
+                "file", "source", "status", "in", "normalised", "rejected", "duplicate", "note"
+            )
+            for o in report.outcomes:
+                table.add_row(
+                    o.file_name, o.source, o.status, str(o.records_in), str(o.normalised),
+                    str(o.rejected), str(o.duplicates), o.error or "",
+                )  # fmt: skip
+            out.print(table)
+            total = report.records
+            err.print(
+                f"{len(report.outcomes)} file(s): {total[0]} records in, {total[1]} normalised, "
+                f"{total[2]} rejected, {total[3]} duplicates"
+            )
+        if not watch:
+            return
+        time.sleep(interval)
+
+
+@mediation_app.command("reconcile")
+@clean_errors
+def reconcile_command(
+    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+    day: Annotated[str | None, typer.Option(help="Only this day (YYYY-MM-DD)")] = None,
+) -> None:
+    """Per source and day: in = normalised + rejected + duplicate; and sequence gaps."""
+    from openbss.mediation.reconcile import reconcile, sequence_gaps
+
+    factory = make_session_factory(make_engine())
+    with factory() as session:
+        lines = reconcile(session, province, date.fromisoformat(day) if day else None)
+        gaps = sequence_gaps(session, province)
+    table = Table(
+        "source",
+        "day",
+        "files",
+        "files rejected",
+        "in",
+        "normalised",
+        "rejected",
+        "duplicate",
+        "balanced",
+    )
+    for line in lines:
+        table.add_row(
+            line.source, line.day.isoformat(), str(line.files), str(line.files_rejected),
+            str(line.records_in), str(line.normalised), str(line.rejected), str(line.duplicates),
+            "yes" if line.balanced else "[red]NO[/red]",
+        )  # fmt: skip
+    out.print(table)
+    if gaps:
+        gap_table = Table("source", "missing sequence numbers", title="sequence gaps")
+        for gap in gaps:
+            span = (
+                str(gap.first_missing)
+                if gap.first_missing == gap.last_missing
+                else f"{gap.first_missing}–{gap.last_missing}"
+            )
+            gap_table.add_row(gap.source, span)
+        out.print(gap_table)
+    else:
+        err.print("no sequence gaps")
+    if not all(line.balanced for line in lines):
+        raise typer.Exit(2)
+
+
+@mediation_app.command("recycle")
+@clean_errors
+def recycle_command(province: ProvinceOption = "GD") -> None:
+    """Guide recyclable rejects (unknown subscriber) again against the current inventory."""
+    from openbss.mediation.recycle import recycle
+
+    report = recycle(_ingest(province))
+    err.print(f"{report.examined} recyclable reject(s) examined, {report.recycled} recycled")

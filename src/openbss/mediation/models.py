@@ -1,0 +1,48 @@
+"""The batch manifest: one row per file (or pushed batch) that entered mediation.
+
+The records themselves live in Parquet (store.py); the database keeps, per batch, what came
+in and where every record went, so that revenue assurance can prove that nothing was lost:
+``records_in = normalised + rejected + duplicates`` for every batch, and a recycled reject
+moves from ``rejected`` to ``recycled`` without changing the identity.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openbss.db.base import Base
+from openbss.kit.clock import now
+
+
+class MediationBatch(Base):
+    __tablename__ = "mediation_batch"
+    # A file is the same file when its content is: the same bytes under another name, or
+    # delivered twice, are processed once.
+    __table_args__ = (
+        UniqueConstraint("source", "checksum"),
+        Index("ix_mediation_batch_source_day", "source", "day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    province: Mapped[str] = mapped_column(String(8), index=True)
+    source: Mapped[str] = mapped_column(String(64))  # e.g. "GZ-SW01", "radius", "tap:CHNCT"
+    file_name: Mapped[str] = mapped_column(String(256))
+    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content
+    file_format: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # records.FileKind
+    # processing → done | rejected (the whole file)
+    status: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)  # the day it was received, in the province's zone
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    records_in: Mapped[int] = mapped_column(BigInteger, default=0)
+    normalised: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    recycled: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(default=now)
+    finished_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,156 @@
+"""Normalisation and validation of raw usage rows, as Polars expressions (no per-record Python).
+
+Numbers become E.164 by the Chinese numbering plan (DOMAIN.md): ``00`` + country code is
+international, ``0`` + area code + subscriber is national fixed, ``1[3-9]`` + 9 digits is
+mobile, a bare 7–8 digit subscriber number is local to the record's area code, and an IP
+long-distance access code (17909 …) dialled in front is split off into ``ip_access_code``.
+Short service numbers (10000, 114, 110 …) are kept as dialled. Anything else is not a number.
+
+Every row gets at most one reason code; the first rule that fails wins, in the order of
+:data:`REASONS`. Rows without a reason go on to duplicate detection and guiding.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from openbss.mediation.records import Direction, ServiceKind
+
+# Reason codes, in the order they are checked. RECYCLABLE ones may pass after the cause is
+# fixed (a subscriber registered late); the others are final.
+REASONS: dict[str, str] = {
+    "DECODE_ERROR": "the record could not be decoded",
+    "MISSING_TIME": "no readable event time",
+    "FUTURE_TIME": "event time is in the future",
+    "NEGATIVE_DURATION": "negative duration",
+    "DURATION_TOO_LONG": "duration longer than the maximum",
+    "NEGATIVE_VOLUME": "negative volume",
+    "UNKNOWN_SERVICE": "unknown service type",
+    "INVALID_NUMBER": "calling or called number is not a valid number",
+    "MISSING_ACCOUNT": "a broadband session without an account name",
+    "UNKNOWN_SUBSCRIBER": "no product in service for the charging party at the event time",
+}
+RECYCLABLE = frozenset({"UNKNOWN_SUBSCRIBER"})
+IP_ACCESS_CODES = ("17909", "17900", "17901", "17908", "17911", "17951", "12593")
+MAX_DURATION_S = 2 * 24 * 3600
+FUTURE_TOLERANCE = timedelta(hours=1)
+SERVICES = [s.value for s in ServiceKind]
+VOICE_LIKE = [ServiceKind.VOICE.value, ServiceKind.SMS.value]
+
+_IP_PREFIX = "^(" + "|".join(IP_ACCESS_CODES) + ")(0.*)$"
+
+
+def _digits(column: str) -> pl.Expr:
+    return pl.col(column).str.replace_all(r"[\s\-()]", "")
+
+
+def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
+    """E.164 of a dialled number, the short code itself, or null when it is not a number."""
+    area = area_code.str.replace(r"^0", "")
+    return (
+        pl.when(number.str.contains(r"^\+[1-9]\d{6,14}$"))
+        .then(number)
+        .when(number.str.contains(r"^00[1-9]\d{6,14}$"))
+        .then(pl.lit("+") + number.str.slice(2))
+        .when(number.str.contains(r"^86(1[3-9]\d{9})$"))
+        .then(pl.lit("+") + number)
+        .when(number.str.contains(r"^0[1-9]\d{8,10}$"))
+        .then(pl.lit("+86") + number.str.slice(1))
+        .when(number.str.contains(r"^1[3-9]\d{9}$"))
+        .then(pl.lit("+86") + number)
+        .when(number.str.contains(r"^[2-8]\d{6,7}$") & area.str.contains(r"^[1-9]\d{1,3}$"))
+        .then(pl.lit("+86") + area + number)
+        .when(number.str.contains(r"^1\d{2,5}$"))
+        .then(number)  # a service short code: 110, 114, 10000, 12315
+        .otherwise(None)
+    )
+
+
+def normalise(raw: pl.DataFrame, *, default_area: str | None = None) -> pl.DataFrame:
+    """Numbers in E.164, the IP access code split off, the charging party chosen."""
+    area = pl.col("area_code").fill_null(pl.lit(default_area, dtype=pl.String))
+    frame = raw.with_columns(
+        calling_raw=_digits("calling"),
+        called_raw=_digits("called"),
+    ).with_columns(
+        ip_access_code=pl.col("called_raw").str.extract(_IP_PREFIX, 1),
+        called_raw=pl.when(pl.col("called_raw").str.contains(_IP_PREFIX))
+        .then(pl.col("called_raw").str.extract(_IP_PREFIX, 2))
+        .otherwise(pl.col("called_raw")),
+    )
+    frame = frame.with_columns(
+        calling_e164=e164(pl.col("calling_raw"), area),
+        called_e164=e164(pl.col("called_raw"), area),
+    )
+    charging = (
+        pl.when(pl.col("service") == ServiceKind.BROADBAND.value)
+        .then(pl.col("account_name"))
+        .when(pl.col("direction") == Direction.TERMINATING.value)
+        .then(pl.col("called_e164"))
+        .otherwise(pl.col("calling_e164"))
+    )
+    return frame.with_columns(charging_party=charging)
+
+
+def reason_code(now: datetime) -> pl.Expr:
+    """The first failed validation rule of a normalised row, or null."""
+    is_voice = pl.col("service").is_in(VOICE_LIKE)
+    bad_calling = pl.col("calling_raw").is_not_null() & pl.col("calling_e164").is_null()
+    bad_called = pl.col("called_raw").is_not_null() & pl.col("called_e164").is_null()
+    missing_number = pl.col("calling_e164").is_null() | pl.col("called_e164").is_null()
+    rules: list[tuple[str, pl.Expr]] = [
+        ("DECODE_ERROR", pl.col("decode_error").is_not_null()),
+        ("MISSING_TIME", pl.col("event_time").is_null()),
+        ("FUTURE_TIME", pl.col("event_time") > pl.lit(now + FUTURE_TOLERANCE)),
+        ("NEGATIVE_DURATION", pl.col("duration_s").fill_null(0) < 0),
+        ("DURATION_TOO_LONG", pl.col("duration_s").fill_null(0) > MAX_DURATION_S),
+        (
+            "NEGATIVE_VOLUME",
+            (pl.col("volume_up").fill_null(0) < 0) | (pl.col("volume_down").fill_null(0) < 0),
+        ),
+        ("UNKNOWN_SERVICE", ~pl.col("service").is_in(SERVICES).fill_null(False)),
+        ("INVALID_NUMBER", bad_calling | bad_called | (is_voice & missing_number)),
+        (
+            "MISSING_ACCOUNT",
+            (pl.col("service") == ServiceKind.BROADBAND.value) & pl.col("account_name").is_null(),
+        ),
+    ]
+    expression: pl.Expr = pl.lit(None, dtype=pl.String)
+    for code, failed in reversed(rules):
+        expression = pl.when(failed.fill_null(False)).then(pl.lit(code)).otherwise(expression)
+    return expression
+
+
+def reason_text() -> pl.Expr:
+    """A readable reason: the decoder's own message for decode errors, else the code's text."""
+    texts = pl.col("reason_code").replace_strict(REASONS, default=None, return_dtype=pl.String)
+    return (
+        pl.when(pl.col("reason_code") == "DECODE_ERROR")
+        .then(pl.col("decode_error"))
+        .otherwise(texts)
+    )
+
+
+def dedup_key() -> pl.Expr:
+    """What makes two records the same call: the element and its call reference and start;
+    without a call reference, the parties, start, duration and service."""
+    with_reference = pl.concat_str(
+        [pl.col("switch_id"), pl.col("call_reference"), pl.col("event_time").cast(pl.Int64)],
+        separator="|",
+        ignore_nulls=True,
+    )
+    without = pl.concat_str(
+        [
+            pl.col("calling_e164"),
+            pl.col("called_e164"),
+            pl.col("event_time").cast(pl.Int64),
+            pl.col("duration_s"),
+            pl.col("service"),
+            pl.col("account_name"),
+        ],
+        separator="|",
+        ignore_nulls=True,
+    )
+    return pl.when(pl.col("call_reference").is_not_null()).then(with_reference).otherwise(without)

@@ -1,0 +1,307 @@
+"""One file through mediation: decode → normalise → validate → deduplicate → guide → store.
+
+Every record of the file ends in exactly one place — normalised usage, a reject with its
+reason, or a duplicate — and the batch manifest counts them, so ``records_in = normalised +
+rejected + duplicates`` holds for every batch (reconcile.py shows it per source and day).
+
+Idempotent and safe to kill:
+
+1. the file is decoded (no side effects), then the batch is *claimed*: a manifest row
+   ``processing`` keyed by (source, content hash) is committed. A file whose content was
+   already processed is a duplicate file and changes nothing.
+2. the outputs are written as files named after the batch, each atomically.
+3. one transaction marks the batch ``done`` with its counts.
+
+A run killed before 3 leaves a ``processing`` row: the next run of the same file removes the
+batch's partial outputs and does it again, so the store ends the same as if it had never
+been interrupted. Duplicate detection only trusts keys of ``done`` batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbss.db.uow import unit_of_work
+from openbss.kit.clock import now
+from openbss.kit.errors import OpenBSSError
+from openbss.kit.ids import new_id
+from openbss.kit.settings import get_settings
+from openbss.mediation import store
+from openbss.mediation.formats import decode, detect_format
+from openbss.mediation.guiding import guide, subscriber_index
+from openbss.mediation.models import MediationBatch
+from openbss.mediation.normalise import dedup_key, normalise, reason_code, reason_text
+from openbss.mediation.records import Decoded, empty_raw
+
+DUPLICATE = "DUPLICATE"
+
+
+@dataclass
+class Ingest:
+    """What every file of one ingest run shares: where, for whom, and the subscriber index."""
+
+    factory: sessionmaker[Session]
+    data_dir: Path
+    province: str
+    window_days: int = 7
+    default_area: str | None = None
+    _index: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(get_settings().timezone)
+
+    def index(self) -> pl.DataFrame:
+        """The subscriber index, read once per run (a run is minutes, products change rarely)."""
+        if self._index is None:
+            with self.factory() as session:
+                self._index = subscriber_index(session, self.province)
+        return self._index
+
+    def refresh_index(self) -> None:
+        self._index = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    file_name: str
+    status: str  # done | rejected | duplicate-file
+    source: str
+    batch_id: str | None = None
+    records_in: int = 0
+    normalised: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    error: str | None = None
+
+
+def checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_of(path: Path, decoded: Decoded) -> str:
+    """The source a file counts under: what it says it comes from, else its name's prefix."""
+    if decoded.sender:
+        return decoded.sender[:64]
+    stem = path.name.split(".")[0]
+    return (stem.rsplit("_", 1)[0] if "_" in stem else stem)[:64]
+
+
+def _claim(
+    ingest: Ingest, name: str, digest: str, fmt: str, decoded: Decoded, source: str
+) -> MediationBatch | None:
+    """The batch row for this file, committed as ``processing``; None when already done."""
+    with unit_of_work(ingest.factory) as session:
+        batch = session.scalars(
+            select(MediationBatch).where(
+                MediationBatch.source == source, MediationBatch.checksum == digest
+            )
+        ).first()
+        if batch is not None and batch.status != "processing":
+            return None
+        if batch is not None:  # a run was interrupted: start this batch over
+            store.remove_batch(ingest.data_dir, batch.id)
+            batch.attempts += 1
+            batch.started_at = now()
+        else:
+            batch = MediationBatch(
+                id=new_id(),
+                province=ingest.province,
+                source=source,
+                file_name=name[:256],
+                checksum=digest,
+                file_format=fmt,
+                kind=decoded.kind.value,
+                status="processing",
+                day=now().astimezone(ingest.zone).date(),
+                sequence=decoded.sequence,
+            )
+            session.add(batch)
+        session.flush()
+        session.expunge(batch)
+    return batch
+
+
+def ingest_file(
+    ingest: Ingest, path: Path, *, file_format: str | None = None, source: str | None = None
+) -> Outcome:
+    """Run one file through mediation (see the module docstring)."""
+    digest = checksum(path)
+    try:
+        fmt = file_format or detect_format(path)
+        decoded = decode(path, fmt)
+    except Exception as exc:  # an unreadable file is rejected and kept, never lost
+        fmt = file_format or "unknown"
+        message = exc.message if isinstance(exc, OpenBSSError) else f"{type(exc).__name__}: {exc}"
+        decoded = Decoded(records=empty_raw(), file_error=f"cannot decode: {message}"[:2000])
+    origin = source or source_of(path, decoded)
+    return ingest_decoded(ingest, path.name, digest, fmt, decoded, origin)
+
+
+def ingest_decoded(
+    ingest: Ingest, name: str, digest: str, fmt: str, decoded: Decoded, source: str
+) -> Outcome:
+    """Run already decoded records (a file, or usage pushed through the API) through."""
+    try:
+        batch = _claim(ingest, name, digest, fmt, decoded, source)
+    except IntegrityError:  # another worker claimed the same content this instant
+        batch = None
+    if batch is None:
+        return Outcome(name, "duplicate-file", source)
+    if decoded.file_error is not None:
+        _finish(ingest, batch.id, status="rejected", error=decoded.file_error)
+        return Outcome(name, "rejected", source, batch.id, error=decoded.file_error)
+    counts = _process(ingest, batch, digest, decoded)
+    _finish(ingest, batch.id, status="done", counts=counts)
+    return Outcome(name, "done", source, batch.id, *counts)
+
+
+def _finish(
+    ingest: Ingest,
+    batch_id: str,
+    *,
+    status: str,
+    counts: tuple[int, int, int, int] = (0, 0, 0, 0),
+    error: str | None = None,
+) -> None:
+    with unit_of_work(ingest.factory) as session:
+        batch = session.get(MediationBatch, batch_id)
+        assert batch is not None
+        batch.status = status
+        batch.records_in, batch.normalised, batch.rejected, batch.duplicates = counts
+        batch.error = error
+        batch.finished_at = now()
+
+
+# ----- the records --------------------------------------------------------------------------
+
+
+def _days(frame: pl.DataFrame) -> list[date]:
+    return sorted(d for d in frame.get_column("day").unique().to_list() if d is not None)
+
+
+def _known_keys(ingest: Ingest, source: str, days: Iterable[date]) -> pl.Series:
+    """Duplicate-detection keys of this source from done batches within the window."""
+    wanted = set()
+    for day in days:
+        for offset in range(-ingest.window_days, 1):
+            wanted.add(day + timedelta(days=offset))
+    files: list[Path] = []
+    for day in sorted(wanted):
+        directory = store.partition(ingest.data_dir, "keys", ingest.province, day)
+        files.extend(directory.glob("part-*.parquet"))
+    if not files:
+        return pl.Series("key", [], dtype=pl.String)
+    batch_of = {path: path.name[len("part-") : -len(".parquet")] for path in files}
+    with ingest.factory() as session:
+        done = set(
+            session.scalars(
+                select(MediationBatch.id).where(
+                    MediationBatch.id.in_(set(batch_of.values())),
+                    MediationBatch.status == "done",
+                )
+            )
+        )
+    trusted = [str(path) for path, batch in batch_of.items() if batch in done]
+    if not trusted:
+        return pl.Series("key", [], dtype=pl.String)
+    keys = pl.read_parquet(trusted).filter(pl.col("source") == source)
+    return keys.get_column("key")
+
+
+def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded) -> pl.DataFrame:
+    """Every decoded row with its fate: a reason code, DUPLICATE, or null (normalised)."""
+    frame = pl.from_arrow(decoded.records)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_row_index("row_no")
+    frame = normalise(frame, default_area=ingest.default_area)
+    frame = frame.with_columns(reason_code=reason_code(now()), key=dedup_key())
+    local_day = pl.col("event_time").dt.convert_time_zone(ingest.zone.key).dt.date()
+    frame = frame.with_columns(day=local_day.fill_null(batch.day))
+    valid = pl.col("reason_code").is_null()
+    first_in_file = pl.col("key").is_first_distinct()
+    frame = frame.with_columns(first=first_in_file.over(valid))
+    candidates = frame.filter(valid)
+    known = _known_keys(ingest, batch.source, _days(candidates)) if candidates.height else None
+    seen_before = (
+        pl.col("key").is_in(known.implode()) if known is not None and known.len() else pl.lit(False)
+    )
+    frame = frame.with_columns(
+        reason_code=pl.when(valid & (~pl.col("first") | seen_before))
+        .then(pl.lit(DUPLICATE))
+        .otherwise(pl.col("reason_code"))
+    )
+    frame = guide(frame, ingest.index())
+    unknown = pl.col("reason_code").is_null() & pl.col("product_id").is_null()
+    frame = frame.with_columns(
+        reason_code=pl.when(unknown)
+        .then(pl.lit("UNKNOWN_SUBSCRIBER"))
+        .otherwise(pl.col("reason_code"))
+    )
+    return frame.with_columns(
+        reason=reason_text(),
+        record_id=pl.lit(f"{digest[:20]}:") + pl.col("record_no").cast(pl.String),
+        batch_id=pl.lit(batch.id),
+        source=pl.lit(batch.source),
+        province=pl.lit(ingest.province),
+    )
+
+
+def _usage_columns(*, keep_raw_numbers: bool) -> list[pl.Expr]:
+    calling = pl.col("calling_e164")
+    called = pl.col("called_e164")
+    if keep_raw_numbers:  # a reject shows what the network sent where it is not a number
+        calling = calling.fill_null(pl.col("calling"))
+        called = called.fill_null(pl.col("called"))
+    columns: list[pl.Expr] = []
+    for name in store.USAGE_SCHEMA.names:
+        if name == "calling":
+            columns.append(calling.alias("calling"))
+        elif name == "called":
+            columns.append(called.alias("called"))
+        else:
+            columns.append(pl.col(name))
+    return columns
+
+
+def _write(frame: pl.DataFrame, area: str, ingest: Ingest, batch_id: str) -> None:
+    for day in _days(frame):
+        part = frame.filter(pl.col("day") == day).drop("day")
+        store.write_part(
+            part, store.partition(ingest.data_dir, area, ingest.province, day), batch_id
+        )
+
+
+def _process(
+    ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded
+) -> tuple[int, int, int, int]:
+    frame = classify(ingest, batch, digest, decoded)
+    fate = pl.col("reason_code")
+    accepted = frame.filter(fate.is_null())
+    duplicates = frame.filter(fate == DUPLICATE)
+    rejected = frame.filter(fate.is_not_null() & (fate != DUPLICATE))
+    _write(
+        accepted.select(*_usage_columns(keep_raw_numbers=False), "day"),
+        "normalised",
+        ingest,
+        batch.id,
+    )
+    reject_columns = [*_usage_columns(keep_raw_numbers=True), "reason_code", "reason", "raw", "day"]
+    _write(rejected.select(reject_columns), "rejected", ingest, batch.id)
+    _write(duplicates.select(reject_columns), "duplicate", ingest, batch.id)
+    _write(accepted.select("source", "key", "day"), "keys", ingest, batch.id)
+    return frame.height, accepted.height, rejected.height, duplicates.height

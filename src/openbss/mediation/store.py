@@ -1,0 +1,133 @@
+"""The usage store: Parquet files partitioned by province and day, written atomically.
+
+Layout under ``<data dir>/usage/``::
+
+    normalised/province=GD/day=2026-03-02/part-<batch>.parquet   usage to rate (USAGE_SCHEMA)
+    rejected/province=GD/day=2026-03-02/part-<batch>.parquet     rejects with reason (REJECT_SCHEMA)
+    duplicate/province=GD/day=2026-03-02/part-<batch>.parquet    duplicates, kept for audit
+    keys/province=GD/day=2026-03-02/part-<batch>.parquet         duplicate-detection keys
+
+Every file of a batch is named after the batch and written as ``.tmp`` then renamed, so a
+reader never sees half a file. A batch is complete only when its manifest row says ``done``
+(models.py); a batch interrupted half-way is cleaned with :func:`remove_batch` and run again,
+which is why a killed ingest and an uninterrupted one end with the same store content.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from openbss.mediation.records import UTC_MICROS
+
+AREAS = ("normalised", "rejected", "duplicate", "keys")
+
+USAGE_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),  # stable: the batch content hash and the record position
+        ("batch_id", pa.string()),
+        ("source", pa.string()),
+        ("province", pa.string()),
+        ("event_time", UTC_MICROS),
+        ("duration_s", pa.int64()),
+        ("volume_up", pa.int64()),
+        ("volume_down", pa.int64()),
+        ("calling", pa.string()),  # E.164 where the number is one
+        ("called", pa.string()),
+        ("service", pa.string()),
+        ("direction", pa.string()),
+        ("charging_party", pa.string()),  # whose product pays: a number or an account name
+        ("switch_id", pa.string()),
+        ("call_reference", pa.string()),
+        ("area_code", pa.string()),
+        ("cell", pa.string()),
+        ("location", pa.string()),
+        ("imsi", pa.string()),
+        ("account_name", pa.string()),
+        ("roaming_partner", pa.string()),
+        ("ip_access_code", pa.string()),  # e.g. 17909 dialled before the number
+        ("product_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("billing_account_id", pa.string()),
+        ("raw_ref", pa.string()),
+    ]
+)
+REJECT_SCHEMA = pa.schema(
+    [
+        *USAGE_SCHEMA,
+        ("reason_code", pa.string()),
+        ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]
+)
+KEY_SCHEMA = pa.schema([("source", pa.string()), ("h1", pa.uint64()), ("h2", pa.uint64())])
+
+
+def usage_root(data_dir: Path) -> Path:
+    return data_dir / "usage"
+
+
+def partition(data_dir: Path, area: str, province: str, day: date) -> Path:
+    return usage_root(data_dir) / area / f"province={province}" / f"day={day.isoformat()}"
+
+
+def part_name(batch_id: str) -> str:
+    return f"part-{batch_id}.parquet"
+
+
+def write_part(frame: pl.DataFrame, directory: Path, batch_id: str) -> Path:
+    """Write one batch's rows of one partition atomically (tmp file, fsync, rename)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / part_name(batch_id)
+    tmp = directory / (part_name(batch_id) + ".tmp")
+    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    return final
+
+
+def batch_files(data_dir: Path, batch_id: str) -> Iterator[Path]:
+    """Every file (finished or temporary) a batch wrote, in any area and partition."""
+    root = usage_root(data_dir)
+    if not root.is_dir():
+        return
+    name = part_name(batch_id)
+    for area in AREAS:
+        yield from (root / area).glob(f"province=*/day=*/{name}")
+        yield from (root / area).glob(f"province=*/day=*/{name}.tmp")
+
+
+def remove_batch(data_dir: Path, batch_id: str) -> int:
+    """Delete what an interrupted batch left behind; returns how many files."""
+    removed = 0
+    for path in list(batch_files(data_dir, batch_id)):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def scan(data_dir: Path, area: str, province: str | None = None) -> pl.LazyFrame | None:
+    """All finished parts of an area (hive-partitioned), or None when there are none."""
+    base = usage_root(data_dir) / area
+    pattern = f"province={province or '*'}/day=*/part-*.parquet"
+    files = sorted(str(p) for p in base.glob(pattern))
+    if not files:
+        return None
+    return pl.scan_parquet(files, hive_partitioning=False)
+
+
+def read_batch(data_dir: Path, area: str, batch_id: str) -> pl.DataFrame | None:
+    files = [
+        p
+        for p in batch_files(data_dir, batch_id)
+        if p.suffix == ".parquet" and f"/{area}/" in str(p)
+    ]
+    if not files:
+        return None
+    return pl.concat([pl.read_parquet(p) for p in files])
