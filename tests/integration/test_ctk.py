@@ -394,6 +394,14 @@ def inventory_products_exist(server: LiveServer) -> dict[str, str]:
     return {} if listed else inventory_data(server)
 
 
+def usage_data(server: LiveServer) -> dict[str, str]:
+    """The Usage payload references usage specification "af59-b504c742900e"."""
+    spec = server.post(
+        "/tmf-api/usageManagement/v4/usageSpecification", {"name": "Voice-Usage-Specification"}
+    )
+    return {"af59-b504c742900e": spec["id"]}
+
+
 @dataclass(frozen=True)
 class Ctk:
     collection: str  # relative to the TMF folder
@@ -423,6 +431,12 @@ CTKS = {
         "Account",
         "/tmf-api/accountManagement/v4/",
         account_data,
+    ),
+    "TMF635-v4.0.0": Ctk(
+        "TMF635/ctk-v4.0.0/CTK-Usage-4.0.0.postman_collection.json",
+        "Usage",
+        "/tmf-api/usageManagement/v4/",
+        usage_data,
     ),
     "TMF622-v4.0.0": Ctk(
         "TMF622/ctk-v4.0.0/TMF622-ProductOrdering-v4.0.0.testkit.json",

@@ -21,6 +21,8 @@ from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.events.dispatcher import BackgroundDispatcher
 from openbss.kit.errors import OpenBSSError
+from openbss.kit.settings import get_settings
+from openbss.mediation.pushed import BackgroundPushedUsage
 from openbss.ordering.orchestrator import BackgroundOrchestrator
 
 log = logging.getLogger(__name__)
@@ -100,20 +102,22 @@ def create_app(
 ) -> FastAPI:
     """Build the application; tests pass their own session factory.
 
-    The server runs two background workers: the outbox dispatcher (events to hub listeners)
-    and the order orchestration (product orders through the OSS). Tests switch both off and
-    drive them explicitly; ``orchestrate_orders`` follows ``dispatch_events`` unless given.
+    The server runs background workers: the outbox dispatcher (events to hub listeners), the
+    order orchestration (product orders through the OSS) and the mediation of usage pushed
+    through TMF635. Tests switch them off and drive them explicitly; ``orchestrate_orders``
+    (orders and pushed usage) follows ``dispatch_events`` unless given.
     """
     factory = session_factory or make_session_factory(make_engine())
     run_orders = dispatch_events if orchestrate_orders is None else orchestrate_orders
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers: list[BackgroundDispatcher | BackgroundOrchestrator] = []
+        workers: list[BackgroundDispatcher | BackgroundOrchestrator | BackgroundPushedUsage] = []
         if dispatch_events:
             workers.append(BackgroundDispatcher(factory))
         if run_orders:
             workers.append(BackgroundOrchestrator(factory))
+            workers.append(BackgroundPushedUsage(factory, get_settings().data_dir))
         for worker in workers:
             worker.start()
         try:

@@ -157,3 +157,19 @@ def recycle_command(province: ProvinceOption = "GD") -> None:
 
     report = recycle(_ingest(province))
     err.print(f"{report.examined} recyclable reject(s) examined, {report.recycled} recycled")
+
+
+@mediation_app.command("pushed")
+@clean_errors
+def pushed_command(province: ProvinceOption = "GD") -> None:
+    """Mediate usage received through the TMF635 API (the server does this continuously)."""
+    from openbss.mediation.pushed import mediate_pushed
+
+    outcome = mediate_pushed(_ingest(province))
+    if outcome is None:
+        err.print("no received usage waiting")
+        return
+    err.print(
+        f"{outcome.records_in} usage(s): {outcome.normalised} guided, {outcome.rejected} "
+        f"rejected, {outcome.duplicates} duplicates"
+    )

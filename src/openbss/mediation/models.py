@@ -9,12 +9,14 @@ moves from ``rejected`` to ``recycled`` without changing the identity.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbss.db.base import Base
 from openbss.kit.clock import now
+from openbss.resources.models import TmfResourceMixin
 
 
 class MediationBatch(Base):
@@ -46,3 +48,30 @@ class MediationBatch(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     started_at: Mapped[datetime] = mapped_column(default=now)
     finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class UsageSpecification(TmfResourceMixin, Base):
+    """TMF635 usage specification: a kind of usage a partner may push (e.g. voice, SMS)."""
+
+    __tablename__ = "mediation_usage_specification"
+    FILTER_COLUMNS: ClassVar[dict[str, str]] = {"id": "id", "name": "name"}
+
+    name: Mapped[str] = mapped_column(String(256), index=True)
+
+
+class PushedUsage(TmfResourceMixin, Base):
+    """TMF635 usage pushed through the API: kept as received, then mediated in batches."""
+
+    __tablename__ = "mediation_usage"
+    FILTER_COLUMNS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "usageType": "usage_type",
+        "usageSpecification.id": "specification_id",
+    }
+
+    # received → guided | rejected (TMF635 UsageStatusType); rated and billed come later.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    usage_type: Mapped[str | None] = mapped_column(String(32))
+    specification_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)

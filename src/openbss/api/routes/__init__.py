@@ -16,6 +16,7 @@ from openbss.api.routes import (
     product_inventory,
     product_ordering,
     service_ordering,
+    usage,
 )
 
 API_MOUNTS: list[tuple[str, APIRouter]] = [
@@ -27,4 +28,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *product_inventory.MOUNTS,
     *service_ordering.MOUNTS,
     *numbering.MOUNTS,
+    *usage.MOUNTS,
 ]
