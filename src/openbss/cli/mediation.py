@@ -173,3 +173,45 @@ def pushed_command(province: ProvinceOption = "GD") -> None:
         f"{outcome.records_in} usage(s): {outcome.normalised} guided, {outcome.rejected} "
         f"rejected, {outcome.duplicates} duplicates"
     )
+
+
+@mediation_app.command("radius")
+@clean_errors
+def radius_command(
+    port: Annotated[
+        int, typer.Option(help="UDP port (1813 is the standard accounting port)")
+    ] = 1813,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    spool: Annotated[
+        Path | None, typer.Option(help="Spool directory (default: <data dir>/spool/radius)")
+    ] = None,
+    rotate_seconds: Annotated[
+        float, typer.Option(help="Close a spool file after this long")
+    ] = 60.0,
+) -> None:
+    """Run the RADIUS accounting server (RFC 2866). The shared secret is read from
+    OPENBSS_RADIUS_SECRET; closed spool files are ingested with `mediation ingest <spool>`."""
+    import os
+
+    from openbss.mediation.collectors.radius import RadiusAccountingServer
+
+    secret = os.environ.get("OPENBSS_RADIUS_SECRET", "")
+    if not secret:
+        err.print("[red]error:[/red] set OPENBSS_RADIUS_SECRET to the NAS shared secret")
+        raise typer.Exit(1)
+    directory = spool or get_settings().data_dir / "spool" / "radius"
+    server = RadiusAccountingServer(
+        host=host,
+        port=port,
+        secret=secret.encode(),
+        spool_dir=directory,
+        rotate_seconds=rotate_seconds,
+    )
+    err.print(f"RADIUS accounting on {host}:{port} (UDP), spooling to {directory}; Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        err.print(f"stopped: {server.stats}")
