@@ -33,9 +33,12 @@ def _broadband_account(factory: sessionmaker[Session]) -> tuple[str, str]:
             session.commit()
         work_until_idle(factory)
     with factory() as session:
-        adsl = session.query(Product).filter(Product.product_order_id == order.id).filter(
-            Product.service_type == "broadband"
-        ).one()
+        adsl = (
+            session.query(Product)
+            .filter(Product.product_order_id == order.id)
+            .filter(Product.service_type == "broadband")
+            .one()
+        )
         assert adsl.status == "active" and adsl.service_id
         return adsl.service_id, adsl.id
 
@@ -50,7 +53,7 @@ def test_radclient_session_reaches_the_usage_store(
     server.start()
     common = (
         f'User-Name = "{account}", Acct-Session-Id = "GZ-BRAS-77", NAS-IP-Address = 10.20.0.1, '
-        'NAS-Port = 3, Framed-IP-Address = 100.64.3.4'
+        "NAS-Port = 3, Framed-IP-Address = 100.64.3.4"
     )
     try:
         for attributes in (
