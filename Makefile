@@ -2,7 +2,8 @@
 # through `uv run --frozen`; `make setup` creates it.
 #
 #   make setup   uv (installed with pip if missing), `uv sync --frozen`, the CTK runner's npm packages
-#   make demo    setup, migrate, seed the demo province, print an API key and example calls, serve
+#   make demo    setup, migrate, seed the demo province, mediate a day of its traffic, print an
+#                API key and example calls, serve
 #                (OPENBSS_DEMO_SERVE=0 stops after seeding)
 #   make test    setup, then the whole suite (SQLite and PostgreSQL, CTKs, schemathesis)
 #   make lint    ruff check, ruff format --check, mypy, import-linter, models vs migrations
@@ -60,6 +61,9 @@ setup: venv ctk-deps
 demo: setup
 	$(RUN) openbss db upgrade
 	$(RUN) openbss seed demo
+	$(RUN) openbss mediation generate var/inbox/switch --files 2 --records 20000
+	$(RUN) openbss mediation ingest var/inbox/switch
+	$(RUN) openbss mediation reconcile
 	@key=$$($(RUN) openbss auth create-key --role admin --province GD --label demo); \
 	echo; \
 	echo "API key (admin, province GD) — shown once:"; \
@@ -70,6 +74,8 @@ demo: setup
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/customerManagement/v4/customer?limit=2'"; \
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/accountManagement/v4/billingAccount?limit=2'"; \
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productCatalogManagement/v4/productOffering?limit=2'"; \
+	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productInventory/v4/product?limit=2'"; \
+	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productOrderingManagement/v4/productOrder?limit=2'"; \
 	echo "  OpenAPI: http://$(HOST):$(PORT)/docs"; \
 	echo
 	@if [ "$${OPENBSS_DEMO_SERVE:-1}" = "0" ]; then \

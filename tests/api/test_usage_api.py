@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,9 @@ def test_pushed_usage_is_mediated_to_guided_or_rejected(
     assert states[1]["rejectionReason"].startswith("UNKNOWN_SUBSCRIBER")
     assert states[2]["rejectionReason"] == "duplicate of usage already received"
     assert states[3]["rejectionReason"].startswith("MISSING_TIME")
-    changed = client.patch(f"{USAGE}/usage/{created[0]}", json={"description": "x"}, headers=partner)
+    changed = client.patch(
+        f"{USAGE}/usage/{created[0]}", json={"description": "x"}, headers=partner
+    )
     assert changed.status_code == 409
     assert client.delete(f"{USAGE}/usage/{created[0]}", headers=partner).status_code == 409
     with frozen_at(at + timedelta(hours=2)):

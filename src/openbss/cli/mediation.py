@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +17,7 @@ from openbss.kit.settings import get_settings
 
 if TYPE_CHECKING:
     from openbss.mediation.pipeline import Ingest
+    from openbss.mediation.traffic import Subscriber
 
 mediation_app = typer.Typer(
     help="Mediation: usage collection and revenue assurance", no_args_is_help=True
@@ -215,3 +216,60 @@ def radius_command(
     finally:
         server.stop()
         err.print(f"stopped: {server.stats}")
+
+
+SWITCH_OF_AREA = {"020": "GZ", "0755": "SZ", "0757": "FS", "0769": "DG", "0756": "ZH", "0754": "ST"}
+
+
+@mediation_app.command("generate")
+@clean_errors
+def generate_command(
+    out: Annotated[Path, typer.Argument(help="Directory to write the switch CDR files into")],
+    province: ProvinceOption = "GD",
+    day: Annotated[
+        str | None, typer.Option(help="Traffic day YYYY-MM-DD (default: yesterday)")
+    ] = None,
+    files: Annotated[int, typer.Option(help="Files per switch")] = 2,
+    records: Annotated[int, typer.Option(help="Calls per file")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Same seed, same files")] = 2005,
+    duplicate_rate: Annotated[float, typer.Option(help="Share of records repeated")] = 0.002,
+    garbage_rate: Annotated[float, typer.Option(help="Share of garbage lines")] = 0.001,
+    gap_rate: Annotated[float, typer.Option(help="Share of skipped file sequence numbers")] = 0.0,
+) -> None:
+    """Generate a day of realistic switch CDR files for the province's subscribers: one
+    switch per local network, busy-hour profile, local / DDD / international / IP / PHS mix."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from openbss.mediation.traffic import generate_switch_files, subscribers_from_inventory
+
+    factory = make_session_factory(make_engine())
+    with factory() as session:
+        lines = subscribers_from_inventory(session, province)
+    if not lines:
+        err.print(f"[red]error:[/red] province {province} has no active phone lines to call from")
+        raise typer.Exit(1)
+    zone = ZoneInfo(get_settings().timezone)
+    traffic_day = (
+        date.fromisoformat(day) if day else (datetime.now(zone) - timedelta(days=1)).date()
+    )
+    by_area: dict[str, list[Subscriber]] = {}
+    for line in lines:
+        by_area.setdefault(line.area_code, []).append(line)
+    table = Table(
+        "switch", "lines", "files", "records", "duplicates", "garbage", "skipped sequences"
+    )
+    for number, (area, served) in enumerate(sorted(by_area.items())):
+        switch = f"{SWITCH_OF_AREA.get(area, 'A' + area)}-SW01"
+        report = generate_switch_files(
+            out, served, day=traffic_day, files=files, records_per_file=records,
+            seed=seed + number, duplicate_rate=duplicate_rate, garbage_rate=garbage_rate,
+            gap_rate=gap_rate, switch_id=switch,
+        )  # fmt: skip
+        table.add_row(
+            switch, str(len(served)), str(len(report.files)), str(report.records),
+            str(report.duplicates), str(report.garbage_lines), str(len(report.skipped_sequences)),
+        )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    err.print(table)
+    err.print(f"traffic of {traffic_day} written to {out}")

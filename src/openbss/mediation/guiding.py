@@ -59,7 +59,7 @@ def subscriber_index(session: Session, province: str) -> pl.DataFrame:
     return pl.DataFrame(intervals, schema=INDEX_SCHEMA, orient="row")
 
 
-def guide(frame: pl.DataFrame, index: pl.DataFrame) -> pl.DataFrame:
+def guide(frame: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
     """Add product_id, customer_id and billing_account_id (null where no product matches)."""
     candidates = (
         frame.select("row_no", "charging_party", "event_time")

@@ -68,7 +68,7 @@ def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
     )
 
 
-def normalise(raw: pl.DataFrame, *, default_area: str | None = None) -> pl.DataFrame:
+def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyFrame:
     """Numbers in E.164, the IP access code split off, the charging party chosen."""
     area = pl.col("area_code").fill_null(pl.lit(default_area, dtype=pl.String))
     frame = raw.with_columns(
@@ -99,7 +99,11 @@ def reason_code(now: datetime) -> pl.Expr:
     is_voice = pl.col("service").is_in(VOICE_LIKE)
     bad_calling = pl.col("calling_raw").is_not_null() & pl.col("calling_e164").is_null()
     bad_called = pl.col("called_raw").is_not_null() & pl.col("called_e164").is_null()
-    missing_number = pl.col("calling_e164").is_null() | pl.col("called_e164").is_null()
+    # The called number is always needed; the caller may be withheld (CLIR) on a call
+    # charged to the called party.
+    missing_number = pl.col("called_e164").is_null() | (
+        pl.col("calling_e164").is_null() & (pl.col("direction") != Direction.TERMINATING.value)
+    )
     rules: list[tuple[str, pl.Expr]] = [
         ("DECODE_ERROR", pl.col("decode_error").is_not_null()),
         ("MISSING_TIME", pl.col("event_time").is_null()),

@@ -149,11 +149,18 @@ def ingest_file(
         message = exc.message if isinstance(exc, OpenBSSError) else f"{type(exc).__name__}: {exc}"
         decoded = Decoded(records=empty_raw(), file_error=f"cannot decode: {message}"[:2000])
     origin = source or source_of(path, decoded)
-    return ingest_decoded(ingest, path.name, digest, fmt, decoded, origin)
+    return ingest_decoded(ingest, path.name, digest, fmt, decoded, origin, path=path)
 
 
 def ingest_decoded(
-    ingest: Ingest, name: str, digest: str, fmt: str, decoded: Decoded, source: str
+    ingest: Ingest,
+    name: str,
+    digest: str,
+    fmt: str,
+    decoded: Decoded,
+    source: str,
+    *,
+    path: Path | None = None,
 ) -> Outcome:
     """Run already decoded records (a file, or usage pushed through the API) through."""
     try:
@@ -165,7 +172,7 @@ def ingest_decoded(
     if decoded.file_error is not None:
         _finish(ingest, batch.id, status="rejected", error=decoded.file_error)
         return Outcome(name, "rejected", source, batch.id, error=decoded.file_error)
-    counts = _process(ingest, batch, digest, decoded)
+    counts = _process(ingest, batch, digest, decoded, path)
     _finish(ingest, batch.id, status="done", counts=counts)
     return Outcome(name, "done", source, batch.id, *counts)
 
@@ -223,42 +230,55 @@ def _known_keys(ingest: Ingest, source: str, days: Iterable[date]) -> pl.Series:
     return keys.get_column("key")
 
 
-def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded) -> pl.DataFrame:
-    """Every decoded row with its fate: a reason code, DUPLICATE, or null (normalised)."""
-    frame = pl.from_arrow(decoded.records)
-    assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_row_index("row_no")
-    frame = normalise(frame, default_area=ingest.default_area)
-    frame = frame.with_columns(reason_code=reason_code(now()), key=dedup_key())
-    local_day = pl.col("event_time").dt.convert_time_zone(ingest.zone.key).dt.date()
-    frame = frame.with_columns(day=local_day.fill_null(batch.day))
-    valid = pl.col("reason_code").is_null()
-    first_in_file = pl.col("key").is_first_distinct()
-    frame = frame.with_columns(first=first_in_file.over(valid))
-    candidates = frame.filter(valid)
-    known = _known_keys(ingest, batch.source, _days(candidates)) if candidates.height else None
-    seen_before = (
-        pl.col("key").is_in(known.implode()) if known is not None and known.len() else pl.lit(False)
+def _event_days(raw: pl.DataFrame, zone: ZoneInfo) -> list[date]:
+    """The local days the plausible event times of a batch fall on (for duplicate keys)."""
+    if raw.is_empty():
+        return []
+    today = now()
+    plausible = raw.filter(
+        pl.col("event_time").is_between(today - timedelta(days=400), today + timedelta(days=1))
     )
-    frame = frame.with_columns(
+    days = plausible.select(
+        pl.col("event_time").dt.convert_time_zone(zone.key).dt.date().unique()
+    ).to_series()
+    return sorted(d for d in days.to_list() if d is not None)
+
+
+def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded) -> pl.DataFrame:
+    """Every decoded row with its fate: a reason code, DUPLICATE, or null (normalised).
+
+    Built as one lazy Polars plan and collected once, so the engine runs independent
+    expressions in parallel and scans the data as few times as it can.
+    """
+    raw = pl.from_arrow(decoded.records)
+    assert isinstance(raw, pl.DataFrame)
+    known = _known_keys(ingest, batch.source, _event_days(raw, ingest.zone))
+    plan = normalise(raw.lazy().with_row_index("row_no"), default_area=ingest.default_area)
+    plan = plan.with_columns(reason_code=reason_code(now()), key=dedup_key())
+    local_day = pl.col("event_time").dt.convert_time_zone(ingest.zone.key).dt.date()
+    plan = plan.with_columns(day=local_day.fill_null(batch.day))
+    valid = pl.col("reason_code").is_null()
+    plan = plan.with_columns(first=pl.col("key").is_first_distinct().over(valid))
+    seen_before = pl.col("key").is_in(known.implode()) if known.len() else pl.lit(False)
+    plan = plan.with_columns(
         reason_code=pl.when(valid & (~pl.col("first") | seen_before))
         .then(pl.lit(DUPLICATE))
         .otherwise(pl.col("reason_code"))
     )
-    frame = guide(frame, ingest.index())
+    plan = guide(plan, ingest.index().lazy())
     unknown = pl.col("reason_code").is_null() & pl.col("product_id").is_null()
-    frame = frame.with_columns(
+    plan = plan.with_columns(
         reason_code=pl.when(unknown)
         .then(pl.lit("UNKNOWN_SUBSCRIBER"))
         .otherwise(pl.col("reason_code"))
     )
-    return frame.with_columns(
+    return plan.with_columns(
         reason=reason_text(),
         record_id=pl.lit(f"{digest[:20]}:") + pl.col("record_no").cast(pl.String),
         batch_id=pl.lit(batch.id),
         source=pl.lit(batch.source),
         province=pl.lit(ingest.province),
-    )
+    ).collect()
 
 
 def _usage_columns(*, keep_raw_numbers: bool) -> list[pl.Expr]:
@@ -286,14 +306,43 @@ def _write(frame: pl.DataFrame, area: str, ingest: Ingest, batch_id: str) -> Non
         )
 
 
+def raw_records(path: Path, refs: list[str]) -> dict[str, str]:
+    """The source text of records by reference ("line=N"; "offset=A+L" as hex), read back
+    from the file: decoders keep the raw text only of what they could not decode."""
+    lines = {int(r[5:]): r for r in refs if r.startswith("line=") and r[5:].isdigit()}
+    spans = [r for r in refs if r.startswith("offset=")]
+    found: dict[str, str] = {}
+    if lines:
+        with open(path, "rb") as handle:
+            for number, text in enumerate(handle, start=1):
+                if number in lines:
+                    found[lines[number]] = text.rstrip(b"\r\n").decode("utf-8", "replace")
+    if spans:
+        data = path.read_bytes()
+        for ref in spans:
+            start, _, length = ref[7:].partition("+")
+            if start.isdigit() and length.isdigit():
+                found[ref] = data[int(start) : int(start) + int(length)].hex()
+    return found
+
+
+def _with_raw(frame: pl.DataFrame, path: Path | None) -> pl.DataFrame:
+    missing = frame.filter(pl.col("raw").is_null() & pl.col("raw_ref").is_not_null())
+    if path is None or missing.is_empty():
+        return frame
+    texts = raw_records(path, missing.get_column("raw_ref").to_list())
+    filled = pl.col("raw").fill_null(pl.col("raw_ref").replace_strict(texts, default=None))
+    return frame.with_columns(raw=filled)
+
+
 def _process(
-    ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded
+    ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded, path: Path | None
 ) -> tuple[int, int, int, int]:
     frame = classify(ingest, batch, digest, decoded)
     fate = pl.col("reason_code")
     accepted = frame.filter(fate.is_null())
-    duplicates = frame.filter(fate == DUPLICATE)
-    rejected = frame.filter(fate.is_not_null() & (fate != DUPLICATE))
+    duplicates = _with_raw(frame.filter(fate == DUPLICATE), path)
+    rejected = _with_raw(frame.filter(fate.is_not_null() & (fate != DUPLICATE)), path)
     _write(
         accepted.select(*_usage_columns(keep_raw_numbers=False), "day"),
         "normalised",

@@ -77,10 +77,16 @@ def recycle(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> RecycleRepo
     if candidates.is_empty():
         return RecycleReport(0, 0, None)
     ingest.refresh_index()
-    guided = guide(
-        candidates.drop("product_id", "customer_id", "billing_account_id").with_row_index("row_no"),
-        ingest.index(),
-    ).filter(pl.col("product_id").is_not_null())
+    guided = (
+        guide(
+            candidates.drop("product_id", "customer_id", "billing_account_id")
+            .with_row_index("row_no")
+            .lazy(),
+            ingest.index().lazy(),
+        )
+        .filter(pl.col("product_id").is_not_null())
+        .collect()
+    )
     if guided.is_empty():
         return RecycleReport(candidates.height, 0, None)
     batch_id = new_id()

@@ -13,7 +13,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +24,9 @@ from openbss.account.models import BillingAccount
 from openbss.catalog.models import ProductOffering
 from openbss.customer.models import Customer
 from openbss.db.uow import unit_of_work
+from openbss.kit.clock import frozen_at, now
 from openbss.kit.security import Principal, Role
+from openbss.kit.settings import get_settings
 from openbss.numbering.local_networks import area_code_for_city
 from openbss.numbering.service import NumberKind, offers_network, seed_number_pools
 from openbss.ordering.models import ProductOrder
@@ -108,10 +112,32 @@ def _choose(rng: random.Random, is_enterprise: bool) -> str:
     return RESIDENTIAL_MIX[-1][0]
 
 
+def activation_instant() -> datetime:
+    """When the demo subscriptions are sold and activated: 09:00 in Guangzhou on the first
+    day of the previous month, so the demo province has a month of service behind it (usage
+    to mediate, rentals to prorate) whatever day the demo runs."""
+    local = now().astimezone(ZoneInfo(get_settings().timezone))
+    first_of_month = local.replace(day=1, hour=9, minute=0, second=0, microsecond=0)
+    previous = (first_of_month - timedelta(days=1)).replace(day=1)
+    return previous.astimezone(UTC)
+
+
 def seed_subscriptions(
-    factory: sessionmaker[Session], province: str, limit: int, progress: Progress | None = None
+    factory: sessionmaker[Session],
+    province: str,
+    limit: int,
+    progress: Progress | None = None,
+    at: datetime | None = None,
 ) -> SubscriptionReport:
-    """Order and provision subscriptions for up to ``limit`` customers of the province."""
+    """Order and provision subscriptions for up to ``limit`` customers of the province, as of
+    ``at`` (default :func:`activation_instant`)."""
+    with frozen_at(at or activation_instant()):
+        return _seed(factory, province, limit, progress)
+
+
+def _seed(
+    factory: sessionmaker[Session], province: str, limit: int, progress: Progress | None
+) -> SubscriptionReport:
     report = SubscriptionReport()
     tick = progress or (lambda _kind, _n: None)
     actor = Principal(key_id="demo-seed", role=Role.ADMIN, province=province)
