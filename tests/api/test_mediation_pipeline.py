@@ -70,11 +70,15 @@ def ingest(session_factory: sessionmaker[Session], tmp_path: Path) -> Ingest:
 
 
 def _run(
-    ingest: Ingest, rows: list[dict[str, Any]], name: str, sequence: int | None = None
+    ingest: Ingest,
+    rows: list[dict[str, Any]],
+    name: str,
+    sequence: int | None = None,
+    digest: str | None = None,
 ) -> pipeline.Outcome:
     decoded = Decoded(records=raw_table(rows), sequence=sequence, sender="GZ-SW01")
-    digest = f"{name:0<64}"[:64]
-    return ingest_decoded(ingest, name, digest, "huawei_csv", decoded, "GZ-SW01")
+    content = digest or f"{name:0<64}"[:64]
+    return ingest_decoded(ingest, name, content, "huawei_csv", decoded, "GZ-SW01")
 
 
 def _area(ingest: Ingest, area: str) -> pl.DataFrame:
@@ -146,7 +150,11 @@ def test_the_same_content_twice_changes_nothing_and_duplicates_span_files(
             _call(3, _national(number), at),
         ]
         outcome = _run(ingest, later, "b.csv", 3)
+        # Another file under a name already processed: rejected whole, not guessed at.
+        renamed = _run(ingest, [_call(4, _national(number), at)], "b.csv", 4, digest="f" * 64)
     assert (outcome.normalised, outcome.duplicates) == (1, 1)
+    assert renamed.status == "rejected" and renamed.error is not None
+    assert "already processed" in renamed.error
     with session_factory() as session:
         assert [(g.first_missing, g.last_missing) for g in sequence_gaps(session, "GD")] == [(2, 2)]
 

@@ -484,6 +484,7 @@ def test_ctk_passes_with_zero_failed_assertions(live_server: LiveServer, name: s
     context = f"\nserver log:\n{live_server.log_tail()}" if server_errors else ""
     assert result.returncode == 0 and not result.failures, f"{name}: {result.describe()}{context}"
     assert result.report is not None and result.report["stats"]["assertions"] > 0
+    print(f"{name}: {result.report['stats']['assertions']} assertions, 0 failed")
 
 
 # ----- the harness can fail, and it prepares collections as documented ------------------------

@@ -169,12 +169,34 @@ def ingest_decoded(
         batch = None
     if batch is None:
         return Outcome(name, "duplicate-file", source)
-    if decoded.file_error is not None:
-        _finish(ingest, batch.id, status="rejected", error=decoded.file_error)
-        return Outcome(name, "rejected", source, batch.id, error=decoded.file_error)
+    error = decoded.file_error or _name_clash(ingest, batch)
+    if error is not None:
+        _finish(ingest, batch.id, status="rejected", error=error)
+        return Outcome(name, "rejected", source, batch.id, error=error)
     counts = _process(ingest, batch, digest, decoded, path)
     _finish(ingest, batch.id, status="done", counts=counts)
     return Outcome(name, "done", source, batch.id, *counts)
+
+
+def _name_clash(ingest: Ingest, batch: MediationBatch) -> str | None:
+    """A different file under a name already processed from this source is not guessed at:
+    a re-sent file with other content could bill the same calls twice. It is rejected (and
+    kept), for a person to rename it if it is really new."""
+    with ingest.factory() as session:
+        earlier = session.scalars(
+            select(MediationBatch.id).where(
+                MediationBatch.source == batch.source,
+                MediationBatch.file_name == batch.file_name,
+                MediationBatch.status == "done",
+                MediationBatch.id != batch.id,
+            )
+        ).first()
+    if earlier is None:
+        return None
+    return (
+        f"a different file named {batch.file_name!r} was already processed from "
+        f"{batch.source} (batch {earlier}); rename it to process it as a new file"
+    )
 
 
 def _finish(
