@@ -228,3 +228,26 @@ def _only_batch(factory: sessionmaker[Session]) -> MediationBatch:
     with factory() as session:
         (batch,) = session.query(MediationBatch).all()
         return batch
+
+
+def test_a_source_may_name_its_own_duplicate_key(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    sales = sales_ready(session_factory)
+    number = _subscriber(session_factory, sales, T0)
+    at = T0 + timedelta(hours=1)
+    # A switch that gives every retransmitted record a new reference: the parties and start
+    # identify the call.
+    rows = [_call(0, _national(number), at), _call(1, _national(number), at)]
+    by_reference = Ingest(session_factory, tmp_path / "a", "GD", default_area="020")
+    by_parties = Ingest(
+        session_factory, tmp_path / "b", "GD", default_area="020",
+        dedup_fields=("calling_e164", "called_e164", "event_time"),
+    )  # fmt: skip
+    with frozen_at(at + timedelta(hours=1)):
+        assert _run(by_reference, rows, "e.csv").duplicates == 0
+        assert _run(by_parties, rows, "f.csv").duplicates == 1
+    with pytest.raises(ValueError, match="unknown duplicate-key field"):
+        from openbss.mediation.normalise import dedup_key
+
+        dedup_key(("nonsense",))

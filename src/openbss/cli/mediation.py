@@ -26,7 +26,12 @@ mediation_app = typer.Typer(
 ProvinceOption = Annotated[str, typer.Option(help="Province the usage belongs to")]
 
 
-def _ingest(province: str, window_days: int = 7, default_area: str | None = None) -> Ingest:
+def _ingest(
+    province: str,
+    window_days: int = 7,
+    default_area: str | None = None,
+    dedup_fields: tuple[str, ...] | None = None,
+) -> Ingest:
     from openbss.mediation.pipeline import Ingest
 
     settings = get_settings()
@@ -36,6 +41,7 @@ def _ingest(province: str, window_days: int = 7, default_area: str | None = None
         province=province,
         window_days=window_days,
         default_area=default_area,
+        dedup_fields=dedup_fields,
     )
 
 
@@ -55,6 +61,10 @@ def ingest(
     area_code: Annotated[
         str | None, typer.Option(help="Area code of local numbers without one")
     ] = None,
+    dedup_key: Annotated[
+        str | None,
+        typer.Option(help="Duplicate key fields, e.g. switch_id,call_reference,event_time"),
+    ] = None,
     watch: Annotated[bool, typer.Option(help="Keep watching the directory")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between directory scans")] = 2.0,
 ) -> None:
@@ -65,7 +75,15 @@ def ingest(
     if not directory.is_dir():
         err.print(f"[red]error:[/red] {directory} is not a directory")
         raise typer.Exit(1)
-    run = _ingest(province, window_days, area_code)
+    fields = tuple(f.strip() for f in dedup_key.split(",") if f.strip()) if dedup_key else None
+    if fields:
+        from openbss.mediation.normalise import KEY_FIELDS
+
+        unknown = sorted(set(fields) - KEY_FIELDS)
+        if unknown:
+            err.print(f"[red]error:[/red] unknown key field(s): {', '.join(unknown)}")
+            raise typer.Exit(1)
+    run = _ingest(province, window_days, area_code, fields)
     while True:
         waiting = len(pending(directory))
         with Progress(

@@ -59,16 +59,41 @@ def subscriber_index(session: Session, province: str) -> pl.DataFrame:
     return pl.DataFrame(intervals, schema=INDEX_SCHEMA, orient="row")
 
 
-def guide(frame: pl.LazyFrame, index: pl.LazyFrame) -> pl.LazyFrame:
-    """Add product_id, customer_id and billing_account_id (null where no product matches)."""
-    candidates = (
-        frame.select("row_no", "charging_party", "event_time")
-        .join(index, left_on="charging_party", right_on="service_id", how="inner")
-        .filter(
-            (pl.col("event_time") >= pl.col("valid_from"))
-            & (pl.col("event_time") < pl.col("valid_to"))
-        )
-        .unique(subset="row_no", keep="first")
-        .select("row_no", "product_id", "customer_id", "billing_account_id")
+PRODUCT_COLUMNS = ("product_id", "customer_id", "billing_account_id")
+
+
+def guide(frame: pl.LazyFrame, index: pl.DataFrame) -> pl.LazyFrame:
+    """Add product_id, customer_id and billing_account_id (null where no product matches).
+
+    Almost every number has one stretch in service, so the bulk is a plain many-to-one join
+    followed by a time check; only numbers with several stretches (reused after quarantine,
+    ceased and re-sold) take the slower join that picks the stretch holding the event time.
+    """
+    stretches = index.group_by("service_id").len()
+    single = index.join(stretches.filter(pl.col("len") == 1), on="service_id", how="semi")
+    several = index.join(stretches.filter(pl.col("len") > 1), on="service_id", how="semi")
+    in_time = (pl.col("event_time") >= pl.col("valid_from")) & (
+        pl.col("event_time") < pl.col("valid_to")
     )
-    return frame.join(candidates, on="row_no", how="left")
+    guided = frame.join(
+        single.lazy(), left_on="charging_party", right_on="service_id", how="left"
+    ).with_columns(
+        [pl.when(in_time).then(pl.col(c)).otherwise(None).alias(c) for c in PRODUCT_COLUMNS]
+    )
+    guided = guided.drop("valid_from", "valid_to")
+    if several.is_empty():
+        return guided
+    picked = (
+        frame.select("row_no", "charging_party", "event_time")
+        .join(several.lazy(), left_on="charging_party", right_on="service_id", how="inner")
+        .filter(in_time)
+        .unique(subset="row_no", keep="first")
+        .select("row_no", *(pl.col(c).alias(f"{c}_of_stretch") for c in PRODUCT_COLUMNS))
+    )
+    return (
+        guided.join(picked, on="row_no", how="left")
+        .with_columns(
+            [pl.coalesce(pl.col(c), pl.col(f"{c}_of_stretch")).alias(c) for c in PRODUCT_COLUMNS]
+        )
+        .drop([f"{c}_of_stretch" for c in PRODUCT_COLUMNS])
+    )

@@ -137,23 +137,43 @@ def reason_text() -> pl.Expr:
     )
 
 
-def dedup_key() -> pl.Expr:
-    """What makes two records the same call: the element and its call reference and start;
-    without a call reference, the parties, start, duration and service."""
+# Fields a duplicate-detection key may be made of (normalised names).
+KEY_FIELDS = frozenset(
+    {
+        "switch_id", "call_reference", "event_time", "duration_s", "calling_e164",
+        "called_e164", "service", "account_name", "imsi", "volume_up", "volume_down",
+    }
+)  # fmt: skip
+
+
+def _key_part(name: str) -> pl.Expr:
+    column = pl.col(name)
+    return column.cast(pl.Int64) if name == "event_time" else column.cast(pl.String)
+
+
+def dedup_key(fields: tuple[str, ...] | None = None) -> pl.Expr:
+    """What makes two records the same call. By default: the element, its call reference
+    and the start; without a call reference, the parties, start, duration and service. A
+    source may name its own fields instead (see :data:`KEY_FIELDS`)."""
+    if fields:
+        unknown = sorted(set(fields) - KEY_FIELDS)
+        if unknown:
+            raise ValueError(
+                f"unknown duplicate-key field(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(KEY_FIELDS))}"
+            )
+        return pl.concat_str([_key_part(f) for f in fields], separator="|", ignore_nulls=True)
     with_reference = pl.concat_str(
-        [pl.col("switch_id"), pl.col("call_reference"), pl.col("event_time").cast(pl.Int64)],
+        [_key_part(f) for f in ("switch_id", "call_reference", "event_time")],
         separator="|",
         ignore_nulls=True,
     )
     without = pl.concat_str(
         [
-            pl.col("calling_e164"),
-            pl.col("called_e164"),
-            pl.col("event_time").cast(pl.Int64),
-            pl.col("duration_s"),
-            pl.col("service"),
-            pl.col("account_name"),
-        ],
+            _key_part(f)
+            for f in ("calling_e164", "called_e164", "event_time", "duration_s", "service")
+        ]
+        + [_key_part("account_name")],
         separator="|",
         ignore_nulls=True,
     )

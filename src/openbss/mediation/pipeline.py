@@ -55,6 +55,8 @@ class Ingest:
     province: str
     window_days: int = 7
     default_area: str | None = None
+    # The duplicate-detection key's fields (normalise.KEY_FIELDS); None: the default rule.
+    dedup_fields: tuple[str, ...] | None = None
     _index: pl.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -276,18 +278,19 @@ def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decode
     assert isinstance(raw, pl.DataFrame)
     known = _known_keys(ingest, batch.source, _event_days(raw, ingest.zone))
     plan = normalise(raw.lazy().with_row_index("row_no"), default_area=ingest.default_area)
-    plan = plan.with_columns(reason_code=reason_code(now()), key=dedup_key())
+    plan = plan.with_columns(reason_code=reason_code(now()), key=dedup_key(ingest.dedup_fields))
     local_day = pl.col("event_time").dt.convert_time_zone(ingest.zone.key).dt.date()
     plan = plan.with_columns(day=local_day.fill_null(batch.day))
     valid = pl.col("reason_code").is_null()
-    plan = plan.with_columns(first=pl.col("key").is_first_distinct().over(valid))
+    # Keys of invalid rows are blanked so they never count as a first occurrence of a key.
+    plan = plan.with_columns(first=pl.when(valid).then(pl.col("key")).is_first_distinct())
     seen_before = pl.col("key").is_in(known.implode()) if known.len() else pl.lit(False)
     plan = plan.with_columns(
         reason_code=pl.when(valid & (~pl.col("first") | seen_before))
         .then(pl.lit(DUPLICATE))
         .otherwise(pl.col("reason_code"))
     )
-    plan = guide(plan, ingest.index().lazy())
+    plan = guide(plan, ingest.index())
     unknown = pl.col("reason_code").is_null() & pl.col("product_id").is_null()
     plan = plan.with_columns(
         reason_code=pl.when(unknown)

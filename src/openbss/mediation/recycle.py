@@ -82,7 +82,7 @@ def recycle(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> RecycleRepo
             candidates.drop("product_id", "customer_id", "billing_account_id")
             .with_row_index("row_no")
             .lazy(),
-            ingest.index().lazy(),
+            ingest.index(),
         )
         .filter(pl.col("product_id").is_not_null())
         .collect()
