@@ -151,7 +151,7 @@ def create_product(session: Session, principal: Principal, new: NewProduct) -> P
             relations.append({"relationshipType": "bundles", "product": {"id": product_id}})
             parent.doc = {**parent.doc, "productRelationship": relations}
     audit.record(session, principal, "create", "Product", row.id, row.province, doc)
-    products._emit(session, "CreateEvent", row)
+    products.emit(session, "CreateEvent", row)
     return row
 
 
@@ -185,7 +185,7 @@ def move(
     product.doc = doc
     _record(session, product, status, at, product_order_id, reason)
     audit.record(session, principal, "update", "Product", product.id, product.province, ["status"])
-    products._emit(session, "StateChangeEvent", product)
+    products.emit(session, "StateChangeEvent", product)
 
 
 def change_offering(
@@ -205,7 +205,7 @@ def change_offering(
     audit.record(
         session, principal, "update", "Product", product.id, product.province, ["productOffering"]
     )
-    products._emit(session, "AttributeValueChangeEvent", product)
+    products.emit(session, "AttributeValueChangeEvent", product)
 
 
 def note_order_item(product: Product, order_id: str, item_id: str, action: str) -> None:

@@ -222,7 +222,7 @@ def mediate_pushed(ingest: Ingest, limit: int = 50_000) -> Outcome | None:
             usage.doc = doc
             usage.status = status
             usage.batch_id = outcome.batch_id
-            usages._emit(session, "StateChangeEvent", usage)
+            usages.emit(session, "StateChangeEvent", usage)
     return outcome
 
 

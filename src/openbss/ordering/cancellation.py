@@ -58,7 +58,7 @@ class CancelProductOrderService(ResourceService[CancelProductOrder]):
         session.add(row)
         session.flush()
         audit.record(session, principal, "create", self.resource_type, row.id, province, doc)
-        self._emit(session, "CreateEvent", row)
+        self.emit(session, "CreateEvent", row)
         return row
 
 

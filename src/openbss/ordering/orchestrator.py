@@ -386,7 +386,7 @@ def _set_state(
     order.state = state
     session.flush()
     if changed:
-        product_orders._emit(session, "StateChangeEvent", order)
+        product_orders.emit(session, "StateChangeEvent", order)
 
 
 def _item_state(raw: JSON, states: dict[str, str]) -> JSON:

@@ -127,7 +127,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
         session.flush()
         self._settle(session, principal, row, doc, captured)
         audit.record(session, principal, "create", self.resource_type, row.id, province, doc)
-        self._emit(session, "CreateEvent", row)
+        self.emit(session, "CreateEvent", row)
         return row, True
 
     def create(
@@ -170,9 +170,9 @@ class ProductOrderService(ResourceService[ProductOrder]):
         audit.record(
             session, principal, "update", self.resource_type, row.id, row.province, changed
         )
-        self._emit(session, "AttributeValueChangeEvent", row)
+        self.emit(session, "AttributeValueChangeEvent", row)
         if row.doc.get("state") != old_doc.get("state"):
-            self._emit(session, "StateChangeEvent", row)
+            self.emit(session, "StateChangeEvent", row)
         return row
 
     # ----- accepting a captured order ---------------------------------------------------------

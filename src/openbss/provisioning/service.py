@@ -76,10 +76,10 @@ class ServiceOrderService(ResourceService[ServiceOrder]):
     state_attribute: ClassVar[str | None] = "state"
 
     def emit_created(self, session: Session, row: ServiceOrder) -> None:
-        self._emit(session, "CreateEvent", row)
+        self.emit(session, "CreateEvent", row)
 
     def emit_state_change(self, session: Session, row: ServiceOrder) -> None:
-        self._emit(session, "StateChangeEvent", row)
+        self.emit(session, "StateChangeEvent", row)
 
 
 service_orders = ServiceOrderService()

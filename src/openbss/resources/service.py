@@ -143,7 +143,7 @@ class ResourceService(Generic[M]):
         session.add(row)
         session.flush()
         audit.record(session, principal, "create", self.resource_type, row.id, province, doc)
-        self._emit(session, "CreateEvent", row)
+        self.emit(session, "CreateEvent", row)
         return row  # type: ignore[no-any-return]
 
     def _writable(self, session: Session, principal: Principal, resource_id: str) -> M:
@@ -181,21 +181,23 @@ class ResourceService(Generic[M]):
         audit.record(
             session, principal, "update", self.resource_type, row.id, row.province, changed
         )
-        self._emit(session, "AttributeValueChangeEvent", row)
+        self.emit(session, "AttributeValueChangeEvent", row)
         state = self.state_attribute
         if state is not None and doc.get(state) != old_doc.get(state):
-            self._emit(session, "StateChangeEvent", row)
+            self.emit(session, "StateChangeEvent", row)
         return row
 
     def delete(self, session: Session, principal: Principal, resource_id: str) -> None:
         row = self._writable(session, principal, resource_id)
         self.before_delete(session, principal, row)
-        self._emit(session, "DeleteEvent", row)
+        self.emit(session, "DeleteEvent", row)
         audit.record(session, principal, "delete", self.resource_type, row.id, row.province)
         session.delete(row)
         session.flush()
 
-    def _emit(self, session: Session, kind: str, row: M) -> None:
+    def emit(self, session: Session, kind: str, row: M) -> None:
+        """Queue the TMF event ``<ResourceType><kind>`` (e.g. ProductStateChangeEvent) for
+        this row in the caller's transaction; domain code outside the service uses it too."""
         name = self.resource_type[0].lower() + self.resource_type[1:]
         outbox.emit(
             session, self.api, f"{self.resource_type}{kind}", name, self.render(row), row.province
