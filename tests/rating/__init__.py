@@ -1,0 +1,1 @@
+"""Rating tests: the conformance cases and the reference rater."""
