@@ -1,0 +1,337 @@
+"""Batch rating of the usage store: partitioned by subscriber, one process per core.
+
+``rate_parquet`` rates Parquet files of the usage store (``USAGE_SCHEMA``) with the
+vectorised engine in two streaming passes, so memory is bounded by a partition, never the
+input:
+
+1. *split*: each input file is read a few row groups at a time, mapped to the engine's
+   columns and prepared (codes and integers, the per-record half of rating), and cut by a
+   hash of the pool owner into ``partitions`` spill files (Arrow IPC, fast to write and to
+   read back; compact, since only the record id and subscriber stay text). The owner is
+   the subscriber, or the account when the plan has shared allowances, so every allowance
+   pool and tier counter lies wholly inside one partition and partitions can be rated
+   independently;
+2. *rate*: each partition is read, rated and written as ``rated-NNNN.parquet`` (tmp file,
+   fsync, rename), with the pools it drew in ``allowances-NNNN.parquet``.
+
+Both passes run in a pool of ``workers`` processes (spawned, each with its own share of
+Polars threads), so every core works. A rerun over the same input replaces the outputs and
+leaves nothing of an earlier run behind.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from openbss.rating.model import AllowanceState, RatingPlan, Service
+from openbss.rating.vectorised import (
+    BALANCE_SCHEMA,
+    CompiledPlan,
+    apply_balances,
+    compile_plan,
+    prepare,
+    rate_prepared,
+    state_frame,
+)
+
+# Store columns rating reads; the others (switch, cell, IMSI …) stay on disk.
+USAGE_COLUMNS = (
+    "record_id",
+    "event_time",
+    "duration_s",
+    "volume_up",
+    "volume_down",
+    "called",
+    "service",
+    "direction",
+    "charging_party",
+    "billing_account_id",
+    "area_code",
+    "ip_access_code",
+    "product_id",
+)
+# Mediation's "broadband" sessions are rated as data.
+_SERVICE_ALIASES = {"broadband": Service.DATA.value}
+SPLIT_ROWS = 512 * 1024  # rows read per step of the split pass
+_HASH_SEED = 0x0B55_2005
+
+
+def usage_events(usage: pl.DataFrame) -> pl.DataFrame:
+    """Store rows as the engine's input (the fields of ``UsageEvent``).
+
+    The charging party pays, so it is the subscriber; the record's area code is the calling
+    side's local network; the volume is both directions together.
+    """
+    service = pl.col("service")
+    for alias, name in _SERVICE_ALIASES.items():
+        service = pl.when(service == alias).then(pl.lit(name)).otherwise(service)
+    return usage.select(
+        "record_id",
+        subscriber=pl.col("charging_party"),
+        account_id=pl.col("billing_account_id"),
+        event_time="event_time",
+        service=service,
+        direction="direction",
+        product_id="product_id",
+        duration_s=pl.col("duration_s").fill_null(0),
+        volume_bytes=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
+        called=pl.col("called").fill_null(""),
+        ip_access_code="ip_access_code",
+        calling_area_code="area_code",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RateReport:
+    """What a run rated, where it wrote it, and where the time went (seconds)."""
+
+    records: int
+    rated: int  # records without error
+    errors: dict[str, int]
+    amount_li: int
+    pools: int
+    partitions: int
+    workers: int
+    files: tuple[Path, ...]
+    seconds: float
+    split_seconds: float
+    rate_seconds: float
+    # Summed over partitions, so over all workers: reading spills, rating, writing Parquet.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    worker_peak_rss_bytes: int = 0
+
+
+# --- worker side --------------------------------------------------------------------------
+
+_PLAN: CompiledPlan | None = None
+_SUBSCRIBER_PART: pl.Series | None = None  # partition of each assigned subscriber
+_INIT_ERROR: str | None = None
+
+
+def _init_worker(pickled: bytes, partitions: int, key: str) -> None:
+    """Load the plan once per worker. A failure is kept and raised by every task: a Pool
+    would otherwise replace the failed worker again and again."""
+    global _PLAN, _SUBSCRIBER_PART, _INIT_ERROR
+    try:
+        _PLAN = pickle.loads(pickled)  # noqa: S301 - our own plan, pickled by the parent
+        if key == "subscriber":
+            _SUBSCRIBER_PART = _owner_hash(_PLAN.subscribers, "subscriber", partitions)
+    except Exception as error:  # reported by the tasks
+        _INIT_ERROR = repr(error)
+
+
+def _plan() -> CompiledPlan:
+    if _PLAN is None:
+        raise RuntimeError(f"rating worker not initialised: {_INIT_ERROR}")
+    return _PLAN
+
+
+def _plan_for(part: int) -> CompiledPlan:
+    """The plan with only this partition's subscribers to look up (a smaller join)."""
+    plan = _plan()
+    if _SUBSCRIBER_PART is None:
+        return plan
+    return replace(plan, subscribers=plan.subscribers.filter(_SUBSCRIBER_PART.eq(part)))
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def _owner_hash(frame: pl.DataFrame, key: str, partitions: int) -> pl.Series:
+    return (frame[key].hash(_HASH_SEED) % partitions).cast(pl.Int32)
+
+
+def _split_file(
+    path: str, spill: str, partitions: int, key: str, columns: tuple[str, ...]
+) -> tuple[int, int]:
+    """Cut one input file into per-partition spill files, a few row groups at a time."""
+    rows = int(pq.ParquetFile(path).metadata.num_rows)
+    source = pl.scan_parquet(path).select(columns)
+    plan = _plan()
+    for step, first in enumerate(range(0, rows, SPLIT_ROWS)):
+        events = prepare(usage_events(source.slice(first, SPLIT_ROWS).collect()), plan)
+        parts = events.with_columns(_part=_owner_hash(events, key, partitions)).partition_by(
+            "_part", as_dict=True, include_key=False
+        )
+        for (part,), frame in parts.items():
+            target = Path(spill) / f"p{part:04d}" / f"{Path(path).stem}-{step:05d}.arrow"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            frame.write_ipc(target, compression="uncompressed")
+    return rows, _peak_rss()
+
+
+def _rate_partition(
+    part: int, spill: str, out_dir: str, balances: pl.DataFrame | None
+) -> dict[str, Any]:
+    """Rate one partition's spill files and write its rated Parquet atomically."""
+    started = time.perf_counter()
+    files = sorted((Path(spill) / f"p{part:04d}").glob("*.arrow"))
+    usage = pl.concat([pl.read_ipc(f) for f in files], rechunk=False) if files else None
+    read_at = time.perf_counter()
+    if usage is None:
+        return {"part": part, "rows": 0, "rss": _peak_rss(), "read": 0.0, "rate": 0.0, "write": 0.0}
+    rated, drawn = rate_prepared(usage, _plan_for(part), balances)
+    del usage
+    rated_at = time.perf_counter()
+    target = Path(out_dir) / f"rated-{part:04d}.parquet"
+    _write_atomically(rated, target)
+    pools = Path(out_dir) / f"allowances-{part:04d}.parquet"
+    if drawn.height:
+        _write_atomically(drawn, pools)
+    else:
+        pools.unlink(missing_ok=True)
+    summary = rated.group_by("error").agg(n=pl.len(), amount=pl.col("amount_li").sum())
+    return {
+        "part": part,
+        "rows": rated.height,
+        "file": str(target),
+        "errors": {str(e): int(n) for e, n, _ in summary.iter_rows() if e is not None},
+        "amount": int(summary["amount"].sum()),
+        "drawn": drawn,
+        "rss": _peak_rss(),
+        "read": read_at - started,
+        "rate": rated_at - read_at,
+        "write": time.perf_counter() - rated_at,
+    }
+
+
+def _write_atomically(frame: pl.DataFrame, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+
+
+# --- driver -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _worker_threads(workers: int) -> Iterator[None]:
+    """Give each spawned worker its share of the cores for Polars' thread pool (read from
+    the environment when the child imports Polars)."""
+    name = "POLARS_MAX_THREADS"
+    before = os.environ.get(name)
+    os.environ[name] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def partition_count(paths: Sequence[Path], partitions: int, max_partition_rows: int) -> int:
+    """At least ``partitions``, and enough that none should exceed ``max_partition_rows``."""
+    rows = sum(int(pq.ParquetFile(p).metadata.num_rows) for p in paths)
+    return max(partitions, -(-rows // max_partition_rows), 1)
+
+
+def rate_parquet(
+    paths: Sequence[Path],
+    plan: RatingPlan,
+    out_dir: Path,
+    *,
+    partitions: int = 8,
+    workers: int = 2,
+    state: AllowanceState | None = None,
+    max_partition_rows: int = 2_000_000,
+) -> RateReport:
+    """Rate usage-store Parquet files into ``out_dir`` (see the module docstring).
+
+    ``partitions`` is raised when the input is large, so a partition stays under
+    ``max_partition_rows`` records and memory stays flat as the input grows. ``state`` holds
+    allowance balances before the run and receives the pools the run drew.
+    """
+    started = time.perf_counter()
+    compiled = compile_plan(plan)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = partition_count(paths, partitions, max_partition_rows)
+    key = "account_id" if compiled.shared else "subscriber"
+    spill = out_dir / f".spill-{uuid.uuid4().hex}"
+    balances = state_frame(state) if state is not None and state.balances else None
+    context = get_context("spawn")
+    try:
+        with _worker_threads(workers):
+            pickled = pickle.dumps(compiled, pickle.HIGHEST_PROTOCOL)  # once, not per worker
+            pool = context.Pool(workers, initializer=_init_worker, initargs=(pickled, count, key))
+        with pool:
+            split = [
+                pool.apply_async(_split_file, (str(p), str(spill), count, key, USAGE_COLUMNS))
+                for p in paths
+            ]
+            split_results = [s.get() for s in split]
+            split_at = time.perf_counter()
+            results = pool.starmap(
+                _rate_partition,
+                [(part, str(spill), str(out_dir), balances) for part in range(count)],
+                chunksize=1,
+            )
+        rate_at = time.perf_counter()
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+    files = tuple(Path(r["file"]) for r in results if r["rows"])
+    for stale in out_dir.glob("rated-*.parquet"):
+        if stale not in files:
+            stale.unlink()
+    drawn_frames = [r["drawn"] for r in results if r["rows"] and r["drawn"].height]
+    drawn = pl.concat(drawn_frames) if drawn_frames else pl.DataFrame(schema=BALANCE_SCHEMA)
+    if state is not None:
+        apply_balances(state, drawn)
+    errors: dict[str, int] = {}
+    for r in results:
+        for code, n in r.get("errors", {}).items():
+            errors[code] = errors.get(code, 0) + n
+    records = sum(r["rows"] for r in results)
+    assert records == sum(rows for rows, _ in split_results), "records lost between passes"
+    return RateReport(
+        records=records,
+        rated=records - sum(errors.values()),
+        errors=errors,
+        amount_li=sum(r.get("amount", 0) for r in results),
+        pools=drawn.height,
+        partitions=count,
+        workers=workers,
+        files=files,
+        seconds=time.perf_counter() - started,
+        split_seconds=split_at - started,
+        rate_seconds=rate_at - split_at,
+        stage_seconds={
+            stage: sum(r[stage] for r in results) for stage in ("read", "rate", "write")
+        },
+        worker_peak_rss_bytes=max(
+            [rss for _, rss in split_results] + [r["rss"] for r in results], default=0
+        ),
+    )
+
+
+def read_rated(out_dir: Path) -> pl.LazyFrame:
+    """The rated records a run wrote (all partitions)."""
+    return pl.scan_parquet(sorted(str(p) for p in out_dir.glob("rated-*.parquet")))
+
+
+__all__ = [
+    "USAGE_COLUMNS",
+    "RateReport",
+    "partition_count",
+    "rate_parquet",
+    "read_rated",
+    "usage_events",
+]
