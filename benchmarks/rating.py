@@ -1,21 +1,26 @@
-"""Batch rating: the vectorised engine over the usage store against a plain Parquet scan.
+"""Batch rating: the vectorised engine over the usage store, against a plain Parquet scan.
 
 Generates (seeded, not timed) a day of a Guangdong province's usage as Parquet files with
 the usage store's columns (``USAGE_SCHEMA``): ``--records`` records (10 M by default) of
 1 M subscribers, 70 % voice (a fifth incoming), 15 % SMS, 15 % data, called numbers over
 local, other Guangdong areas, other provinces, mobiles, international, Hong Kong, service and
 unknown numbers. The plan: a fixed-line tariff rated by the start band and a PHS tariff split
-at band edges, both with three time bands (night, day, evening) and the 10 k+ destination
+at band edges, both with three time bands (night, day, evening) and the 121 k destination
 prefixes of ``cn_destinations``; 30 % of subscribers have allowances (local minutes, SMS,
-data MB). Then, in one run:
+data MB). The plan is compiled once before the clock starts (a rating service keeps it).
+Then, in one run:
 
-* **rating**: ``rate_parquet`` with ``--workers`` processes, records/s, where the time goes
-  (split into partitions, rating, Parquet writing), and the workers' peak memory;
-* **baseline**: reading the same files (the columns rating reads) and summing a column,
-  with the same number of processes — the floor any batch job over the store pays;
-* **reference**: ``rate_reference`` on a sample of ``--sample`` records, records/s;
-* **--scale-check**: peak worker memory at ``--records`` and at five times as many, to show
-  that memory is bounded by the partition size, not by the input.
+* **rating**: ``rate_parquet`` with ``--workers`` processes: records/s, both passes' wall
+  time, worker seconds per step (split, read spills, rate, write), worker CPU and peak RSS;
+* **where the time goes**: one file through read, prepare, rate and write in this process,
+  in seconds per million records;
+* **baseline**: reading the same files (the columns rating reads) and summing one, with
+  Polars on all cores, and the ratio rating / baseline; for scale, reading just the summed
+  column and reading every store column;
+* **reference**: ``rate_reference`` on the records of the first ~2,000 subscribers
+  (``--sample`` records), records/s, and whether the vectorised engine agrees on each;
+* **--scale-check**: the same at five times ``--records``: peak worker memory stays flat,
+  as partitions stay the same size.
 
 Usage:
 
@@ -67,9 +72,21 @@ from openbss.rating.model import (
     Zone,
     china_telecom_2005,
 )
-from openbss.rating.partitioned import USAGE_COLUMNS, RateReport, rate_parquet, usage_events
+from openbss.rating.partitioned import (
+    USAGE_COLUMNS,
+    RateReport,
+    rate_parquet,
+    usage_columns,
+    usage_events,
+)
 from openbss.rating.reference import rate_reference
-from openbss.rating.vectorised import compile_plan, rate_table, rated_events
+from openbss.rating.vectorised import (
+    compile_plan,
+    prepare,
+    rate_prepared,
+    rate_table,
+    rated_events,
+)
 
 SUBSCRIBERS = 1_000_000
 UNKNOWN_SHARE = 0.005  # charging parties without a tariff: rated NO_TARIFF
@@ -79,6 +96,7 @@ AREAS = sorted(GUANGDONG_AREA_CODES)
 OTHER_PROVINCES = ["010", "021", "022", "023", "024", "025", "027", "028", "029", "0571", "0311"]
 PRIME = 2_147_483_647  # 2**31 - 1: keeps the generator's products inside Int64
 
+USAGE_COLUMNS_ALL = USAGE_SCHEMA.names
 THREE_BANDS = (
     TimeBand("night", clock(0), clock(7)),
     TimeBand("day", clock(7), clock(19)),
@@ -282,21 +300,29 @@ def generate(folder: Path, records: int, subscribers: int = SUBSCRIBERS) -> list
 # --- measurements -------------------------------------------------------------------------
 
 
-def baseline(paths: Sequence[Path]) -> tuple[float, int]:
+def baseline(paths: Sequence[Path], columns: Sequence[str]) -> tuple[float, int]:
     """Read the columns rating reads from the same files (Polars, all cores) and sum one."""
     started = time.perf_counter()
-    frame = pl.scan_parquet([str(p) for p in paths]).select(USAGE_COLUMNS).collect()
+    frame = pl.scan_parquet([str(p) for p in paths]).select(columns).collect()
     total = int(frame["duration_s"].sum())
     return time.perf_counter() - started, total
 
 
-def one_column(paths: Sequence[Path]) -> float:
+def scan_seconds(paths: Sequence[Path], columns: Sequence[str] | None) -> float:
+    """Seconds to read these columns of the files (every column when None; when empty,
+    just the sum of ``duration_s``, the only column then read)."""
     started = time.perf_counter()
-    pl.scan_parquet([str(p) for p in paths]).select(pl.col("duration_s").sum()).collect()
+    scan = pl.scan_parquet([str(p) for p in paths])
+    if columns is None:
+        scan.collect()
+    elif columns:
+        scan.select(columns).collect()
+    else:
+        scan.select(pl.col("duration_s").sum()).collect()
     return time.perf_counter() - started
 
 
-def reference_sample(paths: Sequence[Path], plan: RatingPlan, size: int) -> tuple[float, bool]:
+def reference_sample(paths: Sequence[Path], plan: RatingPlan, size: int) -> tuple[float, int, bool]:
     """``rate_reference`` records/s on the records of the first subscribers (about ``size``
     records), and whether the vectorised engine agrees with it on every one of them.
 
@@ -330,11 +356,26 @@ def reference_sample(paths: Sequence[Path], plan: RatingPlan, size: int) -> tupl
     expected = rate_reference(events, small)
     seconds = time.perf_counter() - started
     agree = rated_events(rate_table(sample, plan)) == expected
-    return len(events) / seconds, agree
+    return len(events) / seconds, len(events), agree
 
 
-def children_peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+def where_time_goes(path: Path, plan: RatingPlan, out: Path) -> dict[str, float]:
+    """One usage file through the steps of the pipeline in this process: seconds per step."""
+    compiled = compile_plan(plan)
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+    raw = pl.read_parquet(path, columns=list(usage_columns(compiled)))
+    steps["read Parquet"] = time.perf_counter() - started
+    started = time.perf_counter()
+    prepared = prepare(usage_events(raw), compiled)
+    steps["prepare (codes, numbers)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    rated, _ = rate_prepared(prepared, compiled)
+    steps["rate (tariff … allowances)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    rated.write_parquet(out, compression="zstd", compression_level=1)
+    steps["write Parquet"] = time.perf_counter() - started
+    return {name: seconds * 1_000_000 / raw.height for name, seconds in steps.items()}
 
 
 def run(paths: Sequence[Path], plan: RatingPlan, out: Path, workers: int) -> RateReport:
@@ -345,11 +386,14 @@ def run(paths: Sequence[Path], plan: RatingPlan, out: Path, workers: int) -> Rat
 def show(report: RateReport, label: str) -> None:
     rate = report.records / report.seconds
     stages = ", ".join(f"{k} {v:.1f}" for k, v in report.stage_seconds.items())
+    start_up = report.split_seconds - report.stage_seconds["split"] / report.workers
     print(f"{label}: {report.records:,} records in {report.seconds:.2f} s = {rate:,.0f} records/s")
     print(
-        f"  split {report.split_seconds:.2f} s, rate+write {report.rate_seconds:.2f} s "
-        f"(worker seconds: {stages}); {report.partitions} partitions, {report.workers} workers"
+        f"  split pass {report.split_seconds:.2f} s (of which ~{max(start_up, 0):.1f} s "
+        f"starting workers), rate pass {report.rate_seconds:.2f} s; "
+        f"{report.partitions} partitions, {report.workers} workers"
     )
+    print(f"  worker seconds: {stages}; worker CPU {report.cpu_seconds:.1f} s")
     print(
         f"  worker peak RSS {report.worker_peak_rss_bytes / 2**20:,.0f} MiB; errors "
         f"{report.errors}; {report.pools:,} pools drawn; {report.amount_li / 1000:,.0f} yuan"
@@ -377,23 +421,35 @@ def main() -> None:
             f"{prefixes:,} destination prefixes, 3 bands, allowances on 30 %"
         )
         started = time.perf_counter()
-        compile_plan(plan)  # once per plan; rate_parquet reuses it
+        columns = usage_columns(compile_plan(plan))  # compiled once; rate_parquet reuses it
         print(f"plan compiled in {time.perf_counter() - started:.2f} s (not in the figures below)")
-        baseline(paths)  # warm the page cache
-        base_seconds, _ = baseline(paths)
+        baseline(paths, columns)  # warm the page cache
+        base_seconds, _ = baseline(paths, columns)
         report = run(paths, plan, work / "rated", args.workers)
         show(report, "rate_parquet")
+        steps = where_time_goes(paths[0], plan, work / "one-file.parquet")
         print(
-            f"baseline (read the {len(USAGE_COLUMNS)} columns rating reads, sum one): "
-            f"{base_seconds:.2f} s = {report.records / base_seconds:,.0f} records/s; "
-            f"one column alone {one_column(paths):.2f} s"
+            "one file in one process, seconds per million records: "
+            + ", ".join(f"{name} {seconds:.2f}" for name, seconds in steps.items())
+        )
+        print(
+            f"baseline (read the {len(columns)} columns rating reads, sum one): "
+            f"{base_seconds:.2f} s = {report.records / base_seconds:,.0f} records/s"
         )
         print(f"ratio rating / baseline: {report.seconds / base_seconds:.2f}")
-        reference_rate, agree = reference_sample(paths, plan, args.sample)
+        alone, every = scan_seconds(paths, []), scan_seconds(paths, None)
         print(
-            f"reference: {reference_rate:,.0f} records/s on a {args.sample:,}-record sample; "
+            f"  for scale: the summed column alone {alone:.2f} s; every one of the "
+            f"{len(USAGE_COLUMNS_ALL)} store columns {every:.2f} s "
+            f"(ratio {report.seconds / every:.2f})"
+        )
+        reference_rate, sampled, agree = reference_sample(paths, plan, args.sample)
+        print(
+            f"reference: {reference_rate:,.0f} records/s on a {sampled:,}-record sample; "
             f"vectorised agrees on every record: {agree}"
         )
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"driver process peak RSS {own:,.0f} MiB (plan of {SUBSCRIBERS:,} subscribers)")
         if args.scale_check:
             bigger = args.records * 5
             big_data = work / f"usage-{bigger}"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import cast
 
 import polars as pl
 import pytest
@@ -36,10 +38,12 @@ from openbss.rating.model import (
     RatingPlan,
     Service,
     Tier,
+    TimeBand,
     UsageEvent,
     Zone,
     china_telecom_2005,
 )
+from openbss.rating.partitioned import rate_parquet, read_rated
 from openbss.rating.reference import rate_reference
 from openbss.rating.vectorised import (
     OUTPUT_COLUMNS,
@@ -59,6 +63,7 @@ from tests.rating.cases import (
     is_ddd,
     is_local,
     recharge,
+    with_allowances,
     with_tiers,
 )
 
@@ -253,6 +258,7 @@ def _plans() -> list[RatingPlan]:
 
 
 PLANS = _plans()
+FORWARDED = cast(Direction, "fwd")
 POOLS = [
     PoolKey("loc", "gz-fixed", "2005-03"),
     PoolKey("fam", "fam", "2005-02"),
@@ -277,7 +283,8 @@ def usage_event(draw: st.DrawFn, number: int) -> UsageEvent:
         account_id=account,
         event_time=at,
         service=service,
-        direction=draw(st.sampled_from([Direction.MO] * 4 + [Direction.MT, "fwd"])),  # type: ignore[list-item]
+        # "fwd" (a forwarded leg) is a direction no rule names
+        direction=draw(st.sampled_from([*[Direction.MO] * 4, Direction.MT, FORWARDED])),
         duration_s=draw(st.one_of(st.integers(0, 400), st.integers(0, 3 * 3600))),
         volume_bytes=draw(st.one_of(st.just(0), st.integers(0, 4 * MB))),
         called=draw(st.sampled_from([*NUMBERS, ""])),
@@ -342,3 +349,116 @@ def test_disagreeing_allowance_orders_are_solved() -> None:
     state, reference_state = AllowanceState(), AllowanceState()
     assert vectorised(events, plan, state) == rate_reference(events, plan, reference_state)
     assert state == reference_state
+
+
+# --- the partitioned batch over Parquet ----------------------------------------------------
+
+
+def _store_rows(events: list[UsageEvent]) -> pl.DataFrame:
+    """Events as usage-store rows (the columns ``rate_parquet`` reads)."""
+    frame = usage_frame(events)
+    return frame.select(
+        "record_id",
+        "event_time",
+        "duration_s",
+        volume_up=pl.col("volume_bytes") // 3,
+        volume_down=pl.col("volume_bytes") - pl.col("volume_bytes") // 3,
+        called=pl.when(pl.col("called") == "").then(None).otherwise(pl.col("called")),
+        service="service",
+        direction="direction",
+        charging_party="subscriber",
+        billing_account_id="account_id",
+        area_code="calling_area_code",
+        ip_access_code="ip_access_code",
+        product_id="product_id",
+    )
+
+
+UNSHARED = with_allowances(
+    allowance("loc", 600),
+    allowance("ddd", 120, frozenset({Zone.INTRA_PROVINCE, Zone.INTER_PROVINCE})),
+    tariffs=with_tiers(
+        china_telecom_2005(band_crossing=BandCrossing.SPLIT), Tier(Service.VOICE, 300, 80)
+    ),
+)
+
+
+@pytest.mark.parametrize("plan_number", [0, 4, -1])
+def test_rate_parquet_equals_one_batch(tmp_path: Path, plan_number: int) -> None:
+    """Partitioned by owner (the account with shared pools, else the subscriber) over two
+    worker processes, the store's files rate exactly as one batch does, state too."""
+    plan = PLANS[plan_number] if plan_number >= 0 else UNSHARED
+    rng = random.Random(plan_number)
+    events = [
+        UsageEvent(
+            record_id=f"r{n:04d}",
+            subscriber=sub,
+            account_id=account,
+            event_time=rng.choice(ANCHORS) + timedelta(seconds=rng.randrange(0, 3 * 3600)),
+            service=rng.choice([Service.VOICE, Service.VOICE, Service.SMS, Service.DATA]),
+            duration_s=rng.randrange(0, 2000),
+            volume_bytes=rng.randrange(0, 2 * MB),
+            called=rng.choice(NUMBERS[:16]),
+            calling_area_code=rng.choice(["020", "0755"]),
+        )
+        for n, (sub, account) in enumerate(rng.choice(SUBSCRIBERS) for _ in range(400))
+    ]
+    rows = _store_rows(events)
+    paths = []
+    for number, part in enumerate(rows.iter_slices(150)):
+        path = tmp_path / f"part-{number}.parquet"
+        part.write_parquet(path)
+        paths.append(path)
+    state, expected_state = AllowanceState(), AllowanceState()
+    report = rate_parquet(paths, plan, tmp_path / "rated", partitions=3, workers=2, state=state)
+    expected = rate_reference(events, plan, expected_state)
+    rated = read_rated(tmp_path / "rated").collect().sort("record_id")
+    assert report.records == len(events) == rated.height
+    assert rated_events(rated) == sorted(expected, key=lambda r: r.record_id)
+    assert state == expected_state
+    assert not list((tmp_path / "rated").glob(".spill*"))
+
+
+# --- zones with daylight saving --------------------------------------------------------------
+
+LONDON_BANDS = (
+    TimeBand("early", time(1, 30), time(2, 30)),  # inside the hour that repeats in autumn
+    TimeBand("night", time(0), time(7)),
+    TimeBand("peak", time(7), time(19)),
+    TimeBand("off", time(19), time(0)),
+)
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Australia/Lord_Howe"])
+def test_split_calls_across_daylight_saving_changes(zone: str) -> None:
+    """Band edges on days whose offset changes are read as the contract reads them (an
+    ambiguous local time is its earlier instant; a time in a gap takes the offset before)."""
+    tariffs = tuple(
+        replace(t, timezone=zone, bands=LONDON_BANDS, band_crossing=BandCrossing.SPLIT)
+        for t in china_telecom_2005()
+    )
+    plan = RatingPlan(tariffs, _assignments({"*": (), "swap1": (), "swap2": ()}))
+    changes = [
+        datetime(2005, 3, 27, 1, tzinfo=UTC),
+        datetime(2005, 10, 30, 1, tzinfo=UTC),
+        datetime(2005, 4, 3, 7, tzinfo=UTC),
+        datetime(2005, 10, 30, 6, tzinfo=UTC),
+        datetime(2005, 3, 26, 15, tzinfo=UTC),
+        datetime(2005, 10, 29, 15, tzinfo=UTC),
+    ]
+    rng = random.Random(zone)
+    events = [
+        UsageEvent(
+            record_id=f"r{n:03d}",
+            subscriber="gz-fixed",
+            account_id="acc-gz",
+            event_time=rng.choice(changes)
+            + timedelta(seconds=rng.randrange(-3 * 3600, 3 * 3600), microseconds=500_000),
+            service=Service.VOICE,
+            duration_s=rng.choice([rng.randrange(1, 900), rng.randrange(1, 30 * 3600)]),
+            called="+861065529988",
+            calling_area_code="020",
+        )
+        for n in range(300)
+    ]
+    assert vectorised(events, plan) == rate_reference(events, plan)

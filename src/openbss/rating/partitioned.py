@@ -1,22 +1,22 @@
-"""Batch rating of the usage store: partitioned by subscriber, one process per core.
+"""Batch rating of the usage store: partitioned by pool owner, a pool of worker processes.
 
 ``rate_parquet`` rates Parquet files of the usage store (``USAGE_SCHEMA``) with the
-vectorised engine in two streaming passes, so memory is bounded by a partition, never the
+vectorised engine in two streaming passes, so memory is bounded by a partition, never by the
 input:
 
 1. *split*: each input file is read a few row groups at a time, mapped to the engine's
-   columns and prepared (codes and integers, the per-record half of rating), and cut by a
-   hash of the pool owner into ``partitions`` spill files (Arrow IPC, fast to write and to
-   read back; compact, since only the record id and subscriber stay text). The owner is
-   the subscriber, or the account when the plan has shared allowances, so every allowance
-   pool and tier counter lies wholly inside one partition and partitions can be rated
-   independently;
-2. *rate*: each partition is read, rated and written as ``rated-NNNN.parquet`` (tmp file,
-   fsync, rename), with the pools it drew in ``allowances-NNNN.parquet``.
+   columns and prepared (codes and integers: the per-record half of rating), and cut by a
+   hash of the pool owner into per-partition spill files (Arrow IPC: fast to write and read
+   back, and compact, since only the record id and subscriber stay text). The owner is the
+   subscriber, or the account when the plan has shared allowances, so every allowance pool
+   and tier counter lies wholly inside one partition and partitions rate independently;
+2. *rate*: each partition's spill files are read, rated and written as
+   ``rated-NNNN.parquet`` (tmp file, fsync, rename), with the pools it drew in
+   ``allowances-NNNN.parquet``.
 
-Both passes run in a pool of ``workers`` processes (spawned, each with its own share of
-Polars threads), so every core works. A rerun over the same input replaces the outputs and
-leaves nothing of an earlier run behind.
+Both passes run in a pool of ``workers`` spawned processes, each with its share of the cores
+for Polars' threads. A rerun over the same input replaces the outputs and leaves nothing of
+an earlier run behind; the records rated always equal the records read.
 """
 
 from __future__ import annotations
@@ -70,27 +70,43 @@ SPLIT_ROWS = 512 * 1024  # rows read per step of the split pass
 _HASH_SEED = 0x0B55_2005
 
 
+def usage_columns(compiled: CompiledPlan) -> tuple[str, ...]:
+    """The store columns a plan needs: products, accounts and access codes only when some
+    assignment, shared allowance or rule looks at them."""
+    unused = {
+        "product_id": not compiled.uses_products,
+        "billing_account_id": not compiled.shared,
+        "ip_access_code": not compiled.access_codes,
+    }
+    return tuple(c for c in USAGE_COLUMNS if not unused.get(c, False))
+
+
 def usage_events(usage: pl.DataFrame) -> pl.DataFrame:
     """Store rows as the engine's input (the fields of ``UsageEvent``).
 
     The charging party pays, so it is the subscriber; the record's area code is the calling
-    side's local network; the volume is both directions together.
+    side's local network; the volume is both directions together. Optional store columns
+    that were not read come out null.
     """
     service = pl.col("service")
     for alias, name in _SERVICE_ALIASES.items():
         service = pl.when(service == alias).then(pl.lit(name)).otherwise(service)
+
+    def optional(name: str) -> pl.Expr:
+        return pl.col(name) if name in usage.columns else pl.lit(None, dtype=pl.String)
+
     return usage.select(
         "record_id",
         subscriber=pl.col("charging_party"),
-        account_id=pl.col("billing_account_id"),
+        account_id=optional("billing_account_id"),
         event_time="event_time",
         service=service,
         direction="direction",
-        product_id="product_id",
+        product_id=optional("product_id"),
         duration_s=pl.col("duration_s").fill_null(0),
         volume_bytes=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),
         called=pl.col("called").fill_null(""),
-        ip_access_code="ip_access_code",
+        ip_access_code=optional("ip_access_code"),
         calling_area_code="area_code",
     )
 
@@ -107,11 +123,12 @@ class RateReport:
     partitions: int
     workers: int
     files: tuple[Path, ...]
-    seconds: float
-    split_seconds: float
-    rate_seconds: float
-    # Summed over partitions, so over all workers: reading spills, rating, writing Parquet.
+    seconds: float  # wall clock, from the call to the report
+    split_seconds: float  # wall clock of the split pass, worker start-up included
+    rate_seconds: float  # wall clock of the rate pass
+    # Summed over tasks, i.e. over all workers: split, read spills, rate, write Parquet.
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # the workers' CPU time in the tasks
     worker_peak_rss_bytes: int = 0
 
 
@@ -122,12 +139,14 @@ _SUBSCRIBER_PART: pl.Series | None = None  # partition of each assigned subscrib
 _INIT_ERROR: str | None = None
 
 
-def _init_worker(pickled: bytes, partitions: int, key: str) -> None:
-    """Load the plan once per worker. A failure is kept and raised by every task: a Pool
-    would otherwise replace the failed worker again and again."""
+def _init_worker(plan_file: str, partitions: int, key: str) -> None:
+    """Load the plan once per worker, from a file: through the start-up pipe the parent
+    would hand it to one worker after the other. A failure is kept and raised by every
+    task: a pool would otherwise replace the failed worker again and again."""
     global _PLAN, _SUBSCRIBER_PART, _INIT_ERROR
     try:
-        _PLAN = pickle.loads(pickled)  # noqa: S301 - our own plan, pickled by the parent
+        with open(plan_file, "rb") as handle:
+            _PLAN = pickle.load(handle)  # noqa: S301 - our own plan, pickled by the parent
         if key == "subscriber":
             _SUBSCRIBER_PART = _owner_hash(_PLAN.subscribers, "subscriber", partitions)
     except Exception as error:  # reported by the tasks
@@ -148,18 +167,33 @@ def _plan_for(part: int) -> CompiledPlan:
     return replace(plan, subscribers=plan.subscribers.filter(_SUBSCRIBER_PART.eq(part)))
 
 
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
-
-
 def _owner_hash(frame: pl.DataFrame, key: str, partitions: int) -> pl.Series:
     return (frame[key].hash(_HASH_SEED) % partitions).cast(pl.Int32)
 
 
+def _usage() -> tuple[int, float]:
+    """Peak resident memory (bytes) and CPU seconds of this worker so far.
+
+    The peak is the process's own high-water mark (``VmHWM``): ``ru_maxrss`` survives
+    fork and exec on Linux, so a spawned worker would report its parent's peak.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    peak = own.ru_maxrss * 1024  # KiB on Linux
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except OSError:
+        pass  # not Linux: ru_maxrss is the best there is
+    return peak, own.ru_utime + own.ru_stime
+
+
 def _split_file(
     path: str, spill: str, partitions: int, key: str, columns: tuple[str, ...]
-) -> tuple[int, int]:
+) -> dict[str, Any]:
     """Cut one input file into per-partition spill files, a few row groups at a time."""
+    started, (_, cpu) = time.perf_counter(), _usage()
     rows = int(pq.ParquetFile(path).metadata.num_rows)
     source = pl.scan_parquet(path).select(columns)
     plan = _plan()
@@ -172,38 +206,39 @@ def _split_file(
             target = Path(spill) / f"p{part:04d}" / f"{Path(path).stem}-{step:05d}.arrow"
             target.parent.mkdir(parents=True, exist_ok=True)
             frame.write_ipc(target, compression="uncompressed")
-    return rows, _peak_rss()
+    rss, cpu_now = _usage()
+    return {"rows": rows, "rss": rss, "cpu": cpu_now - cpu, "split": time.perf_counter() - started}
 
 
 def _rate_partition(
     part: int, spill: str, out_dir: str, balances: pl.DataFrame | None
 ) -> dict[str, Any]:
     """Rate one partition's spill files and write its rated Parquet atomically."""
-    started = time.perf_counter()
+    started, (_, cpu) = time.perf_counter(), _usage()
     files = sorted((Path(spill) / f"p{part:04d}").glob("*.arrow"))
-    usage = pl.concat([pl.read_ipc(f) for f in files], rechunk=False) if files else None
+    if not files:
+        rss, cpu_now = _usage()
+        return {"part": part, "rows": 0, "rss": rss, "cpu": cpu_now - cpu, "drawn": None}
+    usage = pl.concat([pl.read_ipc(f) for f in files], rechunk=False)
     read_at = time.perf_counter()
-    if usage is None:
-        return {"part": part, "rows": 0, "rss": _peak_rss(), "read": 0.0, "rate": 0.0, "write": 0.0}
     rated, drawn = rate_prepared(usage, _plan_for(part), balances)
     del usage
     rated_at = time.perf_counter()
     target = Path(out_dir) / f"rated-{part:04d}.parquet"
     _write_atomically(rated, target)
-    pools = Path(out_dir) / f"allowances-{part:04d}.parquet"
     if drawn.height:
-        _write_atomically(drawn, pools)
-    else:
-        pools.unlink(missing_ok=True)
+        _write_atomically(drawn, Path(out_dir) / f"allowances-{part:04d}.parquet")
     summary = rated.group_by("error").agg(n=pl.len(), amount=pl.col("amount_li").sum())
+    rss, cpu_now = _usage()
     return {
         "part": part,
         "rows": rated.height,
         "file": str(target),
         "errors": {str(e): int(n) for e, n, _ in summary.iter_rows() if e is not None},
         "amount": int(summary["amount"].sum()),
-        "drawn": drawn,
-        "rss": _peak_rss(),
+        "drawn": drawn if drawn.height else None,
+        "rss": rss,
+        "cpu": cpu_now - cpu,
         "read": read_at - started,
         "rate": rated_at - read_at,
         "write": time.perf_counter() - rated_at,
@@ -251,11 +286,11 @@ def rate_parquet(
     partitions: int = 8,
     workers: int = 2,
     state: AllowanceState | None = None,
-    max_partition_rows: int = 2_000_000,
+    max_partition_rows: int = 1_500_000,
 ) -> RateReport:
     """Rate usage-store Parquet files into ``out_dir`` (see the module docstring).
 
-    ``partitions`` is raised when the input is large, so a partition stays under
+    ``partitions`` is raised when the input is large, so a partition stays under about
     ``max_partition_rows`` records and memory stays flat as the input grows. ``state`` holds
     allowance balances before the run and receives the pools the run drew.
     """
@@ -264,21 +299,26 @@ def rate_parquet(
     out_dir.mkdir(parents=True, exist_ok=True)
     count = partition_count(paths, partitions, max_partition_rows)
     key = "account_id" if compiled.shared else "subscriber"
+    columns = usage_columns(compiled)
     spill = out_dir / f".spill-{uuid.uuid4().hex}"
     balances = state_frame(state) if state is not None and state.balances else None
-    context = get_context("spawn")
     try:
+        spill.mkdir()
+        plan_file = spill / "plan.pickle"
+        with open(plan_file, "wb") as handle:
+            pickle.dump(compiled, handle, pickle.HIGHEST_PROTOCOL)
         with _worker_threads(workers):
-            pickled = pickle.dumps(compiled, pickle.HIGHEST_PROTOCOL)  # once, not per worker
-            pool = context.Pool(workers, initializer=_init_worker, initargs=(pickled, count, key))
+            pool = get_context("spawn").Pool(
+                workers, initializer=_init_worker, initargs=(str(plan_file), count, key)
+            )
         with pool:
-            split = [
-                pool.apply_async(_split_file, (str(p), str(spill), count, key, USAGE_COLUMNS))
+            pending = [
+                pool.apply_async(_split_file, (str(p), str(spill), count, key, columns))
                 for p in paths
             ]
-            split_results = [s.get() for s in split]
+            split = [task.get() for task in pending]
             split_at = time.perf_counter()
-            results = pool.starmap(
+            rated = pool.starmap(
                 _rate_partition,
                 [(part, str(spill), str(out_dir), balances) for part in range(count)],
                 chunksize=1,
@@ -286,52 +326,61 @@ def rate_parquet(
         rate_at = time.perf_counter()
     finally:
         shutil.rmtree(spill, ignore_errors=True)
+    return _finish(out_dir, state, split, rated, count, workers, (started, split_at, rate_at))
 
-    files = tuple(Path(r["file"]) for r in results if r["rows"])
-    for stale in out_dir.glob("rated-*.parquet"):
-        if stale not in files:
-            stale.unlink()
-    drawn_frames = [r["drawn"] for r in results if r["rows"] and r["drawn"].height]
+
+def _finish(
+    out_dir: Path,
+    state: AllowanceState | None,
+    split: list[dict[str, Any]],
+    rated: list[dict[str, Any]],
+    partitions: int,
+    workers: int,
+    clock: tuple[float, float, float],
+) -> RateReport:
+    """Check the counts, drop an earlier run's leftovers, apply the pools, report."""
+    records = sum(r["rows"] for r in rated)
+    read = sum(s["rows"] for s in split)
+    if records != read:
+        raise RuntimeError(f"{read} records read but {records} rated")
+    files = tuple(Path(r["file"]) for r in rated if r["rows"])
+    pool_files = {
+        out_dir / f"allowances-{r['part']:04d}.parquet" for r in rated if r["drawn"] is not None
+    }
+    for pattern, keep in (("rated-*.parquet", set(files)), ("allowances-*.parquet", pool_files)):
+        for stale in out_dir.glob(pattern):
+            if stale not in keep:
+                stale.unlink()
+    drawn_frames = [r["drawn"] for r in rated if r["drawn"] is not None]
     drawn = pl.concat(drawn_frames) if drawn_frames else pl.DataFrame(schema=BALANCE_SCHEMA)
     if state is not None:
         apply_balances(state, drawn)
     errors: dict[str, int] = {}
-    for r in results:
+    for r in rated:
         for code, n in r.get("errors", {}).items():
             errors[code] = errors.get(code, 0) + n
-    records = sum(r["rows"] for r in results)
-    assert records == sum(rows for rows, _ in split_results), "records lost between passes"
+    started, split_at, rate_at = clock
     return RateReport(
         records=records,
         rated=records - sum(errors.values()),
         errors=errors,
-        amount_li=sum(r.get("amount", 0) for r in results),
+        amount_li=sum(r.get("amount", 0) for r in rated),
         pools=drawn.height,
-        partitions=count,
+        partitions=partitions,
         workers=workers,
         files=files,
         seconds=time.perf_counter() - started,
         split_seconds=split_at - started,
         rate_seconds=rate_at - split_at,
         stage_seconds={
-            stage: sum(r[stage] for r in results) for stage in ("read", "rate", "write")
+            "split": sum(s["split"] for s in split),
+            **{stage: sum(r.get(stage, 0.0) for r in rated) for stage in ("read", "rate", "write")},
         },
-        worker_peak_rss_bytes=max(
-            [rss for _, rss in split_results] + [r["rss"] for r in results], default=0
-        ),
+        cpu_seconds=sum(t["cpu"] for t in split + rated),
+        worker_peak_rss_bytes=max((t["rss"] for t in split + rated), default=0),
     )
 
 
 def read_rated(out_dir: Path) -> pl.LazyFrame:
     """The rated records a run wrote (all partitions)."""
     return pl.scan_parquet(sorted(str(p) for p in out_dir.glob("rated-*.parquet")))
-
-
-__all__ = [
-    "USAGE_COLUMNS",
-    "RateReport",
-    "partition_count",
-    "rate_parquet",
-    "read_rated",
-    "usage_events",
-]

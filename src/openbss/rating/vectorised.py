@@ -13,7 +13,8 @@ The conformance suite holds it equal, row for row, to
   per prefix length. A prefix longer than a short number falls back to its parent prefix.
 - *Time*: local time is UTC plus the zone's offset, looked up per UTC day (a day holding a
   transition is converted exactly); day types, cycles and bands come from per-day tables
-  and comparisons on the time of day.
+  and comparisons on the time of day. Near a daylight-saving change, band edges are read
+  from local time as the contract reads them (fold 0).
 - *Rules*: "first matching rule" depends only on (tariff, service, zone, band, direction,
   access code), all small codes, so it is a table lookup by a combined key.
 - *Band splitting*: only calls that reach a band edge are cut, by exploding them over the
@@ -32,7 +33,7 @@ Negative durations or volumes are refused (mediation rejects them); null numbers
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -80,7 +81,8 @@ DAY_TYPES: tuple[str, ...] = tuple(d.value for d in DayType)
 ERRORS: tuple[str, ...] = tuple(e.value for e in RatingError)
 _NO_TARIFF, _UNKNOWN_DESTINATION, _NO_RULE = (ERRORS.index(e) for e in RatingError)
 
-# The input columns (UsageEvent's fields) and their defaults when absent or null.
+# Input columns (UsageEvent's fields) that must be there; the others may be absent, and
+# absent or null they take UsageEvent's defaults (account_id: "").
 REQUIRED = ("record_id", "subscriber", "event_time", "service")
 OUTPUT_COLUMNS = (
     "record_id",
@@ -173,7 +175,6 @@ class CompiledPlan:
     single_assignment: bool
     uses_products: bool
     # allowances
-    allowance_ids: tuple[str, ...]
     allowance_order: tuple[int, ...]
     order_consistent: bool
     allowance_position: tuple[pl.Series, ...]  # per allowance: position in each list, -1
@@ -224,7 +225,8 @@ def _compile(plan: RatingPlan) -> CompiledPlan:
     assignments = _compile_assignments(plan, tariff_ids)
     return CompiledPlan(
         allowances=plan.allowances,
-        tariffs=tariffs,
+        # Without their destination tables (compiled above): small to send to workers.
+        tariffs=tuple(replace(t, destinations=()) for t in tariffs),
         tariff_ids=tariff_ids,
         tariff_id_code=tuple(tariff_ids.index(t.id) for t in tariffs),
         profiles=profiles,
@@ -457,6 +459,8 @@ def _compile_assignments(plan: RatingPlan, tariff_ids: tuple[str, ...]) -> dict[
     subscribers = tuple(dict.fromkeys(a.subscriber for a in assignments))
     sub_id = {s: i for i, s in enumerate(subscribers)}
     known = {a.id: i for i, a in enumerate(plan.allowances)}
+    if len(known) < len(plan.allowances):
+        raise ValueError("allowance ids must be unique in a plan")
     list_code: dict[tuple[str, ...], int] = {}
     lists: list[tuple[int, ...]] = []
     for ids in dict.fromkeys(a.allowance_ids for a in assignments):
@@ -500,7 +504,6 @@ def _compile_assignments(plan: RatingPlan, tariff_ids: tuple[str, ...]) -> dict[
         "assignments": frame,
         "single_assignment": len(subscribers) == len(assignments),
         "uses_products": any(a.product_id is not None for a in assignments),
-        "allowance_ids": tuple(a.id for a in plan.allowances),
         "allowance_order": order,
         "order_consistent": consistent,
         "allowance_position": tuple(
@@ -604,6 +607,47 @@ def _local_by_tariff(t: pl.Series, tariff: pl.Series, cp: CompiledPlan) -> pl.Se
     return local
 
 
+def _near_transition(t: pl.Series, tariff: pl.Series, cp: CompiledPlan) -> pl.Series:
+    """Whether the instant's UTC day, or a day next to it, holds a change of its tariff's
+    zone offset (daylight saving): band edges there need the exact reading of local times."""
+    days = t // DAY_US
+    near = pl.Series([False] * t.len())
+    if t.len() == 0:
+        return near
+    low, high = int(days.min()) - 1, int(days.max()) + 1  # type: ignore[arg-type]
+    zones = [p.timezone for p in cp.profiles]
+    zone_of = pl.Series([zones.index(t.timezone) for t in cp.tariffs], dtype=pl.Int32)
+    for number, zone in enumerate(zones):
+        flags = [a != b for a, b in (_day_offsets(zone, d) for d in range(low - 1, high + 2))]
+        if not any(flags):
+            continue
+        table = pl.Series([any(flags[i : i + 3]) for i in range(high - low + 1)])
+        hit = table.gather(days - low) & (zone_of.gather(tariff) == number)
+        near = near | hit.fill_null(False)
+    return near
+
+
+def _to_utc(local: pl.Series, tariff: pl.Series, cp: CompiledPlan) -> pl.Series:
+    """UTC µs of local wall-clock µs as the contract reads a band edge (a local date and
+    time in the zone, fold 0): an ambiguous time is its earlier instant; a time in a gap is
+    read with the offset from before the gap (that of a day earlier)."""
+    zones = [p.timezone for p in cp.profiles]
+    zone_of = pl.Series([zones.index(t.timezone) for t in cp.tariffs], dtype=pl.Int32)
+    which = zone_of.gather(tariff)
+    result = pl.Series([None] * local.len(), dtype=pl.Int64)
+    for number, zone in enumerate(zones):
+        earliest = (
+            local.cast(pl.Datetime("us"))
+            .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+            .cast(pl.Int64)
+        )
+        day_before = local - DAY_US
+        in_gap = local - (_local_time(day_before, zone) - day_before)
+        reading = earliest.fill_null(in_gap)
+        result = reading.zip_with(which == number, result)
+    return result
+
+
 def _day_table(local_days: pl.Series, build: Any) -> tuple[pl.Series, int]:
     low = int(local_days.min() or 0)  # type: ignore[arg-type]
     high = int(local_days.max() or 0)  # type: ignore[arg-type]
@@ -645,7 +689,7 @@ def _bands(local: pl.Series, tariff: pl.Series, cp: CompiledPlan) -> pl.Series:
                 pl.when(day_type.is_in(types) & inside).then(pl.lit(code, pl.Int16)).otherwise(band)
             )
         result = pl.when(pl.col("profile") == number).then(band).otherwise(result)
-    return frame.select(result.alias("band")).to_series()
+    return frame.with_columns(band=result)["band"]  # (a literal when there are no profiles)
 
 
 def _edge_clocks(profile: _Profile) -> list[int]:
@@ -940,8 +984,8 @@ def _split(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
         local_end=_local_by_tariff(end, calls["tariff"], cp),
         profile=cp.tariff_profile.gather(calls["tariff"]),
     )
-    # A call reaches an edge when the first edge after its start lies before its end (or
-    # when the zone's offset changes during the call).
+    # A call reaches an edge when the first edge after its start lies before its end; near
+    # a change of the zone's offset every call is cut the exact way.
     day_start = (pl.col("local") // DAY_US) * DAY_US
     tod = pl.col("local") - day_start
     following: pl.Expr = pl.lit(None, dtype=pl.Int64)
@@ -950,8 +994,11 @@ def _split(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
         for clock in reversed(_edge_clocks(profile)):
             nxt = pl.when(tod < clock).then(pl.lit(clock, dtype=pl.Int64)).otherwise(nxt)
         following = pl.when(pl.col("profile") == number).then(nxt).otherwise(following)
-    offset_changes = (pl.col("local") - pl.col("t")) != (pl.col("local_end") - pl.col("end"))
-    calls = calls.filter((day_start + following < pl.col("local_end")) | offset_changes)
+    near = _near_transition(calls["t"], calls["tariff"], cp) | _near_transition(
+        calls["end"], calls["tariff"], cp
+    )
+    calls = calls.with_columns(near=near)
+    calls = calls.filter((day_start + following < pl.col("local_end")) | pl.col("near"))
     if calls.height == 0:
         return f
     parts = _parts(calls, cp)
@@ -980,6 +1027,7 @@ def _parts(calls: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
             "tariff",
             "local",
             "local_end",
+            "near",
             day=pl.int_ranges(pl.col("local") // DAY_US, pl.col("local_end") // DAY_US + 1),
             clock=pl.lit(clocks).gather(pl.col("profile")),
         )
@@ -987,20 +1035,11 @@ def _parts(calls: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
         .explode("clock")
         .with_columns(edge_local=pl.col("day") * DAY_US + pl.col("clock"))
     )
-    first_guess = edges["edge_local"] - (edges["local"] - edges["t"])
-    if (edges["local"] - edges["t"] == edges["local_end"] - edges["end"]).all():
-        edge_utc = first_guess
-    else:  # a transition inside some call: the earlier valid reading, else before the gap
-        second_guess = edges["edge_local"] - (edges["local_end"] - edges["end"])
-        valid_1 = _local_by_tariff(first_guess, edges["tariff"], cp) == edges["edge_local"]
-        valid_2 = _local_by_tariff(second_guess, edges["tariff"], cp) == edges["edge_local"]
-        edge_utc = pl.select(
-            pl.when(valid_1 & valid_2)
-            .then(pl.min_horizontal(pl.lit(first_guess), pl.lit(second_guess)))
-            .when(valid_2 & ~valid_1)
-            .then(pl.lit(second_guess))
-            .otherwise(pl.lit(first_guess))
-        ).to_series()
+    # Away from offset changes an edge is the call's own offset away from its local time.
+    edge_utc = edges["edge_local"] - (edges["local"] - edges["t"])
+    if edges["near"].any():
+        exact = _to_utc(edges["edge_local"], edges["tariff"], cp)
+        edge_utc = exact.zip_with(edges["near"], edge_utc)
     offset = _ceil_div(pl.col("edge") - pl.col("t"), pl.lit(SECOND_US))
     edges = (
         edges.with_columns(edge=edge_utc)
@@ -1296,10 +1335,22 @@ def _tiers(f: pl.DataFrame, cp: CompiledPlan) -> pl.Series:
         return f["amount"]
     ids = {cp.tariff_id_code[k] for k in tiered}
     tid = pl.lit(pl.Series(cp.tariff_id_code, dtype=pl.Int32)).gather(pl.col("tariff"))
-    counted = (
-        f.filter(pl.col("error").is_null() & pl.col("chargeable") & tid.is_in(sorted(ids)))
-        .with_columns(tid=tid)
-        .sort("t", "record_id", maintain_order=True)
+    counted = _in_event_order(
+        f.select(
+            "i",
+            "t",
+            "record_id",
+            "sub_id",
+            "tariff",
+            "cycle",
+            "svc",
+            "units",
+            "amount",
+            tid=tid,
+            counted=pl.col("error").is_null() & pl.col("chargeable") & tid.is_in(sorted(ids)),
+        )
+        .filter(pl.col("counted"))
+        .drop("counted")
     )
     before = pl.col("units").cum_sum().over("sub_id", "tid", "cycle", "svc") - pl.col("units")
     percent: pl.Expr = pl.lit(None, dtype=pl.Int64)
@@ -1318,6 +1369,15 @@ def _tiers(f: pl.DataFrame, cp: CompiledPlan) -> pl.Series:
         .otherwise(pl.col("amount")),
     )
     return f["amount"].scatter(discounted["i"], discounted["amount"])
+
+
+def _in_event_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows by event time, ties by record id (and then input order), as the contract draws
+    pools and counts tiers. Ties are rare, so the text key is used only when there are any."""
+    by_time = frame.sort("t", maintain_order=True)
+    if by_time.height > 1 and (by_time["t"].diff() == 0).any():
+        return frame.sort("t", "record_id", maintain_order=True)
+    return by_time
 
 
 def _rate(
@@ -1360,8 +1420,8 @@ def _rate(
         f = f.with_columns(lc=lc)
         eligible = eligible & pl.lit(cp.list_has_allowances).gather(pl.col("lc")).fill_null(False)
         columns = ["i", "t", "record_id", "sub_id", "svc", "zone", "lc", "cycle", "q"]
-        e = f.filter(eligible).select(columns + (["account_id"] if cp.shared else []))
-        ordered = e.sort("t", "record_id", maintain_order=True)
+        e = f.select(*columns, *(["account_id"] if cp.shared else []), eligible=eligible)
+        ordered = _in_event_order(e.filter(pl.col("eligible")).drop("eligible"))
         served, drawn = _draw(ordered, cp, _opening(balances, cp))
         served = served.filter(pl.col("allowance").is_not_null())
         allowance = allowance.scatter(served["i"], served["allowance"])
@@ -1377,20 +1437,32 @@ def _rate(
         units=pl.when(full).then(pl.col("covered")).otherwise(pl.col("units")),
     )
     if rest.height:
-        r = _remainders(rest, cp)
+        r = _remainders(rest, cp).with_columns(covered=rest["covered"])
         failed = r.filter(pl.col("no_rule"))["i"]
-        amount = f["amount"].scatter(r["i"], r["amount"].fill_null(0))
-        units = f["units"].scatter(r["i"], r["units"].fill_null(0) + rest["covered"])
-        error = f["error"].scatter(failed, pl.Series([_NO_RULE] * failed.len(), dtype=pl.Int8))
-        f = f.with_columns(amount=amount, units=units, error=error)
+        r = r.with_columns(  # a failed remainder leaves an errored row: nothing to show
+            amount=pl.when(pl.col("no_rule")).then(0).otherwise(pl.col("amount")),
+            units=pl.when(pl.col("no_rule")).then(0).otherwise(pl.col("units") + pl.col("covered")),
+        )
+        f = f.with_columns(
+            amount=f["amount"].scatter(r["i"], r["amount"]),
+            units=f["units"].scatter(r["i"], r["units"]),
+            error=f["error"].scatter(
+                failed, pl.repeat(_NO_RULE, failed.len(), dtype=pl.Int8, eager=True)
+            ),
+            allowance=f["allowance"].scatter(
+                failed, pl.repeat(None, failed.len(), dtype=pl.Int32, eager=True)
+            ),
+            covered=f["covered"].scatter(
+                failed, pl.zeros(failed.len(), dtype=pl.Int64, eager=True)
+            ),
+        )
     f = f.with_columns(amount=_tiers(f, cp))
     return _output(f, cp), drawn
 
 
 def _output(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
     """One explained row per record; errored rows keep what was established before the
-    error and have no units, allowance or amount."""
-    ok = pl.col("error").is_null()
+    error (amount, units and allowance are already 0 or null there)."""
     located = ~pl.col("error").is_in([_NO_TARIFF, _UNKNOWN_DESTINATION]).fill_null(False)
     tid = pl.lit(pl.Series(cp.tariff_id_code, dtype=pl.Int32)).gather(pl.col("tariff"))
     versions = pl.Series([t.version for t in cp.tariffs], dtype=pl.Int64)
@@ -1406,12 +1478,10 @@ def _output(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
         matched_prefix=text(pl.lit(cp.destination_prefix).gather(pl.col("dest")), "matched_prefix"),
         zone=text(pl.when(located).then(pl.col("zone")), "zone"),
         band=text(pl.when(located).then(pl.col("band")), "band"),
-        units=pl.when(ok).then(pl.col("units")).otherwise(0),
-        allowance_id=text(pl.when(ok).then(pl.col("allowance")), "allowance_id"),
-        allowance_used=pl.when(ok & pl.col("allowance").is_not_null())
-        .then(pl.col("covered"))
-        .otherwise(0),
-        amount_li=pl.when(ok).then(pl.col("amount")).otherwise(0),
+        units="units",
+        allowance_id=text(pl.col("allowance"), "allowance_id"),
+        allowance_used="covered",
+        amount_li="amount",
         error=text(pl.col("error"), "error"),
     )
 
