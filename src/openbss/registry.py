@@ -13,7 +13,8 @@ import openbss.mediation.models
 import openbss.numbering.models
 import openbss.ordering.models
 import openbss.party.models
-import openbss.provisioning.models  # noqa: F401
+import openbss.provisioning.models
+import openbss.rating.models  # noqa: F401
 from openbss.db.base import Base
 
 metadata = Base.metadata

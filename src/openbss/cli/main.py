@@ -16,6 +16,7 @@ from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
+from openbss.cli.rating import rating_app
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.migrate import upgrade
 from openbss.db.uow import unit_of_work
@@ -35,6 +36,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(oss_app, name="oss")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
+app.add_typer(rating_app, name="rating")
 
 
 @db_app.command("upgrade")
@@ -159,13 +161,18 @@ def seed_demo_command(
 @seed_app.command("catalog")
 @clean_errors
 def seed_catalog_command() -> None:
-    """Create the group master catalog (China Telecom tariffs) if it is missing."""
+    """Create the group master catalog and its rating tariffs if they are missing."""
     from openbss.catalog.seed import seed_catalog
+    from openbss.rating.seed import seed_rating
 
     factory = make_session_factory(make_engine())
     with unit_of_work(factory) as session:
         codes = seed_catalog(session)
-    err.print(f"master catalog ready: {len(codes)} codes")
+        rating = seed_rating(session)
+    err.print(
+        f"master catalog ready: {len(codes)} codes; {rating.destinations:,} destination "
+        f"prefixes; tariffs created: {', '.join(rating.tariffs_created) or 'none'}"
+    )
 
 
 @events_app.command("dispatch")

@@ -127,12 +127,15 @@ def reconcile_command(
     province: Annotated[str | None, typer.Option(help="Only this province")] = None,
     day: Annotated[str | None, typer.Option(help="Only this day (YYYY-MM-DD)")] = None,
 ) -> None:
-    """Per source and day: in = normalised + rejected + duplicate; and sequence gaps."""
+    """Per source and day: in = normalised + rejected + duplicate, normalised = rated +
+    rating errors + not rated yet; and sequence gaps."""
     from openbss.mediation.reconcile import reconcile, sequence_gaps
+    from openbss.rating.runs import current_batch_counts
 
     factory = make_session_factory(make_engine())
     with factory() as session:
-        lines = reconcile(session, province, date.fromisoformat(day) if day else None)
+        rating = current_batch_counts(session, province)
+        lines = reconcile(session, province, date.fromisoformat(day) if day else None, rating)
         gaps = sequence_gaps(session, province)
     table = Table(
         "source",
@@ -144,12 +147,17 @@ def reconcile_command(
         "rejected",
         "duplicate",
         "balanced",
+        "rated",
+        "rating errors",
+        "not rated",
     )
     for line in lines:
         table.add_row(
             line.source, line.day.isoformat(), str(line.files), str(line.files_rejected),
             str(line.records_in), str(line.normalised), str(line.rejected), str(line.duplicates),
             "yes" if line.balanced else "[red]NO[/red]",
+            str(line.rated), str(line.rating_errors),
+            str(line.not_rated) if line.not_rated >= 0 else f"[red]{line.not_rated}[/red]",
         )  # fmt: skip
     out.print(table)
     if gaps:
@@ -164,7 +172,7 @@ def reconcile_command(
         out.print(gap_table)
     else:
         err.print("no sequence gaps")
-    if not all(line.balanced for line in lines):
+    if not all(line.balanced and line.not_rated >= 0 for line in lines):
         raise typer.Exit(2)
 
 

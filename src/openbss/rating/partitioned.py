@@ -37,7 +37,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from openbss.rating.model import AllowanceState, RatingPlan, Service
+from openbss.rating.model import AllowanceState, Direction, RatingPlan, Service
 from openbss.rating.vectorised import (
     BALANCE_SCHEMA,
     CompiledPlan,
@@ -66,6 +66,9 @@ USAGE_COLUMNS = (
 )
 # Mediation's "broadband" sessions are rated as data.
 _SERVICE_ALIASES = {"broadband": Service.DATA.value}
+# A forwarded call's record is the leg from the forwarding subscriber's line to the
+# forwarded-to number (呼叫转移): the forwarding subscriber pays it as a call of their own.
+_DIRECTION_ALIASES = {"fwd": Direction.MO.value}
 SPLIT_ROWS = 512 * 1024  # rows read per step of the split pass
 _HASH_SEED = 0x0B55_2005
 
@@ -92,6 +95,10 @@ def usage_events(usage: pl.DataFrame) -> pl.DataFrame:
     for alias, name in _SERVICE_ALIASES.items():
         service = pl.when(service == alias).then(pl.lit(name)).otherwise(service)
 
+    direction = pl.col("direction")
+    for alias, name in _DIRECTION_ALIASES.items():
+        direction = pl.when(direction == alias).then(pl.lit(name)).otherwise(direction)
+
     def optional(name: str) -> pl.Expr:
         return pl.col(name) if name in usage.columns else pl.lit(None, dtype=pl.String)
 
@@ -101,7 +108,7 @@ def usage_events(usage: pl.DataFrame) -> pl.DataFrame:
         account_id=optional("billing_account_id"),
         event_time="event_time",
         service=service,
-        direction="direction",
+        direction=direction,
         product_id=optional("product_id"),
         duration_s=pl.col("duration_s").fill_null(0),
         volume_bytes=pl.col("volume_up").fill_null(0) + pl.col("volume_down").fill_null(0),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from openbss.account.service import billing_accounts
 from openbss.catalog.seed import seed_catalog
+from openbss.rating.seed import seed_rating
 from openbss.customer.service import customer_for_party, customers
 from openbss.kit.security import SYSTEM, Principal
 from openbss.party.models import Individual, Organization
@@ -116,6 +117,7 @@ def seed_demo(
     """Seed the catalog (group master data) and one province's parties, customers, accounts."""
     report = SeedReport(province=province)
     report.catalog = seed_catalog(session)
+    seed_rating(session)
     actor = Principal(key_id=SYSTEM.key_id, role=SYSTEM.role, province=province)
     tick = progress or (lambda _kind, _n: None)
 

@@ -1,0 +1,273 @@
+"""Answers about single events: why a rated record costs what it costs, and what an event
+would cost now (a quote).
+
+``explain`` reads the record from the period's current run and the usage store, and adds
+what the stored explanation points at: the destination's name, the rule of the tariff
+version that priced it, and the amount before the last rerate if that changed it. ``quote``
+rates one event on demand with the reference rater (one event: clarity beats speed) under
+the plan in the database, drawing on the allowance counters as the current run left them,
+without changing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.orm import Session
+
+from openbss.kit.errors import NotFound, Unprocessable
+from openbss.kit.money import li_to_yuan
+from openbss.kit.security import Principal
+from openbss.mediation import store
+from openbss.rating import repository as repo
+from openbss.rating.model import (
+    AllowanceState,
+    Assignment,
+    Direction,
+    PoolBalance,
+    PoolKey,
+    RatedEvent,
+    RatingPlan,
+    Service,
+    Tariff,
+    UsageEvent,
+    called_digits,
+)
+from openbss.rating.models import RatingRun
+from openbss.rating.reference import longest_prefix, rate_reference
+from openbss.rating.runs import CHANGES_FILE, period_days
+from openbss.rating.tariffs import TARIFF_READERS, rating_plan, tariff_of
+from openbss.resources.service import validation_message
+
+QUOTE_SUBSCRIBER = "quote"
+USAGE_FIELDS = (
+    "record_id",
+    "batch_id",
+    "source",
+    "event_time",
+    "duration_s",
+    "volume_up",
+    "volume_down",
+    "calling",
+    "called",
+    "service",
+    "direction",
+    "charging_party",
+    "area_code",
+    "ip_access_code",
+    "product_id",
+    "billing_account_id",
+)
+
+
+def _rule_of(tariff: Tariff, rated: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
+    """The tariff rule that priced the record (the first one matching, as the engines do)."""
+    direction = usage.get("direction") or Direction.MO.value
+    direction = Direction.MO.value if direction == "fwd" else direction
+    service = "data" if usage.get("service") == "broadband" else usage.get("service")
+    for index, rule in enumerate(tariff.rules):
+        if rule.matches(
+            str(service),
+            rated.get("zone"),
+            rated.get("band"),
+            str(direction),
+            usage.get("ip_access_code"),
+        ):
+            return {"index": index, "name": rule.name, "charge": asdict(rule.charge)}
+    return {}
+
+
+def _find(files: list[str], record_id: str) -> dict[str, Any] | None:
+    if not files:
+        return None
+    found = pl.scan_parquet(files).filter(pl.col("record_id") == record_id).collect()
+    return None if found.is_empty() else found.row(0, named=True)
+
+
+def explain(
+    session: Session, principal: Principal, data_dir: Path, province: str, record_id: str
+) -> dict[str, Any]:
+    """Everything known about how one usage record was rated (404 when never rated)."""
+    principal.require(*TARIFF_READERS)
+    for period in sorted(repo.periods(session, province), key=lambda p: p.period, reverse=True):
+        run = session.get(RatingRun, period.current_run_id) if period.current_run_id else None
+        if run is None or not run.output_dir:
+            continue
+        output = Path(run.output_dir)
+        rated = _find(sorted(str(p) for p in output.glob("rated-*.parquet")), record_id)
+        if rated is None:
+            continue
+        usage_files = [
+            str(p)
+            for day in period_days(period.period)
+            for p in store.partition(data_dir, "normalised", province, day).glob("part-*.parquet")
+        ]
+        usage = _find(usage_files, record_id) or {}
+        explanation: dict[str, Any] = {
+            "recordId": record_id,
+            "province": province,
+            "period": period.period,
+            "runId": run.id,
+            "usage": {k: usage.get(k) for k in USAGE_FIELDS if k in usage},
+            "rating": {k: v for k, v in rated.items() if k != "record_id"},
+            "amountYuan": str(li_to_yuan(int(rated["amount_li"]))),
+        }
+        versions = repo.tariff_versions(session, province, rated.get("tariff_id"))
+        row = next((v for v in versions if v.version == rated.get("tariff_version")), None)
+        if row is not None:
+            tariff = tariff_of(session, row)
+            explanation["tariff"] = {
+                "id": tariff.id,
+                "version": tariff.version,
+                "name": tariff.name,
+            }
+            if rated.get("matched_prefix"):
+                destination = longest_prefix(rated["matched_prefix"], tariff.destinations)
+                if destination is not None:
+                    explanation["destination"] = destination.name
+            if rated.get("error") is None:
+                explanation["rule"] = _rule_of(tariff, rated, usage)
+        changes = output / CHANGES_FILE
+        if changes.exists():
+            change = _find([str(changes)], record_id)
+            if change is not None and run.previous_run_id:
+                explanation["changedByThisRun"] = {
+                    "beforeLi": change["before_li"],
+                    "afterLi": change["after_li"],
+                    "previousRunId": run.previous_run_id,
+                }
+        return explanation
+    raise NotFound(f"record {record_id} has not been rated in province {province}")
+
+
+class QuoteRequest(BaseModel):
+    """One event to price. Name a subscriber (their number) to be rated as they would be,
+    allowances included; or a tariff to see its list price."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subscriber: str | None = Field(default=None, description="service number, E.164")
+    tariffId: str | None = None
+    eventTime: datetime
+    service: Service = Service.VOICE
+    direction: Direction = Direction.MO
+    durationS: int = Field(default=0, ge=0, le=7 * 86_400)
+    volumeBytes: int = Field(default=0, ge=0)
+    called: str = Field(default="", description="E.164, e.g. +862087654321")
+    callingAreaCode: str | None = Field(default=None, description="e.g. 020")
+    ipAccessCode: str | None = None
+
+    @field_validator("eventTime")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a time zone")
+        return value.astimezone(UTC)
+
+    @field_validator("called")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        if value and not (value.startswith("+") and value[1:].isdigit()):
+            raise ValueError("must be E.164: '+' and digits")
+        return value
+
+
+@dataclass(frozen=True)
+class Quote:
+    rated: RatedEvent
+    destination: str | None
+    allowance_left: int | None
+
+    def document(self) -> dict[str, Any]:
+        r = self.rated
+        return {
+            "amountLi": r.amount_li,
+            "amount": {"unit": "CNY", "value": float(li_to_yuan(r.amount_li))},
+            "tariffId": r.tariff_id,
+            "tariffVersion": r.tariff_version,
+            "matchedPrefix": r.matched_prefix,
+            "destination": self.destination,
+            "zone": None if r.zone is None else r.zone.value,
+            "band": r.band,
+            "units": r.units,
+            "allowanceId": r.allowance_id,
+            "allowanceUsed": r.allowance_used,
+            "allowanceLeft": self.allowance_left,
+            "error": r.error,
+        }
+
+
+def parse_quote(body: dict[str, Any]) -> QuoteRequest:
+    try:
+        request = QuoteRequest.model_validate(body)
+    except ValidationError as exc:
+        raise Unprocessable(validation_message(exc), code="INVALID_QUOTE") from None
+    if (request.subscriber is None) == (request.tariffId is None):
+        raise Unprocessable("name either a subscriber or a tariffId", code="INVALID_QUOTE")
+    return request
+
+
+def quote(session: Session, principal: Principal, province: str, request: QuoteRequest) -> Quote:
+    principal.require(*TARIFF_READERS)
+    state = AllowanceState()
+    account = ""
+    if request.tariffId is not None:
+        versions = repo.tariff_versions(session, province, request.tariffId)
+        if not versions:
+            raise NotFound(f"tariff {request.tariffId} not found")
+        plan = RatingPlan(
+            tariffs=tuple(tariff_of(session, v) for v in versions),
+            assignments=(
+                Assignment(QUOTE_SUBSCRIBER, request.tariffId, datetime.min.replace(tzinfo=UTC)),
+            ),
+        )
+        subscriber = QUOTE_SUBSCRIBER
+    else:
+        assert request.subscriber is not None
+        subscriber = request.subscriber
+        full = rating_plan(session, province)
+        mine = tuple(a for a in full.assignments if a.subscriber == subscriber)
+        if not mine:
+            raise NotFound(f"no product of {subscriber} is rated in province {province}")
+        plan = RatingPlan(full.tariffs, mine, full.allowances)
+    at = request.eventTime
+    assignment = next(
+        (a for a in plan.assignments if a.applies(subscriber, a.product_id, at)), None
+    )
+    tariff = None if assignment is None else plan.tariff_for(assignment.tariff_id, at)
+    if assignment is not None and assignment.product_id is not None:
+        account = repo.account_of_product(session, assignment.product_id) or ""
+    if tariff is not None and request.subscriber is not None:
+        for c in repo.counters(session, province, tariff.cycle_of(at)):
+            state.balances[PoolKey(c.allowance_id, c.owner, c.cycle)] = PoolBalance(
+                c.fresh, c.carried
+            )
+    event = UsageEvent(
+        record_id="quote",
+        subscriber=subscriber,
+        account_id=account,
+        event_time=request.eventTime,
+        service=request.service,
+        direction=request.direction,
+        product_id=None if assignment is None else assignment.product_id,
+        duration_s=request.durationS,
+        volume_bytes=request.volumeBytes,
+        called=request.called,
+        ip_access_code=request.ipAccessCode,
+        calling_area_code=request.callingAreaCode,
+    )
+    (rated,) = rate_reference([event], plan, state)
+    destination = None
+    if tariff is not None and rated.matched_prefix is not None:
+        found = longest_prefix(called_digits(request.called), tariff.destinations)
+        destination = None if found is None else found.name
+    left = None
+    if tariff is not None and rated.allowance_id is not None:
+        owner = account if plan.allowance(rated.allowance_id).shared else subscriber
+        left = state.remaining(rated.allowance_id, owner, tariff.cycle_of(at))
+    return Quote(rated, destination, left)

@@ -1,0 +1,274 @@
+"""Queries of the rating tables (and the catalog and inventory rows rating reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from openbss.catalog.models import CatalogReference, ProductOfferingPrice
+from openbss.inventory.models import Product
+from openbss.mediation.models import MediationBatch
+from openbss.rating.models import (
+    AccountDelta,
+    AllowanceCounter,
+    AllowanceDefinition,
+    DestinationPrefix,
+    DestinationSet,
+    PriceBinding,
+    RatingAdjustment,
+    RatingPeriod,
+    RatingRun,
+    RunBatchCount,
+    TariffVersion,
+)
+
+PRICE_ATTRIBUTE = "productOfferingPrice"  # catalog reference: offering → its prices
+
+
+# --- destination sets ---------------------------------------------------------------------
+
+
+def destination_set(session: Session, set_id: str) -> DestinationSet | None:
+    return session.get(DestinationSet, set_id)
+
+
+def replace_destinations(
+    session: Session, row: DestinationSet, prefixes: Sequence[dict[str, str | None]]
+) -> None:
+    session.merge(row)
+    session.flush()
+    session.execute(delete(DestinationPrefix).where(DestinationPrefix.set_id == row.id))
+    if prefixes:
+        session.execute(insert(DestinationPrefix), [{"set_id": row.id, **p} for p in prefixes])
+
+
+def destination_rows(
+    session: Session, set_id: str
+) -> list[tuple[str, str, str | None, str | None]]:
+    return [
+        (r.prefix, r.name, r.zone, r.area_code)
+        for r in session.execute(
+            select(
+                DestinationPrefix.prefix,
+                DestinationPrefix.name,
+                DestinationPrefix.zone,
+                DestinationPrefix.area_code,
+            )
+            .where(DestinationPrefix.set_id == set_id)
+            .order_by(DestinationPrefix.prefix)
+        )
+    ]
+
+
+# --- tariffs, allowances, bindings --------------------------------------------------------
+
+
+def tariff_versions(
+    session: Session, province: str | None, tariff_id: str | None = None
+) -> list[TariffVersion]:
+    """Versions visible to a province (its own and the group's), oldest first."""
+    statement = select(TariffVersion).order_by(TariffVersion.tariff_id, TariffVersion.version)
+    if province is not None:
+        statement = statement.where(
+            or_(TariffVersion.province.is_(None), TariffVersion.province == province)
+        )
+    if tariff_id is not None:
+        statement = statement.where(TariffVersion.tariff_id == tariff_id)
+    return list(session.scalars(statement))
+
+
+def latest_version(session: Session, tariff_id: str) -> int | None:
+    value = session.scalar(
+        select(func.max(TariffVersion.version)).where(TariffVersion.tariff_id == tariff_id)
+    )
+    return None if value is None else int(value)
+
+
+def allowances(session: Session, ids: Iterable[str] | None = None) -> list[AllowanceDefinition]:
+    statement = select(AllowanceDefinition).order_by(AllowanceDefinition.id)
+    if ids is not None:
+        statement = statement.where(AllowanceDefinition.id.in_(list(ids)))
+    return list(session.scalars(statement))
+
+
+def bindings(session: Session) -> list[PriceBinding]:
+    return list(session.scalars(select(PriceBinding).order_by(PriceBinding.price_id)))
+
+
+def price_ids_by_code(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    rows = session.execute(
+        select(ProductOfferingPrice.code, ProductOfferingPrice.id).where(
+            ProductOfferingPrice.code.in_(list(codes))
+        )
+    )
+    return {code: price_id for code, price_id in rows if code is not None}
+
+
+def offering_prices(session: Session) -> dict[str, list[str]]:
+    """Offering id → the ids of its prices, in catalog order."""
+    result: dict[str, list[str]] = {}
+    rows = session.execute(
+        select(CatalogReference.source_id, CatalogReference.target_id)
+        .where(CatalogReference.attribute == PRICE_ATTRIBUTE)
+        .order_by(CatalogReference.source_id, CatalogReference.target_id)
+    )
+    for offering_id, price_id in rows:
+        result.setdefault(offering_id, []).append(price_id)
+    return result
+
+
+def products(session: Session, province: str) -> list[tuple[str, str, str | None]]:
+    """(product id, offering id, parent product id) of a province's products."""
+    return [
+        (r.id, r.product_offering_id, r.parent_product_id)
+        for r in session.execute(
+            select(Product.id, Product.product_offering_id, Product.parent_product_id).where(
+                Product.province == province
+            )
+        )
+    ]
+
+
+def finished_batches(session: Session, batch_ids: Iterable[str]) -> set[str]:
+    """Those of the mediation batches that are done (their store files are complete)."""
+    wanted = list(batch_ids)
+    found: set[str] = set()
+    for first in range(0, len(wanted), 1000):  # bounded IN lists
+        found.update(
+            session.scalars(
+                select(MediationBatch.id).where(
+                    MediationBatch.id.in_(wanted[first : first + 1000]),
+                    MediationBatch.status == "done",
+                )
+            )
+        )
+    return found
+
+
+def account_of_product(session: Session, product_id: str) -> str | None:
+    return session.scalar(select(Product.billing_account_id).where(Product.id == product_id))
+
+
+# --- runs and periods ---------------------------------------------------------------------
+
+
+def find_period(session: Session, province: str, period_: str) -> RatingPeriod | None:
+    return session.get(RatingPeriod, (province, period_))
+
+
+def period(session: Session, province: str, period_: str, *, lock: bool = False) -> RatingPeriod:
+    statement = select(RatingPeriod).where(
+        RatingPeriod.province == province, RatingPeriod.period == period_
+    )
+    if lock:
+        statement = statement.with_for_update()
+    row = session.scalar(statement)
+    if row is None:
+        row = RatingPeriod(province=province, period=period_)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def periods(session: Session, province: str | None) -> list[RatingPeriod]:
+    statement = select(RatingPeriod).order_by(RatingPeriod.province, RatingPeriod.period)
+    if province is not None:
+        statement = statement.where(RatingPeriod.province == province)
+    return list(session.scalars(statement))
+
+
+def runs(session: Session, province: str | None, period_: str | None) -> list[RatingRun]:
+    statement = select(RatingRun).order_by(RatingRun.started_at)
+    if province is not None:
+        statement = statement.where(RatingRun.province == province)
+    if period_ is not None:
+        statement = statement.where(RatingRun.period == period_)
+    return list(session.scalars(statement))
+
+
+def running(session: Session, province: str, period_: str) -> list[RatingRun]:
+    return list(
+        session.scalars(
+            select(RatingRun).where(
+                RatingRun.province == province,
+                RatingRun.period == period_,
+                RatingRun.status == "running",
+            )
+        )
+    )
+
+
+def counters(session: Session, province: str, cycle: str) -> list[AllowanceCounter]:
+    return list(
+        session.scalars(
+            select(AllowanceCounter).where(
+                AllowanceCounter.province == province, AllowanceCounter.cycle == cycle
+            )
+        )
+    )
+
+
+def replace_counters(
+    session: Session, province: str, cycle: str, rows: Sequence[dict[str, object]]
+) -> None:
+    session.execute(
+        delete(AllowanceCounter).where(
+            AllowanceCounter.province == province, AllowanceCounter.cycle == cycle
+        )
+    )
+    if rows:
+        session.execute(insert(AllowanceCounter), list(rows))
+
+
+def add_batch_counts(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        session.execute(insert(RunBatchCount), list(rows))
+
+
+def add_account_deltas(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        session.execute(insert(AccountDelta), list(rows))
+
+
+def account_deltas(session: Session, run_id: str) -> list[AccountDelta]:
+    return list(
+        session.scalars(
+            select(AccountDelta)
+            .where(AccountDelta.run_id == run_id)
+            .order_by(AccountDelta.account_id)
+        )
+    )
+
+
+def add_adjustments(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    if rows:
+        session.execute(insert(RatingAdjustment), list(rows))
+
+
+def adjustments(session: Session, province: str, period_: str | None) -> list[RatingAdjustment]:
+    statement = (
+        select(RatingAdjustment)
+        .where(RatingAdjustment.province == province)
+        .order_by(RatingAdjustment.created_at, RatingAdjustment.account_id)
+    )
+    if period_ is not None:
+        statement = statement.where(RatingAdjustment.period == period_)
+    return list(session.scalars(statement))
+
+
+def batch_counts(session: Session, run_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Batch id → (records rated, of which errors) over the given runs."""
+    result: dict[str, tuple[int, int]] = {}
+    if not run_ids:
+        return result
+    rows = session.execute(
+        select(RunBatchCount.batch_id, RunBatchCount.records, RunBatchCount.errors).where(
+            RunBatchCount.run_id.in_(list(run_ids))
+        )
+    )
+    for batch_id, records, errors in rows:
+        before = result.get(batch_id, (0, 0))
+        result[batch_id] = (before[0] + records, before[1] + errors)
+    return result

@@ -1,0 +1,390 @@
+"""Rating a province's period, and rerating it: every record, every time, exactly once.
+
+A run rates the whole period (a calendar month in the province's time zone) from the usage
+store's finished batches, under the plan in the database, with the allowance counters the
+previous cycle left (for carry-over). Rating the whole period each time is what makes a run
+repeatable: allowances and tiers depend on every event before, so a correction cannot be
+applied to a few records alone. Its output goes to a directory of its own::
+
+    <data dir>/rated/province=GD/period=2026-10/run=<id>/rated-NNNN.parquet
+                                                         changes.parquet
+
+and becomes the period's current rating only in the transaction that also writes its
+counts, counters and differences. A run killed half-way leaves a ``running`` row and a
+directory that the next run of the period sweeps away; nothing current changes.
+
+Rerating is a run like any other: compared record by record with the run it replaces, it
+yields per-record changes (``changes.parquet``) and per-account differences. Rating the same
+tariffs twice finds no difference. When billing has taken the period, the differences
+become adjustments (billed with the next cycle) instead of silently changing the bill.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbss.db.uow import unit_of_work
+from openbss.kit.clock import now
+from openbss.kit.errors import BadRequest, Conflict
+from openbss.kit.ids import new_id
+from openbss.mediation import store
+from openbss.rating import repository as repo
+from openbss.rating.model import AllowanceState, PoolBalance, PoolKey, previous_cycle
+from openbss.rating.models import RatingRun
+from openbss.rating.partitioned import rate_parquet, read_rated
+from openbss.rating.tariffs import plan_fingerprint, rating_plan
+
+PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+CHANGES_FILE = "changes.parquet"
+
+
+def check_period(period: str) -> str:
+    if not PERIOD_PATTERN.match(period):
+        raise BadRequest(f"period must be YYYY-MM, not {period!r}", code="INVALID_PERIOD")
+    return period
+
+
+def period_days(period: str) -> list[date]:
+    year, month = int(period[:4]), int(period[5:7])
+    return [date(year, month, day) for day in range(1, calendar.monthrange(year, month)[1] + 1)]
+
+
+def rated_root(data_dir: Path, province: str, period: str) -> Path:
+    return data_dir / "rated" / f"province={province}" / f"period={period}"
+
+
+def _batch_of(path: Path) -> str:
+    return path.stem.removeprefix("part-")
+
+
+def usage_files(session: Session, data_dir: Path, province: str, period: str) -> list[Path]:
+    """The period's normalised usage files, of finished mediation batches only: a batch
+    still being written (or killed half-way) is not rated until mediation finishes it."""
+    candidates = [
+        path
+        for day in period_days(period)
+        for path in sorted(store.partition(data_dir, "normalised", province, day).glob("part-*"))
+        if path.suffix == ".parquet"
+    ]
+    finished = repo.finished_batches(session, {_batch_of(p) for p in candidates})
+    return [p for p in candidates if _batch_of(p) in finished]
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    account_id: str
+    records: int
+    before_li: int
+    after_li: int
+
+    @property
+    def delta_li(self) -> int:
+        return self.after_li - self.before_li
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    province: str
+    period: str
+    records: int
+    rated: int
+    errors: dict[str, int]
+    amount_li: int
+    previous_run_id: str | None
+    changed_records: int
+    delta_li: int
+    accounts: list[AccountChange]
+    billed: bool  # the period was billed: the differences became adjustments
+    adjustments: int
+    later_periods: list[str] = field(default_factory=list)  # rated on this one's counters
+    seconds: float = 0.0
+
+
+def _opening_state(session: Session, province: str, period: str) -> AllowanceState:
+    """The previous cycle's closing balances: what carries over into this one."""
+    cycle = previous_cycle(period)
+    return AllowanceState(
+        {
+            PoolKey(c.allowance_id, c.owner, c.cycle): PoolBalance(c.fresh, c.carried)
+            for c in repo.counters(session, province, cycle)
+        }
+    )
+
+
+def _sweep(root: Path, keep: set[str]) -> None:
+    """Remove run directories no run row points at (killed runs, replaced runs)."""
+    if not root.is_dir():
+        return
+    for directory in root.glob("run=*"):
+        if str(directory) not in keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _start(
+    factory: sessionmaker[Session], data_dir: Path, province: str, period: str
+) -> tuple[str, str | None, Path]:
+    """Register the run; runs of the period left ``running`` by a killed process are
+    abandoned (their output is never read) and their directories swept."""
+    run_id = new_id()
+    out_dir = rated_root(data_dir, province, period) / f"run={run_id}"
+    with unit_of_work(factory) as session:
+        for stale in repo.running(session, province, period):
+            stale.status, stale.error, stale.output_dir = "abandoned", "not finished", None
+        current = repo.period(session, province, period)
+        keep = {
+            r.output_dir
+            for r in repo.runs(session, province, period)
+            if r.output_dir and r.status == "done"
+        }
+        _sweep(rated_root(data_dir, province, period), keep)
+        session.add(
+            RatingRun(
+                id=run_id,
+                province=province,
+                period=period,
+                status="running",
+                previous_run_id=current.current_run_id,
+                output_dir=str(out_dir),
+                plan_fingerprint=plan_fingerprint(session, province),
+            )
+        )
+        return run_id, current.current_run_id, out_dir
+
+
+def _previous_output(session: Session, run_id: str | None) -> Path | None:
+    if run_id is None:
+        return None
+    run = session.get(RatingRun, run_id)
+    return Path(run.output_dir) if run is not None and run.output_dir else None
+
+
+def _compare(
+    out_dir: Path, files: Sequence[Path], previous: Path | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Per batch counts, and per-record changes against the previous run (written to
+    ``changes.parquet``) with their per-account sums."""
+    rated = read_rated(out_dir).select("record_id", "amount_li", "error", "tariff_version")
+    if files:
+        usage = pl.scan_parquet([str(f) for f in files]).select(
+            "record_id", "batch_id", account_id=pl.col("billing_account_id").fill_null("")
+        )
+    else:
+        usage = pl.LazyFrame(
+            schema={"record_id": pl.String, "batch_id": pl.String, "account_id": pl.String}
+        )
+    batches = (
+        rated.join(usage, on="record_id", how="left")
+        .group_by("batch_id")
+        .agg(records=pl.len(), errors=pl.col("error").is_not_null().sum())
+        .collect()
+    )
+    before = (
+        read_rated(previous).select(
+            "record_id",
+            before_li="amount_li",
+            before_version="tariff_version",
+            before_error=pl.col("error").cast(pl.String),
+        )
+        if previous is not None and any(previous.glob("rated-*.parquet"))
+        else pl.LazyFrame(
+            schema={
+                "record_id": pl.String,
+                "before_li": pl.Int64,
+                "before_version": pl.Int64,
+                "before_error": pl.String,
+            }
+        )
+    )
+    after = rated.select(
+        "record_id",
+        after_li="amount_li",
+        after_version="tariff_version",
+        after_error=pl.col("error").cast(pl.String),
+    )
+    changes = (
+        after.join(before, on="record_id", how="full", coalesce=True)
+        .with_columns(pl.col("before_li", "after_li").fill_null(0))
+        .filter(
+            (pl.col("before_li") != pl.col("after_li"))
+            | pl.col("before_error").ne_missing(pl.col("after_error"))
+        )
+        .join(usage.select("record_id", "account_id"), on="record_id", how="left")
+        .with_columns(
+            account_id=pl.col("account_id").fill_null(""),
+            delta_li=pl.col("after_li") - pl.col("before_li"),
+        )
+        .collect()
+    )
+    changes.write_parquet(out_dir / CHANGES_FILE)
+    accounts = (
+        changes.group_by("account_id")
+        .agg(
+            records=pl.len(),
+            before_li=pl.col("before_li").sum(),
+            after_li=pl.col("after_li").sum(),
+        )
+        .sort("account_id")
+    )
+    return batches, changes, accounts
+
+
+def rate_period(
+    factory: sessionmaker[Session],
+    data_dir: Path,
+    province: str,
+    period: str,
+    *,
+    workers: int = 2,
+    partitions: int = 4,
+    reason: str = "rating run",
+) -> RunOutcome:
+    """Rate (or rerate) a province's period; see the module docstring."""
+    started = time.perf_counter()
+    check_period(period)
+    with factory() as session:
+        plan = rating_plan(session, province)
+        state = _opening_state(session, province, period)
+        files = usage_files(session, data_dir, province, period)
+    run_id, previous_id, out_dir = _start(factory, data_dir, province, period)
+    try:
+        report = rate_parquet(
+            files, plan, out_dir, partitions=partitions, workers=workers, state=state
+        )
+        with factory() as session:
+            previous = _previous_output(session, previous_id)
+        batches, changes, accounts = _compare(out_dir, files, previous)
+    except BaseException as exc:
+        with unit_of_work(factory) as session:
+            run = session.get(RatingRun, run_id)
+            if run is not None and run.status == "running":
+                run.status, run.error, run.output_dir = "failed", repr(exc)[:2000], None
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    counters = [
+        {
+            "province": province,
+            "cycle": key.cycle,
+            "allowance_id": key.allowance_id,
+            "owner": key.owner,
+            "fresh": balance.fresh,
+            "carried": balance.carried,
+            "run_id": run_id,
+        }
+        for key, balance in state.balances.items()
+        if key.cycle == period
+    ]
+    with unit_of_work(factory) as session:
+        current = repo.period(session, province, period, lock=True)
+        run = session.get(RatingRun, run_id)
+        if run is None or run.status != "running" or current.current_run_id != previous_id:
+            raise Conflict(
+                f"another rating run of {province} {period} finished first; run it again",
+                code="RUN_SUPERSEDED",
+            )
+        billed = current.billed_run_id is not None
+        run.status, run.finished_at = "done", now()
+        run.records, run.rated, run.errors = report.records, report.rated, dict(report.errors)
+        run.amount_li = report.amount_li
+        run.changed_records = changes.height
+        run.delta_li = int(changes["delta_li"].sum()) if changes.height else 0
+        repo.add_batch_counts(
+            session,
+            [
+                {"run_id": run_id, "batch_id": b, "records": n, "errors": e}
+                for b, n, e in batches.iter_rows()
+                if b is not None
+            ],
+        )
+        repo.replace_counters(session, province, period, counters)
+        repo.add_account_deltas(
+            session,
+            [
+                {
+                    "run_id": run_id,
+                    "account_id": a,
+                    "records": n,
+                    "before_li": b,
+                    "after_li": f,
+                    "delta_li": f - b,
+                }
+                for a, n, b, f in accounts.iter_rows()
+            ],
+        )
+        adjustments = [
+            {
+                "id": new_id(),
+                "province": province,
+                "period": period,
+                "account_id": a,
+                "amount_li": f - b,
+                "run_id": run_id,
+                "reason": reason,
+            }
+            for a, _n, b, f in accounts.iter_rows()
+            if billed and f != b
+        ]
+        repo.add_adjustments(session, adjustments)
+        replaced = session.get(RatingRun, previous_id) if previous_id else None
+        if replaced is not None and replaced.id != current.billed_run_id:
+            replaced.output_dir = None  # its records are superseded; the billed run's stay
+        current.current_run_id = run_id
+        later = [
+            p.period
+            for p in repo.periods(session, province)
+            if p.period > period and p.current_run_id is not None
+        ]
+        keep = {r.output_dir for r in repo.runs(session, province, period) if r.output_dir} | {
+            str(out_dir)
+        }
+    _sweep(rated_root(data_dir, province, period), keep)
+    return RunOutcome(
+        run_id=run_id,
+        province=province,
+        period=period,
+        records=report.records,
+        rated=report.rated,
+        errors=dict(report.errors),
+        amount_li=report.amount_li,
+        previous_run_id=previous_id,
+        changed_records=changes.height,
+        delta_li=int(changes["delta_li"].sum()) if changes.height else 0,
+        accounts=[AccountChange(a, n, b, f) for a, n, b, f in accounts.iter_rows()],
+        billed=billed,
+        adjustments=len(adjustments),
+        later_periods=later if changes.height else [],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def close_period(session: Session, province: str, period: str) -> str:
+    """Billing has taken the period's current rating: later changes become adjustments."""
+    check_period(period)
+    current = repo.period(session, province, period, lock=True)
+    if current.current_run_id is None:
+        raise Conflict(f"{province} {period} has not been rated", code="NOT_RATED")
+    if current.billed_run_id is None:
+        current.billed_run_id, current.billed_at = current.current_run_id, now()
+    return current.billed_run_id
+
+
+def current_output(session: Session, province: str, period: str) -> Path | None:
+    current = repo.find_period(session, province, period)
+    return None if current is None else _previous_output(session, current.current_run_id)
+
+
+def current_batch_counts(session: Session, province: str | None) -> dict[str, tuple[int, int]]:
+    """Per mediation batch, (records rated, of which with an error) by the current run of
+    every period: what the mediation reconcile shows beside each batch."""
+    run_ids = [p.current_run_id for p in repo.periods(session, province) if p.current_run_id]
+    return repo.batch_counts(session, run_ids)
