@@ -197,9 +197,12 @@ def _usage() -> tuple[int, float]:
 
 
 def _split_file(
-    path: str, spill: str, partitions: int, key: str, columns: tuple[str, ...]
+    path: str, spill: str, partitions: int, key: str, columns: tuple[str, ...], number: int
 ) -> dict[str, Any]:
-    """Cut one input file into per-partition spill files, a few row groups at a time."""
+    """Cut one input file into per-partition spill files, a few row groups at a time.
+
+    Spill files are named by the input's position in the run, not its name: the usage store
+    names every day's file of a batch alike (``part-<batch>.parquet``)."""
     started, (_, cpu) = time.perf_counter(), _usage()
     rows = int(pq.ParquetFile(path).metadata.num_rows)
     source = pl.scan_parquet(path).select(columns)
@@ -210,7 +213,7 @@ def _split_file(
             "_part", as_dict=True, include_key=False
         )
         for (part,), frame in parts.items():
-            target = Path(spill) / f"p{part:04d}" / f"{Path(path).stem}-{step:05d}.arrow"
+            target = Path(spill) / f"p{part:04d}" / f"{number:06d}-{step:05d}.arrow"
             target.parent.mkdir(parents=True, exist_ok=True)
             frame.write_ipc(target, compression="uncompressed")
     rss, cpu_now = _usage()
@@ -320,8 +323,8 @@ def rate_parquet(
             )
         with pool:
             pending = [
-                pool.apply_async(_split_file, (str(p), str(spill), count, key, columns))
-                for p in paths
+                pool.apply_async(_split_file, (str(p), str(spill), count, key, columns, n))
+                for n, p in enumerate(paths)
             ]
             split = [task.get() for task in pending]
             split_at = time.perf_counter()

@@ -137,8 +137,8 @@ def add_version(
     audit.record(
         session,
         principal,
-        "rating.tariff.version",
-        "tariff",
+        "create",
+        "TariffVersion",
         f"{document.id}/{document.version}",
         province,
         ("reason",) if document.reason else (),
