@@ -30,7 +30,7 @@ from openbss.rating import repository as repo
 from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun
 from openbss.rating.partitioned import read_rated
 from openbss.rating.seed import BINDINGS, BUNDLE_LOCAL_ALLOWANCE
-from openbss.rating.tariffs import add_version, bind_price, version_document
+from openbss.rating.tariffs import add_version, bind_price, save_allowance, version_document
 from tests.ordering_support import GD, Sales, bundle_order, new_customer
 from tests.rating_support import PERIOD, call, line, mediate, national, rating_ready
 
@@ -339,3 +339,47 @@ def test_bad_periods_are_refused(session_factory: sessionmaker[Session], tmp_pat
         assert repo.runs(session, None, None) == []
     with unit_of_work(session_factory) as session, pytest.raises(Conflict):
         runs.close_period(session, "GD", PERIOD)
+
+
+def test_unused_minutes_carry_into_the_next_cycle_from_the_persisted_counters(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    factory = session_factory
+    sales = rating_ready(factory)
+    with unit_of_work(factory) as session:
+        save_allowance(
+            session,
+            SYSTEM,
+            {
+                "id": "CT-AL-CARRY-10MIN",
+                "service": "voice",
+                "zones": ["local"],
+                "unitsPerCycle": 600,
+                "carryOverCycles": 1,
+            },
+        )
+        rental = repo.price_ids_by_code(session, ["CT-POP-FIXED-RENTAL"])["CT-POP-FIXED-RENTAL"]
+        bind_price(session, SYSTEM, rental, None, ["CT-AL-CARRY-10MIN"])
+    number = line(factory, sales)
+    april_at = datetime(2026, 4, 7, 2, 0, tzinfo=UTC)  # Tuesday 7 April, 10:00
+    mediate(factory, tmp_path, [call(0, national(number), AT_10, "02087654321", 200)], "m.csv")
+    mediate(factory, tmp_path, [call(1, national(number), april_at, "02087654321", 900)], "a.csv")
+
+    march = _rate(factory, tmp_path)
+    assert march.amount_li == 0  # 200 of 600 seconds
+    april = runs.rate_period(factory, tmp_path, "GD", "2026-04", workers=1, partitions=1)
+    assert april.amount_li == 0  # 400 carried from March are drawn first, then 500 fresh
+    with factory() as session:
+        assert [(c.fresh, c.carried) for c in repo.counters(session, "GD", "2026-04")] == [(100, 0)]
+
+    # A late March call uses 300 more: March closes with 100, and April is now stale.
+    late = call(2, national(number), AT_10 + timedelta(days=1), "02087654321", 300)
+    mediate(factory, tmp_path, [late], "late.csv")
+    march_again = _rate(factory, tmp_path)
+    assert march_again.later_periods == ["2026-04"]
+    with factory() as session:
+        assert [(c.fresh, c.carried) for c in repo.counters(session, "GD", PERIOD)] == [(100, 0)]
+    april_again = runs.rate_period(factory, tmp_path, "GD", "2026-04", workers=1, partitions=1)
+    # 100 carried + 600 fresh cover 700 of 900 s; the last 200 s are a call of their own.
+    assert april_again.amount_li == 220 + 110
+    assert april_again.changed_records == 1

@@ -107,7 +107,9 @@ class RunOutcome:
     accounts: list[AccountChange]
     billed: bool  # the period was billed: the differences became adjustments
     adjustments: int
-    later_periods: list[str] = field(default_factory=list)  # rated on this one's counters
+    # Later periods rated with this period's closing allowance balances, which this run
+    # changed: they need rerating too.
+    later_periods: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
@@ -306,6 +308,17 @@ def rate_period(
                 if b is not None
             ],
         )
+        carrying = {a.id for a in plan.allowances if a.carry_over_cycles}
+        closing_before = {
+            (c.allowance_id, c.owner, c.fresh, c.carried)
+            for c in repo.counters(session, province, period)
+            if c.allowance_id in carrying
+        }
+        counters_changed = closing_before != {
+            (c["allowance_id"], c["owner"], c["fresh"], c["carried"])
+            for c in counters
+            if c["allowance_id"] in carrying
+        }
         repo.replace_counters(session, province, period, counters)
         repo.add_account_deltas(
             session,
@@ -339,10 +352,12 @@ def rate_period(
         if replaced is not None and replaced.id != current.billed_run_id:
             replaced.output_dir = None  # its records are superseded; the billed run's stay
         current.current_run_id = run_id
+        # A later cycle opened with this one's closing balances (carry-over): if they moved,
+        # its rating is stale until it is rerated.
         later = [
             p.period
             for p in repo.periods(session, province)
-            if p.period > period and p.current_run_id is not None
+            if counters_changed and p.period > period and p.current_run_id is not None
         ]
         keep = {r.output_dir for r in repo.runs(session, province, period) if r.output_dir} | {
             str(out_dir)
@@ -362,7 +377,7 @@ def rate_period(
         accounts=[AccountChange(a, n, b, f) for a, n, b, f in accounts.iter_rows()],
         billed=billed,
         adjustments=len(adjustments),
-        later_periods=later if changes.height else [],
+        later_periods=later,
         seconds=time.perf_counter() - started,
     )
 
