@@ -2,7 +2,7 @@
 # through `uv run --frozen`; `make setup` creates it.
 #
 #   make setup   uv (installed with pip if missing), `uv sync --frozen`, the CTK runner's npm packages
-#   make demo    setup, migrate, seed the demo province, mediate a day of its traffic, print an
+#   make demo    setup, migrate, seed the demo province, mediate and rate a day of its traffic, print an
 #                API key and example calls, serve
 #                (OPENBSS_DEMO_SERVE=0 stops after seeding)
 #   make test    setup, then the whole suite (SQLite and PostgreSQL, CTKs, schemathesis)
@@ -63,6 +63,7 @@ demo: setup
 	$(RUN) openbss seed demo
 	$(RUN) openbss mediation generate var/inbox/switch --files 2 --records 20000
 	$(RUN) openbss mediation ingest var/inbox/switch
+	$(RUN) openbss rating run
 	$(RUN) openbss mediation reconcile
 	@key=$$($(RUN) openbss auth create-key --role admin --province GD --label demo); \
 	echo; \

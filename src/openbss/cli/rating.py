@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -39,7 +41,10 @@ def _yuan(li: int) -> str:
 @rating_app.command("run")
 @clean_errors
 def run_command(
-    period: PeriodOption,
+    period: Annotated[
+        str | None,
+        typer.Option(help="Billing cycle, YYYY-MM (default: the cycle of yesterday's usage)"),
+    ] = None,
     province: ProvinceOption = "GD",
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions (at least)")] = 4,
@@ -52,10 +57,14 @@ def run_command(
     """
     from openbss.rating.runs import rate_period
 
+    settings = get_settings()
+    if period is None:
+        yesterday = datetime.now(ZoneInfo(settings.timezone)) - timedelta(days=1)
+        period = yesterday.strftime("%Y-%m")
     factory = make_session_factory(make_engine())
     outcome = rate_period(
         factory,
-        get_settings().data_dir,
+        settings.data_dir,
         province,
         period,
         workers=workers,
