@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,11 @@ from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.registry import metadata
 from tests.support import need
+
+# Property tests check results, never speed: Hypothesis's per-example deadline would be a
+# timed assertion, and fails at random on a loaded CI machine.
+settings.register_profile("openbss", deadline=None)
+settings.load_profile("openbss")
 
 PG_ADMIN_URL = os.environ.get(
     "OPENBSS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -70,8 +70,10 @@ class PushedUsage(TmfResourceMixin, Base):
         "usageSpecification.id": "specification_id",
     }
 
-    # received → guided | rejected (TMF635 UsageStatusType); rated and billed come later.
+    # received → guided | rejected (TMF635 UsageStatusType); rating makes a guided usage
+    # rated (then rerated when a correction changes it); billing makes it billed.
     status: Mapped[str] = mapped_column(String(16), index=True)
     usage_type: Mapped[str | None] = mapped_column(String(32))
     specification_id: Mapped[str | None] = mapped_column(String(64), index=True)
     batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    record_no: Mapped[int | None] = mapped_column(BigInteger)  # its record in the batch

@@ -68,6 +68,21 @@ def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
     )
 
 
+def fixed_area_code(number: pl.Expr) -> pl.Expr:
+    """The area code ('020', '0755') of a Chinese fixed-line number in E.164, else null.
+
+    Two-digit codes are 10 and 2X; the others have three digits. Mobile numbers carry no
+    area code (their home network is known only to the HLR).
+    """
+    return (
+        pl.when(number.str.contains(r"^\+86(10|2\d)\d{7,8}$"))
+        .then(pl.lit("0") + number.str.slice(3, 2))
+        .when(number.str.contains(r"^\+86[3-9]\d{2}\d{7,8}$"))
+        .then(pl.lit("0") + number.str.slice(3, 3))
+        .otherwise(None)
+    )
+
+
 def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyFrame:
     """Numbers in E.164, the IP access code split off, the charging party chosen."""
     area = pl.col("area_code").fill_null(pl.lit(default_area, dtype=pl.String))
@@ -91,7 +106,11 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
         .then(pl.col("called_e164"))
         .otherwise(pl.col("calling_e164"))
     )
-    return frame.with_columns(charging_party=charging)
+    # A record without the switch's area code (pushed usage, some platforms) takes the
+    # local network of its fixed-line charging party: rating derives zones from it.
+    return frame.with_columns(charging_party=charging).with_columns(
+        area_code=pl.coalesce(area, fixed_area_code(pl.col("charging_party")))
+    )
 
 
 def reason_code(now: datetime) -> pl.Expr:

@@ -108,7 +108,7 @@ class UsageService(ResourceService[PushedUsage]):
     read_roles = USAGE_READERS
     write_roles = USAGE_WRITERS
     state_attribute = "status"
-    server_attributes = frozenset({"status", "rejectionReason"})
+    server_attributes = frozenset({"status", "rejectionReason", "ratedProductUsage"})
 
     def defaults(self, doc: JSON) -> JSON:
         doc["status"] = "received"
@@ -117,6 +117,11 @@ class UsageService(ResourceService[PushedUsage]):
     def validate(
         self, session: Session, principal: Principal, doc: JSON, existing: PushedUsage | None
     ) -> JSON:
+        if existing is None and "ratedProductUsage" in doc:
+            raise Unprocessable(
+                "'ratedProductUsage' is written by rating, not sent with a usage",
+                code="RATED_BY_RATING",
+            )
         if existing is not None and existing.status != "received":
             raise Conflict(
                 f"usage {existing.id} is {existing.status}: it has been mediated and is final",
@@ -221,7 +226,7 @@ def mediate_pushed(ingest: Ingest, limit: int = 50_000) -> Outcome | None:
                 doc["rejectionReason"] = reason
             usage.doc = doc
             usage.status = status
-            usage.batch_id = outcome.batch_id
+            usage.batch_id, usage.record_no = outcome.batch_id, number
             usages.emit(session, "StateChangeEvent", usage)
     return outcome
 

@@ -42,6 +42,7 @@ from openbss.rating import repository as repo
 from openbss.rating.model import AllowanceState, PoolBalance, PoolKey, previous_cycle
 from openbss.rating.models import RatingRun
 from openbss.rating.partitioned import rate_parquet, read_rated
+from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
 
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -241,6 +242,24 @@ def _compare(
     return batches, changes, accounts
 
 
+def _pushed_rows(out_dir: Path, files: Sequence[Path], batch_ids: set[str]) -> pl.DataFrame:
+    """The run's rated rows of usages pushed through TMF635, with their batch and product."""
+    if not batch_ids or not files:
+        return pl.DataFrame()
+    usage = (
+        pl.scan_parquet([str(f) for f in files])
+        .select("record_id", "batch_id", "product_id")
+        .filter(pl.col("batch_id").is_in(sorted(batch_ids)))
+    )
+    return (
+        read_rated(out_dir)
+        .join(usage, on="record_id", how="inner")
+        .select(PUSHED_COLUMNS)
+        .with_columns(pl.col("tariff_id", "error").cast(pl.String))
+        .collect()
+    )
+
+
 def rate_period(
     factory: sessionmaker[Session],
     data_dir: Path,
@@ -266,6 +285,9 @@ def rate_period(
         with factory() as session:
             previous = _previous_output(session, previous_id)
         batches, changes, accounts = _compare(out_dir, files, previous)
+        with factory() as session:
+            pushed_ids = pushed_batches(session, [b for b in batches["batch_id"] if b])
+        pushed = _pushed_rows(out_dir, files, pushed_ids)
     except BaseException as exc:
         with unit_of_work(factory) as session:
             run = session.get(RatingRun, run_id)
@@ -320,6 +342,8 @@ def rate_period(
             if c["allowance_id"] in carrying
         }
         repo.replace_counters(session, province, period, counters)
+        if pushed.height:
+            mark_pushed(session, pushed, now(), billed)
         repo.add_account_deltas(
             session,
             [
