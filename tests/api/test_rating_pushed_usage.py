@@ -12,6 +12,7 @@ from openbss.kit.clock import frozen_at
 from openbss.mediation.pipeline import Ingest
 from openbss.mediation.pushed import mediate_pushed
 from openbss.rating.runs import rate_period
+from tests.api.test_rating_runs import _correct
 from tests.api.test_usage_api import USAGE, _usage
 from tests.conftest import KeyMaker
 from tests.rating_support import PERIOD, line, rating_ready
@@ -53,3 +54,10 @@ def test_pushed_usage_is_rated_then_rerated_with_its_rated_product_usage(
     again = rate_period(session_factory, tmp_path, "GD", PERIOD, workers=1, partitions=1)
     assert again.changed_records == 0
     assert client.get(f"{USAGE}/usage/{ids[0]}", headers=reader).json()["status"] == "rated"
+
+    _correct(session_factory, "local", "firstBlockLi", 200, "local first block 0.20")
+    rate_period(session_factory, tmp_path, "GD", PERIOD, workers=1, partitions=1)
+    rerated = client.get(f"{USAGE}/usage/{ids[0]}", headers=reader).json()
+    assert rerated["status"] == "rerated"
+    assert rerated["ratedProductUsage"][0]["taxExcludedRatingAmount"]["value"] == 0.2
+    assert rerated["ratedProductUsage"][0]["offerTariffType"] == "CT2005-FIXED v2"
