@@ -117,7 +117,11 @@ def explain(
             "rating": {k: v for k, v in rated.items() if k != "record_id"},
             "amountYuan": str(li_to_yuan(int(rated["amount_li"]))),
         }
-        versions = repo.tariff_versions(session, province, rated.get("tariff_id"))
+        versions = (
+            repo.tariff_versions(session, province, rated["tariff_id"])
+            if rated.get("tariff_id") is not None
+            else []
+        )
         row = next((v for v in versions if v.version == rated.get("tariff_version")), None)
         if row is not None:
             tariff = tariff_of(session, row)

@@ -35,12 +35,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
-from openbss.kit.errors import BadRequest, Conflict
+from openbss.kit.errors import BadRequest, Conflict, NotFound
 from openbss.kit.ids import new_id
+from openbss.kit.security import Principal, Role
 from openbss.mediation import store
 from openbss.rating import repository as repo
 from openbss.rating.model import AllowanceState, PoolBalance, PoolKey, previous_cycle
-from openbss.rating.models import RatingRun
+from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun
 from openbss.rating.partitioned import rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
@@ -427,3 +428,38 @@ def current_batch_counts(session: Session, province: str | None) -> dict[str, tu
     every period: what the mediation reconcile shows beside each batch."""
     run_ids = [p.current_run_id for p in repo.periods(session, province) if p.current_run_id]
     return repo.batch_counts(session, run_ids)
+
+
+# --- reading runs (API) -------------------------------------------------------------------
+
+RUN_READERS = (Role.ADMIN, Role.BILLING_OPERATOR, Role.FINANCE, Role.ANALYST)
+
+
+def visible_runs(
+    session: Session, principal: Principal, province: str, period: str | None
+) -> list[tuple[RatingRun, bool]]:
+    """A province's runs, each with whether it is its period's current rating."""
+    principal.require(*RUN_READERS)
+    if period is not None:
+        check_period(period)
+    current = {p.period: p.current_run_id for p in repo.periods(session, province)}
+    return [(r, current.get(r.period) == r.id) for r in repo.runs(session, province, period)]
+
+
+def run_account_deltas(
+    session: Session, principal: Principal, province: str, run_id: str
+) -> list[AccountDelta]:
+    principal.require(*RUN_READERS)
+    run = session.get(RatingRun, run_id)
+    if run is None or run.province != province:
+        raise NotFound(f"rating run {run_id!r} not found in province {province}")
+    return repo.account_deltas(session, run_id)
+
+
+def visible_adjustments(
+    session: Session, principal: Principal, province: str, period: str | None
+) -> list[RatingAdjustment]:
+    principal.require(*RUN_READERS)
+    if period is not None:
+        check_period(period)
+    return repo.adjustments(session, province, period)

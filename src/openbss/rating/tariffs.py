@@ -115,11 +115,18 @@ def add_version(
             f"tariff {document.id} version {document.version}: the next version is {expected}",
             code="TARIFF_VERSION",
         )
+    if repo.destination_set(session, document.destinationSet) is None:
+        raise Unprocessable(
+            f"tariff {document.id}: no destination set {document.destinationSet!r}",
+            code="UNKNOWN_DESTINATION_SET",
+        )
     try:
         document.to_tariff(destinations(session, document.destinationSet))
     except ValueError as exc:
         raise Unprocessable(f"tariff {document.id}: {exc}", code="INVALID_TARIFF") from None
-    stored = document.model_dump(mode="json", exclude={"reason"}, exclude_none=True)
+    stored = document.model_dump(mode="json", exclude={"reason", "province"}, exclude_none=True)
+    if province is not None:
+        stored["province"] = province  # whose it is, as the row says
     row = TariffVersion(
         tariff_id=document.id,
         version=document.version,

@@ -15,6 +15,7 @@ from openbss.api.routes import (
     party,
     product_inventory,
     product_ordering,
+    rating,
     service_ordering,
     usage,
 )
@@ -29,4 +30,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *service_ordering.MOUNTS,
     *numbering.MOUNTS,
     *usage.MOUNTS,
+    *rating.MOUNTS,
 ]

@@ -1,0 +1,227 @@
+"""Rating, the project's own API: ``/api/v1/rating``.
+
+- ``POST /quote`` prices one event on demand (a subscriber as they would be rated, or a
+  tariff's list price); nothing is written.
+- ``GET /tariffs`` lists the tariff versions visible; ``GET /tariffs/{id}`` gives all
+  versions of one as documents; ``POST /tariffs`` stores the next version (a correction).
+- ``GET /records/{id}`` explains how a rated usage record was priced.
+- ``GET /runs``, ``GET /runs/{id}/accounts`` and ``GET /adjustments`` show what rating runs
+  did. Runs themselves are batch jobs started from the CLI, not from the API.
+
+Money is integer li (0.001 CNY) with a yuan value beside it. Roles are checked in the
+services (tariff writes: admin, billing_operator; reads: those and finance, analyst, csr);
+what is rated belongs to a province, so a group key names one through ``X-Province``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
+from openbss.api.resource_router import request_body
+from openbss.kit.errors import NotFound, Unprocessable
+from openbss.kit.money import CURRENCY, li_to_yuan
+from openbss.kit.security import Principal
+from openbss.kit.settings import get_settings
+from openbss.kit.tmf import format_datetime
+from openbss.rating import inquiry, runs, tariffs
+from openbss.rating.documents import TariffDocument
+from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, TariffVersion
+
+PATH = "/api/v1/rating"
+
+PeriodQuery = Annotated[str | None, Query(description="rating period, YYYY-MM")]
+
+router = APIRouter(tags=["Rating"])
+
+
+def _acting_province(principal: Principal, what: str) -> str:
+    """The province a request is about: the key's, or the one a group key names."""
+    if principal.province is None:
+        raise Unprocessable(
+            f"{what} belongs to a province: a group-level key must name it with the "
+            "X-Province header",
+            code="PROVINCE_REQUIRED",
+        )
+    return principal.province
+
+
+def _money(li: int) -> dict[str, Any]:
+    return {"unit": CURRENCY, "value": float(li_to_yuan(li))}
+
+
+def _when(value: datetime | None) -> str | None:
+    return format_datetime(value) if value is not None else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _json(value: Any) -> Any:
+    """A service answer as JSON: snake_case keys (column names) in camelCase, instants in
+    UTC; keys that are data (error codes) are kept as they are."""
+    if isinstance(value, dict):
+        return {
+            (_camel(key) if isinstance(key, str) and key.islower() else key): _json(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json(item) for item in value]
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _version(row: TariffVersion) -> dict[str, Any]:
+    return {
+        "id": row.tariff_id,
+        "version": row.version,
+        "name": row.name,
+        "province": row.province,
+        "effectiveFrom": _when(row.effective_from),
+        "effectiveTo": _when(row.effective_to),
+        "destinationSet": row.destination_set_id,
+        "reason": row.reason,
+        "createdAt": _when(row.created_at),
+    }
+
+
+def _run(row: RatingRun, current: bool) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "province": row.province,
+        "period": row.period,
+        "status": row.status,
+        "current": current,
+        "previousRunId": row.previous_run_id,
+        "records": row.records,
+        "rated": row.rated,
+        "errors": dict(row.errors or {}),
+        "amountLi": row.amount_li,
+        "amount": _money(row.amount_li),
+        "changedRecords": row.changed_records,
+        "deltaLi": row.delta_li,
+        "error": row.error,
+        "startedAt": _when(row.started_at),
+        "finishedAt": _when(row.finished_at),
+    }
+
+
+def _account_delta(row: AccountDelta) -> dict[str, Any]:
+    return {
+        "accountId": row.account_id,
+        "records": row.records,
+        "beforeLi": row.before_li,
+        "afterLi": row.after_li,
+        "deltaLi": row.delta_li,
+        "delta": _money(row.delta_li),
+    }
+
+
+def _adjustment(row: RatingAdjustment) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "province": row.province,
+        "period": row.period,
+        "accountId": row.account_id,
+        "amountLi": row.amount_li,
+        "amount": _money(row.amount_li),
+        "runId": row.run_id,
+        "reason": row.reason,
+        "status": row.status,
+        "createdAt": _when(row.created_at),
+    }
+
+
+@router.post(
+    "/quote",
+    name="quote_event",
+    summary="What one event would cost now",
+    openapi_extra=request_body(inquiry.QuoteRequest),
+)
+def quote_event(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
+    request = inquiry.parse_quote(body)
+    province = _acting_province(principal, "a quote")
+    answer = inquiry.quote(session, principal, province, request)
+    return JSONResponse(answer.document())
+
+
+@router.get("/tariffs", name="list_tariffs", summary="The tariff versions visible")
+def list_tariffs(session: SessionDep, principal: PrincipalDep) -> Any:
+    rows = tariffs.visible_versions(session, principal)
+    return JSONResponse([_version(row) for row in rows])
+
+
+@router.post(
+    "/tariffs",
+    status_code=201,
+    name="add_tariff_version",
+    summary="Store a tariff's next version (a new tariff, or a correction)",
+    openapi_extra=request_body(TariffDocument),
+)
+def add_tariff_version(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
+    row = tariffs.add_version(session, principal, body)
+    return JSONResponse(tariffs.version_document(row), status_code=201)
+
+
+@router.get(
+    "/tariffs/{tariff_id}", name="get_tariff", summary="Every version of a tariff, as documents"
+)
+def get_tariff(session: SessionDep, principal: PrincipalDep, tariff_id: str) -> Any:
+    rows = tariffs.visible_versions(session, principal, tariff_id)
+    if not rows:
+        raise NotFound(f"tariff {tariff_id!r} not found")
+    return JSONResponse([tariffs.version_document(row) for row in rows])
+
+
+@router.get("/records/{record_id}", name="explain_record", summary="How a usage record was rated")
+def explain_record(session: SessionDep, principal: PrincipalDep, record_id: str) -> Any:
+    province = _acting_province(principal, "a usage record")
+    data_dir = get_settings().data_dir
+    explanation = inquiry.explain(session, principal, data_dir, province, record_id)
+    return JSONResponse(_json(explanation))
+
+
+@router.get("/runs", name="list_rating_runs", summary="The province's rating runs")
+def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None) -> Any:
+    province = _acting_province(principal, "a rating run")
+    rows = runs.visible_runs(session, principal, province, period)
+    return JSONResponse([_run(row, current) for row, current in rows])
+
+
+@router.get(
+    "/runs/{run_id}/accounts",
+    name="list_run_accounts",
+    summary="How a run changed each account's amounts",
+)
+def list_run_accounts(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
+    province = _acting_province(principal, "a rating run")
+    rows = runs.run_account_deltas(session, principal, province, run_id)
+    return JSONResponse([_account_delta(row) for row in rows])
+
+
+@router.get(
+    "/adjustments",
+    name="list_rating_adjustments",
+    summary="Differences found by rerating billed periods",
+)
+def list_adjustments(
+    session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None
+) -> Any:
+    province = _acting_province(principal, "a rating adjustment")
+    rows = runs.visible_adjustments(session, principal, province, period)
+    return JSONResponse([_adjustment(row) for row in rows])
+
+
+MOUNTS: list[tuple[str, APIRouter]] = [(PATH, router)]
