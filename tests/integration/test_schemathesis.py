@@ -1,8 +1,8 @@
 """Property-based API fuzzing with schemathesis: no TMF operation ever answers 5xx.
 
 The app's own OpenAPI document drives the generation — valid and invalid bodies, query strings,
-headers and path parameters — for every operation under ``/tmf-api/``, whichever TMF APIs are
-mounted today. Requests go in-process through ASGI to an app on a fresh SQLite file,
+headers and path parameters — for every operation under ``/tmf-api/`` and ``/api/v1/``, whichever
+APIs are mounted today. Requests go in-process through ASGI to an app on a fresh SQLite file,
 authenticated with an admin key of province GD. Ids that a POST created are remembered, so
 GET, PATCH and DELETE of ``.../{id}`` also hit existing resources, not only 404s.
 
@@ -38,7 +38,8 @@ from openbss.db.uow import unit_of_work
 from openbss.registry import metadata
 
 MAX_EXAMPLES = 25
-TMF_PREFIX = "/tmf-api/"
+# The TMF APIs and the product's own APIs (numbers, rating).
+FUZZED_PREFIXES = ("/tmf-api/", "/api/v1/")
 METHOD_ORDER = {"post": 0, "get": 1, "patch": 2, "put": 3, "delete": 4}
 
 
@@ -48,7 +49,7 @@ def _tmf_operations() -> list[tuple[str, str]]:
     operations = [
         (method, path)
         for path, methods in document["paths"].items()
-        if path.startswith(TMF_PREFIX)
+        if path.startswith(FUZZED_PREFIXES)
         for method in methods
         if method in METHOD_ORDER
     ]
