@@ -383,3 +383,14 @@ def test_unused_minutes_carry_into_the_next_cycle_from_the_persisted_counters(
     # 100 carried + 600 fresh cover 700 of 900 s; the last 200 s are a call of their own.
     assert april_again.amount_li == 220 + 110
     assert april_again.changed_records == 1
+
+
+def test_a_period_without_usage_is_rated_as_empty(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rating_ready(session_factory)
+    outcome = runs.rate_period(session_factory, tmp_path, "GD", "2026-02", workers=1)
+    assert (outcome.records, outcome.amount_li, outcome.accounts) == (0, 0, [])
+    with session_factory() as session:
+        period = repo.find_period(session, "GD", "2026-02")
+        assert period is not None and period.current_run_id == outcome.run_id

@@ -178,7 +178,18 @@ def _compare(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Per batch counts, and per-record changes against the previous run (written to
     ``changes.parquet``) with their per-account sums."""
-    rated = read_rated(out_dir).select("record_id", "amount_li", "error", "tariff_version")
+    rated = (
+        read_rated(out_dir).select("record_id", "amount_li", "error", "tariff_version")
+        if any(out_dir.glob("rated-*.parquet"))
+        else pl.LazyFrame(  # a period without usage
+            schema={
+                "record_id": pl.String,
+                "amount_li": pl.Int64,
+                "error": pl.String,
+                "tariff_version": pl.Int64,
+            }
+        )
+    )
     if files:
         usage = pl.scan_parquet([str(f) for f in files]).select(
             "record_id", "batch_id", account_id=pl.col("billing_account_id").fill_null("")
