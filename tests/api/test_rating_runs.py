@@ -7,6 +7,9 @@ Hong Kong 0.20 per 6 s.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import shutil
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +36,7 @@ from openbss.rating.seed import BINDINGS, BUNDLE_LOCAL_ALLOWANCE
 from openbss.rating.tariffs import add_version, bind_price, save_allowance, version_document
 from tests.ordering_support import GD, Sales, bundle_order, new_customer
 from tests.rating_support import PERIOD, call, line, mediate, national, rating_ready
+from tests.support import need
 
 # Tuesday 3 March 2026 in Guangzhou (UTC+8).
 AT_10 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # 10:00, day band
@@ -394,3 +398,27 @@ def test_a_period_without_usage_is_rated_as_empty(
     with session_factory() as session:
         period = repo.find_period(session, "GD", "2026-02")
         assert period is not None and period.current_run_id == outcome.run_id
+
+
+def test_a_period_rated_on_spark_equals_the_in_process_rating(
+    world: tuple[sessionmaker[Session], Path, Sales, Sales, dict[str, str]],
+) -> None:
+    need(importlib.util.find_spec("pyspark") is not None, "pyspark is not installed")
+    need(shutil.which("java") is not None or "JAVA_HOME" in os.environ, "java is not installed")
+    factory, data_dir, _a, _b, _numbers = world
+    local = _rate(factory, data_dir)
+    columns = ["call_reference", "tariff_id", "tariff_version", "matched_prefix", "zone", "band"]
+    columns += ["units", "allowance_id", "allowance_used", "amount_li", "error"]
+    local_rows = _by_reference(factory, data_dir, local.run_id).select(columns)
+    on_spark = runs.rate_period(factory, data_dir, "GD", PERIOD, engine="spark")
+    assert on_spark.previous_run_id == local.run_id
+    # Compared record by record with the in-process run: nothing differs.
+    assert (on_spark.changed_records, on_spark.accounts) == (0, [])
+    assert (on_spark.records, on_spark.rated, on_spark.errors, on_spark.amount_li) == (
+        local.records,
+        local.rated,
+        local.errors,
+        local.amount_li,
+    )
+    spark_rows = _by_reference(factory, data_dir, on_spark.run_id).select(columns)
+    assert spark_rows.equals(local_rows), (spark_rows, local_rows)

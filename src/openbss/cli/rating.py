@@ -49,6 +49,9 @@ def run_command(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions (at least)")] = 4,
     reason: Annotated[str, typer.Option(help="Why (kept on adjustments)")] = "rating run",
+    engine: Annotated[
+        str, typer.Option(help="local (worker processes) or spark (the same kernel on Spark)")
+    ] = "local",
 ) -> None:
     """Rate a period from the usage store; run again after a tariff correction to rerate it.
 
@@ -61,6 +64,8 @@ def run_command(
     if period is None:
         yesterday = datetime.now(ZoneInfo(settings.timezone)) - timedelta(days=1)
         period = yesterday.strftime("%Y-%m")
+    if engine not in ("local", "spark"):
+        raise BadRequest(f"engine must be local or spark, not {engine!r}")
     factory = make_session_factory(make_engine())
     outcome = rate_period(
         factory,
@@ -70,6 +75,7 @@ def run_command(
         workers=workers,
         partitions=partitions,
         reason=reason,
+        engine="spark" if engine == "spark" else "local",
     )
     table = Table("", "", title=f"rating {province} {period}, run {outcome.run_id}")
     table.add_row("records", f"{outcome.records:,}")

@@ -143,24 +143,41 @@ class RateReport:
 
 _PLAN: CompiledPlan | None = None
 _SUBSCRIBER_PART: pl.Series | None = None  # partition of each assigned subscriber
+_INIT: tuple[str, int, str] | None = None  # plan file, partitions, owner key
 _INIT_ERROR: str | None = None
 
 
 def _init_worker(plan_file: str, partitions: int, key: str) -> None:
+    """Remember where the plan is; the first task loads it (``_plan``).
+
+    The parent starts the pool before it writes the plan file, so pickling the plan overlaps
+    the workers' start-up (Python and Polars imports, about a second each); the tasks are
+    only submitted once the file is complete."""
+    global _INIT
+    _INIT = (plan_file, partitions, key)
+
+
+def _load_plan() -> None:
     """Load the plan once per worker, from a file: through the start-up pipe the parent
     would hand it to one worker after the other. A failure is kept and raised by every
     task: a pool would otherwise replace the failed worker again and again."""
     global _PLAN, _SUBSCRIBER_PART, _INIT_ERROR
+    if _INIT is None or _INIT_ERROR is not None:
+        return
+    plan_file, partitions, key = _INIT
     try:
         with open(plan_file, "rb") as handle:
-            _PLAN = pickle.load(handle)  # noqa: S301 - our own plan, pickled by the parent
+            plan: CompiledPlan = pickle.load(handle)  # noqa: S301 - our own plan, by the parent
         if key == "subscriber":
-            _SUBSCRIBER_PART = _owner_hash(_PLAN.subscribers, "subscriber", partitions)
+            _SUBSCRIBER_PART = _owner_hash(plan.subscribers, "subscriber", partitions)
+        _PLAN = plan
     except Exception as error:  # reported by the tasks
         _INIT_ERROR = repr(error)
 
 
 def _plan() -> CompiledPlan:
+    if _PLAN is None:
+        _load_plan()
     if _PLAN is None:
         raise RuntimeError(f"rating worker not initialised: {_INIT_ERROR}")
     return _PLAN
@@ -315,13 +332,14 @@ def rate_parquet(
     try:
         spill.mkdir()
         plan_file = spill / "plan.pickle"
-        with open(plan_file, "wb") as handle:
-            pickle.dump(compiled, handle, pickle.HIGHEST_PROTOCOL)
         with _worker_threads(workers):
             pool = get_context("spawn").Pool(
                 workers, initializer=_init_worker, initargs=(str(plan_file), count, key)
             )
         with pool:
+            # Written while the workers start; they read it at their first task.
+            with open(plan_file, "wb") as handle:
+                pickle.dump(compiled, handle, pickle.HIGHEST_PROTOCOL)
             pending = [
                 pool.apply_async(_split_file, (str(p), str(spill), count, key, columns, n))
                 for n, p in enumerate(paths)

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,11 +41,18 @@ from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.mediation import store
 from openbss.rating import repository as repo
-from openbss.rating.model import AllowanceState, PoolBalance, PoolKey, previous_cycle
+from openbss.rating.model import (
+    AllowanceState,
+    PoolBalance,
+    PoolKey,
+    RatingPlan,
+    previous_cycle,
+)
 from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun
-from openbss.rating.partitioned import rate_parquet, read_rated
+from openbss.rating.partitioned import RateReport, rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
+from openbss.rating.vectorised import apply_balances, state_frame
 
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 CHANGES_FILE = "changes.parquet"
@@ -272,6 +280,40 @@ def _pushed_rows(out_dir: Path, files: Sequence[Path], batch_ids: set[str]) -> p
     )
 
 
+@dataclass(frozen=True)
+class _Counts:
+    records: int
+    rated: int
+    errors: dict[str, int]
+    amount_li: int
+
+    @classmethod
+    def of(cls, report: RateReport) -> _Counts:
+        return cls(report.records, report.rated, dict(report.errors), report.amount_li)
+
+
+def _rate_on_spark(
+    files: Sequence[Path], plan: RatingPlan, out_dir: Path, state: AllowanceState
+) -> _Counts:
+    """The same kernel on Apache Spark (a local session here; ``spark.*`` settings and
+    ``SPARK_*`` variables point it elsewhere). Spark's part files are renamed to the run's
+    ``rated-NNNN.parquet`` so that everything downstream reads one layout."""
+    from openbss.rating.spark import local_session, rate_spark_parquet
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not files:
+        return _Counts(0, 0, {}, 0)
+    target = out_dir / ".spark"
+    summary = rate_spark_parquet(local_session(), files, plan, target, balances=state_frame(state))
+    for number, part in enumerate(sorted(target.glob("part-*.parquet"))):
+        part.replace(out_dir / f"rated-{number:04d}.parquet")
+    shutil.rmtree(target, ignore_errors=True)
+    apply_balances(state, summary.drawn)
+    amount = read_rated(out_dir).select(pl.col("amount_li").sum()).collect().item()
+    errors = sum(summary.errors.values())
+    return _Counts(summary.records, summary.records - errors, summary.errors, int(amount or 0))
+
+
 def rate_period(
     factory: sessionmaker[Session],
     data_dir: Path,
@@ -281,8 +323,12 @@ def rate_period(
     workers: int = 2,
     partitions: int = 4,
     reason: str = "rating run",
+    engine: Literal["local", "spark"] = "local",
 ) -> RunOutcome:
-    """Rate (or rerate) a province's period; see the module docstring."""
+    """Rate (or rerate) a province's period; see the module docstring.
+
+    ``engine`` ``local`` rates over ``workers`` processes; ``spark`` runs the same kernel on
+    Apache Spark (PySpark must be installed)."""
     started = time.perf_counter()
     check_period(period)
     with factory() as session:
@@ -291,9 +337,14 @@ def rate_period(
         files = usage_files(session, data_dir, province, period)
     run_id, previous_id, out_dir = _start(factory, data_dir, province, period)
     try:
-        report = rate_parquet(
-            files, plan, out_dir, partitions=partitions, workers=workers, state=state
-        )
+        if engine == "spark":
+            report = _rate_on_spark(files, plan, out_dir, state)
+        else:
+            report = _Counts.of(
+                rate_parquet(
+                    files, plan, out_dir, partitions=partitions, workers=workers, state=state
+                )
+            )
         with factory() as session:
             previous = _previous_output(session, previous_id)
         batches, changes, accounts = _compare(out_dir, files, previous)
@@ -330,7 +381,7 @@ def rate_period(
             )
         billed = current.billed_run_id is not None
         run.status, run.finished_at = "done", now()
-        run.records, run.rated, run.errors = report.records, report.rated, dict(report.errors)
+        run.records, run.rated, run.errors = report.records, report.rated, report.errors
         run.amount_li = report.amount_li
         run.changed_records = changes.height
         run.delta_li = int(changes["delta_li"].sum()) if changes.height else 0
