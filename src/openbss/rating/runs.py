@@ -295,8 +295,8 @@ class _Counts:
 def _rate_on_spark(
     files: Sequence[Path], plan: RatingPlan, out_dir: Path, state: AllowanceState
 ) -> _Counts:
-    """The same kernel on Apache Spark (a local session here; ``spark.*`` settings and
-    ``SPARK_*`` variables point it elsewhere). Spark's part files are renamed to the run's
+    """The same kernel on Apache Spark, in a local session (``rate_spark_parquet`` itself
+    takes any session, e.g. a cluster's). Spark's part files are renamed to the run's
     ``rated-NNNN.parquet`` so that everything downstream reads one layout."""
     from openbss.rating.spark import local_session, rate_spark_parquet
 
