@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from openbss.kit.errors import Forbidden
+from openbss.kit.errors import Forbidden, Unprocessable
 
 
 class Role(StrEnum):
@@ -41,6 +41,17 @@ class Principal:
     def can_see(self, province: str | None) -> bool:
         """Whether a row owned by ``province`` (None = group-owned) is visible."""
         return self.province is None or province is None or province == self.province
+
+    def acting_province(self, what: str) -> str:
+        """The province a request acts in: the key's own, or the one a group key names with
+        the ``X-Province`` header (the API turns it into a principal of that province)."""
+        if self.province is None:
+            raise Unprocessable(
+                f"{what} belongs to a province: a group-level key must name it with the "
+                "X-Province header",
+                code="PROVINCE_REQUIRED",
+            )
+        return self.province
 
     def owning_province(self, requested: str | None) -> str | None:
         """The province a new row belongs to; a province key cannot write elsewhere."""

@@ -155,16 +155,6 @@ class PoolInfo:
 # ----- checks -----------------------------------------------------------------------------
 
 
-def _acting_province(principal: Principal, what: str) -> str:
-    if principal.province is None:
-        raise Unprocessable(
-            f"{what} belongs to a province: a group-level key must name it with the "
-            "X-Province header",
-            code="PROVINCE_REQUIRED",
-        )
-    return principal.province
-
-
 def _check_overlap(
     session: Session, principal: Principal, network: str, first: str, last: str
 ) -> None:
@@ -337,7 +327,7 @@ def create_pool(
 ) -> NumberPool:
     """Create a pool and every number in it (golden ones classified and priced)."""
     principal.require(*POOL_ADMINS)
-    province = _acting_province(principal, "a number pool")
+    province = principal.acting_province("a number pool")
     kind = parse_kind(kind)
     name = check_text(name, "pool name", MAX_POOL_NAME_LENGTH)
     network = pool_network(kind, area_code, prefix)
@@ -426,7 +416,7 @@ def reserve(
     """Reserve a number for ``holder``: the one given, the one ``transfer_from`` holds, or
     the lowest free ordinary number in scope. See the module docstring for the rules."""
     principal.require(*HOLDERS)
-    province = _acting_province(principal, "a number reservation")
+    province = principal.acting_province("a number reservation")
     kind = parse_kind(kind)
     holder = _holder(holder, "holder")
     if transfer_from is not None:

@@ -24,9 +24,8 @@ from fastapi.responses import JSONResponse
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.resource_router import request_body
-from openbss.kit.errors import NotFound, Unprocessable
+from openbss.kit.errors import NotFound
 from openbss.kit.money import CURRENCY, li_to_yuan
-from openbss.kit.security import Principal
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import format_datetime
 from openbss.rating import inquiry, runs, tariffs
@@ -38,17 +37,6 @@ PATH = "/api/v1/rating"
 PeriodQuery = Annotated[str | None, Query(description="rating period, YYYY-MM")]
 
 router = APIRouter(tags=["Rating"])
-
-
-def _acting_province(principal: Principal, what: str) -> str:
-    """The province a request is about: the key's, or the one a group key names."""
-    if principal.province is None:
-        raise Unprocessable(
-            f"{what} belongs to a province: a group-level key must name it with the "
-            "X-Province header",
-            code="PROVINCE_REQUIRED",
-        )
-    return principal.province
 
 
 def _money(li: int) -> dict[str, Any]:
@@ -152,7 +140,7 @@ def _adjustment(row: RatingAdjustment) -> dict[str, Any]:
 )
 def quote_event(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     request = inquiry.parse_quote(body)
-    province = _acting_province(principal, "a quote")
+    province = principal.acting_province("a quote")
     answer = inquiry.quote(session, principal, province, request)
     return JSONResponse(answer.document())
 
@@ -187,7 +175,7 @@ def get_tariff(session: SessionDep, principal: PrincipalDep, tariff_id: str) -> 
 
 @router.get("/records/{record_id}", name="explain_record", summary="How a usage record was rated")
 def explain_record(session: SessionDep, principal: PrincipalDep, record_id: str) -> Any:
-    province = _acting_province(principal, "a usage record")
+    province = principal.acting_province("a usage record")
     data_dir = get_settings().data_dir
     explanation = inquiry.explain(session, principal, data_dir, province, record_id)
     return JSONResponse(_json(explanation))
@@ -195,7 +183,7 @@ def explain_record(session: SessionDep, principal: PrincipalDep, record_id: str)
 
 @router.get("/runs", name="list_rating_runs", summary="The province's rating runs")
 def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None) -> Any:
-    province = _acting_province(principal, "a rating run")
+    province = principal.acting_province("a rating run")
     rows = runs.visible_runs(session, principal, province, period)
     return JSONResponse([_run(row, current) for row, current in rows])
 
@@ -206,7 +194,7 @@ def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery 
     summary="How a run changed each account's amounts",
 )
 def list_run_accounts(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
-    province = _acting_province(principal, "a rating run")
+    province = principal.acting_province("a rating run")
     rows = runs.run_account_deltas(session, principal, province, run_id)
     return JSONResponse([_account_delta(row) for row in rows])
 
@@ -219,7 +207,7 @@ def list_run_accounts(session: SessionDep, principal: PrincipalDep, run_id: str)
 def list_adjustments(
     session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None
 ) -> Any:
-    province = _acting_province(principal, "a rating adjustment")
+    province = principal.acting_province("a rating adjustment")
     rows = runs.visible_adjustments(session, principal, province, period)
     return JSONResponse([_adjustment(row) for row in rows])
 
