@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,3 +27,13 @@ def need_executable(name: str) -> str:
     need(path is not None, f"{name} is not installed")
     assert path is not None
     return path
+
+
+def run_cli(
+    env: dict[str, str], cwd: Path, *args: str, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """The real ``openbss`` command in a subprocess, as an operator on the box runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "openbss.cli.main", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip

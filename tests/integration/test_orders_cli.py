@@ -7,8 +7,6 @@ operator on the box would; the order itself is submitted through the ordering se
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -18,16 +16,10 @@ from openbss.db.uow import unit_of_work
 from openbss.ordering.models import ProductOrder
 from openbss.ordering.service import product_orders
 from tests.ordering_support import GD, bundle_order, sales_ready
+from tests.support import run_cli
 
 
-def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openbss.cli.main", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def test_fallout_is_listed_traced_and_retried_from_the_cli(tmp_path: Path) -> None:
+def test_fallout_is_listed_traced_and_retried_from_therun_cli(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'openbss.db'}"
     env = {
         **os.environ,
@@ -35,35 +27,37 @@ def test_fallout_is_listed_traced_and_retried_from_the_cli(tmp_path: Path) -> No
         "OPENBSS_DATA_DIR": str(tmp_path),
         "COLUMNS": "250",
     }
-    assert _cli(env, tmp_path, "db", "upgrade").returncode == 0
+    assert run_cli(env, tmp_path, "db", "upgrade").returncode == 0
     engine = make_engine(url)
     factory = make_session_factory(engine)
     sales = sales_ready(factory)
     with unit_of_work(factory) as session:
         order_id = product_orders.create(session, GD, bundle_order(sales)).id
 
-    listed = _cli(env, tmp_path, "oss", "ne", "list", "--province", "GD")
+    listed = run_cli(env, tmp_path, "oss", "ne", "list", "--province", "GD")
     assert listed.returncode == 0 and "GD-BRAS-01" in listed.stdout, listed.stderr
-    broken = _cli(env, tmp_path, "oss", "ne", "set", "GD-BRAS-01", "--mode", "reject")
+    broken = run_cli(env, tmp_path, "oss", "ne", "set", "GD-BRAS-01", "--mode", "reject")
     assert broken.returncode == 0, broken.stderr
-    assert _cli(env, tmp_path, "orders", "work", "--once").returncode == 0
+    assert run_cli(env, tmp_path, "orders", "work", "--once").returncode == 0
 
-    fallout = _cli(env, tmp_path, "orders", "fallout", "list")
+    fallout = run_cli(env, tmp_path, "orders", "fallout", "list")
     assert fallout.returncode == 0, fallout.stderr
     assert order_id in fallout.stdout and "1 order(s) in fallout" in fallout.stderr
-    trace = _cli(env, tmp_path, "orders", "trace", order_id)
+    trace = run_cli(env, tmp_path, "orders", "trace", order_id)
     assert trace.returncode == 0, trace.stderr
     for step in ("acknowledged", "provision", "compensate", "fallout", "permanent", "success"):
         assert step in trace.stdout, (step, trace.stdout)
 
-    not_failed = _cli(env, tmp_path, "orders", "fallout", "retry", "no-such-order")
+    not_failed = run_cli(env, tmp_path, "orders", "fallout", "retry", "no-such-order")
     assert not_failed.returncode == 1 and "not found" in not_failed.stderr
-    assert _cli(env, tmp_path, "oss", "ne", "set", "GD-BRAS-01", "--mode", "accept").returncode == 0
-    retried = _cli(env, tmp_path, "orders", "fallout", "retry", order_id)
+    assert (
+        run_cli(env, tmp_path, "oss", "ne", "set", "GD-BRAS-01", "--mode", "accept").returncode == 0
+    )
+    retried = run_cli(env, tmp_path, "orders", "fallout", "retry", order_id)
     assert retried.returncode == 0 and "round 2" in retried.stderr, retried.stderr
-    assert _cli(env, tmp_path, "orders", "work", "--once").returncode == 0
+    assert run_cli(env, tmp_path, "orders", "work", "--once").returncode == 0
     with Session(engine) as session:
         order = session.get(ProductOrder, order_id)
         assert order is not None and order.state == "completed"
-    assert "0 order(s) in fallout" in _cli(env, tmp_path, "orders", "fallout", "list").stderr
+    assert "0 order(s) in fallout" in run_cli(env, tmp_path, "orders", "fallout", "list").stderr
     engine.dispose()

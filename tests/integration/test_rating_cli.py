@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,18 +17,12 @@ import polars as pl
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.rating.models import TariffVersion
 from tests.rating_support import PERIOD, call, line, mediate, national, rating_ready
+from tests.support import run_cli
 
 AT_10 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 3 March 2026, 10:00 in Guangzhou
 
 
-def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "openbss.cli.main", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
-def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> None:
+def test_rate_explain_correct_rerate_and_adjust_from_therun_cli(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'openbss.db'}"
     env = {
         **os.environ,
@@ -38,7 +30,7 @@ def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> 
         "OPENBSS_DATA_DIR": str(tmp_path),
         "COLUMNS": "250",
     }
-    assert _cli(env, tmp_path, "db", "upgrade").returncode == 0
+    assert run_cli(env, tmp_path, "db", "upgrade").returncode == 0
     factory = make_session_factory(make_engine(url))
     sales = rating_ready(factory)
     number = line(factory, sales)
@@ -49,17 +41,17 @@ def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> 
     ]
     mediate(factory, tmp_path, rows, "GZ-SW01_0001.csv")
 
-    bad = _cli(env, tmp_path, "rating", "run", "--period", "2026-13")
+    bad = run_cli(env, tmp_path, "rating", "run", "--period", "2026-13")
     assert bad.returncode == 1 and "YYYY-MM" in bad.stderr
 
-    rated = _cli(env, tmp_path, "rating", "run", "--period", PERIOD, "--workers", "1")
+    rated = run_cli(env, tmp_path, "rating", "run", "--period", PERIOD, "--workers", "1")
     assert rated.returncode == 0, rated.stderr
     assert "UNKNOWN_DESTINATION" in rated.stdout and "1.100" in rated.stdout, rated.stdout
 
     run_dir = next((tmp_path / "rated").glob(f"province=GD/period={PERIOD}/run=*"))
     output = pl.read_parquet(next(run_dir.glob("rated-*.parquet")))
     beijing = output.filter(pl.col("amount_li") == 770)["record_id"][0]
-    explained = _cli(env, tmp_path, "rating", "explain", beijing, "--json")
+    explained = run_cli(env, tmp_path, "rating", "explain", beijing, "--json")
     assert explained.returncode == 0, explained.stderr
     explanation = json.loads(explained.stdout)
     assert explanation["rating"]["matched_prefix"] == "8610"
@@ -67,17 +59,17 @@ def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> 
     assert explanation["destination"] == "Beijing"
     assert explanation["rule"]["name"] == "ddd"
     assert explanation["amountYuan"] == "0.770"
-    unknown = _cli(env, tmp_path, "rating", "explain", "no-such-record")
+    unknown = run_cli(env, tmp_path, "rating", "explain", "no-such-record")
     assert unknown.returncode == 1 and "has not been rated" in unknown.stderr
 
-    reconciled = _cli(env, tmp_path, "mediation", "reconcile")
+    reconciled = run_cli(env, tmp_path, "mediation", "reconcile")
     assert reconciled.returncode == 0, reconciled.stderr
     assert "rating errors" in reconciled.stdout
 
-    closed = _cli(env, tmp_path, "rating", "close", "--period", PERIOD)
+    closed = run_cli(env, tmp_path, "rating", "close", "--period", PERIOD)
     assert closed.returncode == 0, closed.stderr
 
-    exported = _cli(env, tmp_path, "rating", "tariff", "export", "CT2005-FIXED")
+    exported = run_cli(env, tmp_path, "rating", "tariff", "export", "CT2005-FIXED")
     assert exported.returncode == 0, exported.stderr
     document = json.loads(exported.stdout)
     document["version"] = 2
@@ -90,20 +82,20 @@ def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> 
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps({**document, "version": 3, "bands": []}), encoding="utf-8")
 
-    refused = _cli(env, tmp_path, "rating", "tariff", "load", str(broken))
+    refused = run_cli(env, tmp_path, "rating", "tariff", "load", str(broken))
     assert refused.returncode == 1 and "bands" in refused.stderr
-    loaded = _cli(env, tmp_path, "rating", "tariff", "load", str(corrected))
+    loaded = run_cli(env, tmp_path, "rating", "tariff", "load", str(corrected))
     assert loaded.returncode == 0, loaded.stderr
-    again = _cli(env, tmp_path, "rating", "tariff", "load", str(corrected))
+    again = run_cli(env, tmp_path, "rating", "tariff", "load", str(corrected))
     assert again.returncode == 1 and "next version is 3" in again.stderr
     with factory() as session:
         assert session.query(TariffVersion).filter_by(tariff_id="CT2005-FIXED").count() == 2
 
-    rerated = _cli(
+    rerated = run_cli(
         env, tmp_path, "rating", "run", "--period", PERIOD, "--workers", "1", "--reason", "DDD"
     )
     assert rerated.returncode == 0, rerated.stderr
     assert "adjustments (billed period)" in rerated.stdout
-    adjustments = _cli(env, tmp_path, "rating", "adjustments", "--period", PERIOD)
+    adjustments = run_cli(env, tmp_path, "rating", "adjustments", "--period", PERIOD)
     assert adjustments.returncode == 0, adjustments.stderr
     assert sales.account_id in adjustments.stdout and "-0.110" in adjustments.stdout
