@@ -234,11 +234,9 @@ def quote(session: Session, principal: Principal, province: str, request: QuoteR
     else:
         assert request.subscriber is not None
         subscriber = request.subscriber
-        full = rating_plan(session, province)
-        mine = tuple(a for a in full.assignments if a.subscriber == subscriber)
-        if not mine:
+        plan = rating_plan(session, province, subscriber)
+        if not plan.assignments:
             raise NotFound(f"no product of {subscriber} is rated in province {province}")
-        plan = RatingPlan(full.tariffs, mine, full.allowances)
     at = request.eventTime
     assignment = next(
         (a for a in plan.assignments if a.applies(subscriber, a.product_id, at)), None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -274,8 +275,9 @@ def offering_ratings(session: Session) -> dict[str, OfferingRating]:
     return result
 
 
-def rating_plan(session: Session, province: str) -> RatingPlan:
-    """Every tariff version a province sees, and an assignment per product in service."""
+def rating_plan(session: Session, province: str, subscriber: str | None = None) -> RatingPlan:
+    """Every tariff version a province sees, and an assignment per product in service (of
+    one subscriber only, when named: a quote needs no one else's)."""
     tariffs = tuple(tariff_of(session, row) for row in repo.tariff_versions(session, province))
     allowances = tuple(allowance_of(row) for row in repo.allowances(session))
     by_offering = offering_ratings(session)
@@ -283,9 +285,10 @@ def rating_plan(session: Session, province: str) -> RatingPlan:
         pid: (offering, parent) for pid, offering, parent in repo.products(session, province)
     }
     assignments: list[Assignment] = []
-    for service_id, product_id, _customer, _account, start, end in subscriber_index(
-        session, province
-    ).iter_rows():
+    index = subscriber_index(session, province)
+    if subscriber is not None:
+        index = index.filter(pl.col("service_id") == subscriber)
+    for service_id, product_id, _customer, _account, start, end in index.iter_rows():
         offering, parent = products.get(product_id, (None, None))
         own = by_offering.get(offering or "")
         if own is None or own.tariff_id is None:
