@@ -24,7 +24,7 @@ Then, in one run:
 
 Usage:
 
-    uv run python benchmarks/rating.py [--records 10000000] [--workers 2] [--scale-check]
+    uv run python benchmarks/rating.py [--records 10000000] [--workers 2] [--runs 3] [--scale-check]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -405,6 +406,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3, help="rating runs; medians are shown")
     parser.add_argument("--scale-check", action="store_true")
     parser.add_argument("--keep", type=Path, help="generate into (and reuse) this folder")
     args = parser.parse_args()
@@ -424,9 +426,23 @@ def main() -> None:
         columns = usage_columns(compile_plan(plan))  # compiled once; rate_parquet reuses it
         print(f"plan compiled in {time.perf_counter() - started:.2f} s (not in the figures below)")
         baseline(paths, columns)  # warm the page cache
-        base_seconds, _ = baseline(paths, columns)
-        report = run(paths, plan, work / "rated", args.workers)
-        show(report, "rate_parquet")
+        # Rating and its baseline alternate, so each ratio compares runs made under the same
+        # conditions; the figures shown are the medians over the runs.
+        runs: list[tuple[RateReport, float]] = []
+        for _ in range(args.runs):
+            base, _total = baseline(paths, columns)
+            runs.append((run(paths, plan, work / "rated", args.workers), base))
+        runs.sort(key=lambda r: r[0].seconds)
+        report = runs[len(runs) // 2][0]
+        base_seconds = statistics.median(b for _, b in runs)
+        ratio = statistics.median(r.seconds / b for r, b in runs)
+        print(
+            f"{args.runs} runs, rating seconds "
+            + ", ".join(f"{r.seconds:.2f}" for r, _ in runs)
+            + "; baseline seconds "
+            + ", ".join(f"{b:.2f}" for _, b in runs)
+        )
+        show(report, "rate_parquet (median run)")
         steps = where_time_goes(paths[0], plan, work / "one-file.parquet")
         print(
             "one file in one process, seconds per million records: "
@@ -436,7 +452,7 @@ def main() -> None:
             f"baseline (read the {len(columns)} columns rating reads, sum one): "
             f"{base_seconds:.2f} s = {report.records / base_seconds:,.0f} records/s"
         )
-        print(f"ratio rating / baseline: {report.seconds / base_seconds:.2f}")
+        print(f"ratio rating / baseline (median of the runs' ratios): {ratio:.2f}")
         alone, every = scan_seconds(paths, []), scan_seconds(paths, None)
         print(
             f"  for scale: the summed column alone {alone:.2f} s; every one of the "
