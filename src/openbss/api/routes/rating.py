@@ -9,8 +9,9 @@
   did. Runs themselves are batch jobs started from the CLI, not from the API.
 
 Money is integer li (0.001 CNY) with a yuan value beside it. Roles are checked in the
-services (tariff writes: admin, billing_operator; reads: those and finance, analyst, csr);
-what is rated belongs to a province, so a group key names one through ``X-Province``.
+services: tariff writes admin and billing_operator; tariff reads, quotes and explanations
+those and finance, analyst and csr; runs and adjustments all but csr. What is rated belongs
+to a province, so a group key names one through ``X-Province``.
 """
 
 from __future__ import annotations
