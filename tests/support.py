@@ -37,3 +37,16 @@ def run_cli(
         [sys.executable, "-m", "openbss.cli.main", *args],
         env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
+
+
+def cli_env(directory: Path) -> tuple[dict[str, str], str]:
+    """The environment of a CLI run against a SQLite file and data directory of its own, and
+    the database URL (wide output, so tables are not cut)."""
+    url = f"sqlite:///{directory / 'openbss.db'}"
+    env = {
+        **os.environ,
+        "OPENBSS_DATABASE_URL": url,
+        "OPENBSS_DATA_DIR": str(directory),
+        "COLUMNS": "250",
+    }
+    return env, url

@@ -6,7 +6,6 @@ operator on the box would; the order itself is submitted through the ordering se
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -16,17 +15,11 @@ from openbss.db.uow import unit_of_work
 from openbss.ordering.models import ProductOrder
 from openbss.ordering.service import product_orders
 from tests.ordering_support import GD, bundle_order, sales_ready
-from tests.support import run_cli
+from tests.support import cli_env, run_cli
 
 
-def test_fallout_is_listed_traced_and_retried_from_therun_cli(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'openbss.db'}"
-    env = {
-        **os.environ,
-        "OPENBSS_DATABASE_URL": url,
-        "OPENBSS_DATA_DIR": str(tmp_path),
-        "COLUMNS": "250",
-    }
+def test_fallout_is_listed_traced_and_retried_from_the_cli(tmp_path: Path) -> None:
+    env, url = cli_env(tmp_path)
     assert run_cli(env, tmp_path, "db", "upgrade").returncode == 0
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -8,7 +8,6 @@ and their calls are set up through the services.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,19 +16,13 @@ import polars as pl
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.rating.models import TariffVersion
 from tests.rating_support import PERIOD, call, line, mediate, national, rating_ready
-from tests.support import run_cli
+from tests.support import cli_env, run_cli
 
 AT_10 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 3 March 2026, 10:00 in Guangzhou
 
 
-def test_rate_explain_correct_rerate_and_adjust_from_therun_cli(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'openbss.db'}"
-    env = {
-        **os.environ,
-        "OPENBSS_DATABASE_URL": url,
-        "OPENBSS_DATA_DIR": str(tmp_path),
-        "COLUMNS": "250",
-    }
+def test_rate_explain_correct_rerate_and_adjust_from_the_cli(tmp_path: Path) -> None:
+    env, url = cli_env(tmp_path)
     assert run_cli(env, tmp_path, "db", "upgrade").returncode == 0
     factory = make_session_factory(make_engine(url))
     sales = rating_ready(factory)
