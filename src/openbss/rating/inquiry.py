@@ -25,6 +25,7 @@ from openbss.kit.money import li_to_yuan
 from openbss.kit.security import Principal
 from openbss.mediation import store
 from openbss.rating import repository as repo
+from openbss.rating.documents import TariffDocument
 from openbss.rating.model import (
     AllowanceState,
     Assignment,
@@ -124,16 +125,20 @@ def explain(
         )
         row = next((v for v in versions if v.version == rated.get("tariff_version")), None)
         if row is not None:
-            tariff = tariff_of(session, row)
+            # The rules are all an explanation needs of the tariff: its destination table
+            # (121 k prefixes) is not loaded, only the matched prefix's row.
+            tariff = TariffDocument.model_validate(row.document).to_tariff(())
             explanation["tariff"] = {
                 "id": tariff.id,
                 "version": tariff.version,
                 "name": tariff.name,
             }
             if rated.get("matched_prefix"):
-                destination = longest_prefix(rated["matched_prefix"], tariff.destinations)
-                if destination is not None:
-                    explanation["destination"] = destination.name
+                name = repo.destination_name(
+                    session, row.destination_set_id, rated["matched_prefix"]
+                )
+                if name is not None:
+                    explanation["destination"] = name
             if rated.get("error") is None:
                 explanation["rule"] = _rule_of(tariff, rated, usage)
         changes = output / CHANGES_FILE

@@ -62,6 +62,14 @@ def destination_rows(
     ]
 
 
+def destination_name(session: Session, set_id: str, prefix: str) -> str | None:
+    return session.scalar(
+        select(DestinationPrefix.name).where(
+            DestinationPrefix.set_id == set_id, DestinationPrefix.prefix == prefix
+        )
+    )
+
+
 # --- tariffs, allowances, bindings --------------------------------------------------------
 
 
