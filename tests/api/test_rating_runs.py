@@ -365,24 +365,34 @@ def test_unused_minutes_carry_into_the_next_cycle_from_the_persisted_counters(
         rental = repo.price_ids_by_code(session, ["CT-POP-FIXED-RENTAL"])["CT-POP-FIXED-RENTAL"]
         bind_price(session, SYSTEM, rental, None, ["CT-AL-CARRY-10MIN"])
     number = line(factory, sales)
+    quiet = line(factory, sales, street="中山路 9 号")  # no call in March
     april_at = datetime(2026, 4, 7, 2, 0, tzinfo=UTC)  # Tuesday 7 April, 10:00
     mediate(factory, tmp_path, [call(0, national(number), AT_10, "02087654321", 200)], "m.csv")
-    mediate(factory, tmp_path, [call(1, national(number), april_at, "02087654321", 900)], "a.csv")
+    april_calls = [
+        call(1, national(number), april_at, "02087654321", 900),
+        call(2, national(quiet), april_at, "02087654321", 900),
+    ]
+    mediate(factory, tmp_path, april_calls, "a.csv")
+
+    def balances(cycle: str) -> dict[str, tuple[int, int]]:
+        with factory() as session:
+            return {c.owner: (c.fresh, c.carried) for c in repo.counters(session, "GD", cycle)}
 
     march = _rate(factory, tmp_path)
     assert march.amount_li == 0  # 200 of 600 seconds
+    # The quiet line's pool is kept too, untouched, so that it carries into April.
+    assert balances(PERIOD) == {number: (400, 0), quiet: (600, 0)}
     april = runs.rate_period(factory, tmp_path, "GD", "2026-04", workers=1, partitions=1)
-    assert april.amount_li == 0  # 400 carried from March are drawn first, then 500 fresh
-    with factory() as session:
-        assert [(c.fresh, c.carried) for c in repo.counters(session, "GD", "2026-04")] == [(100, 0)]
+    # Carried units are drawn first: 400 + 500 fresh, and 600 + 300 fresh.
+    assert april.amount_li == 0
+    assert balances("2026-04") == {number: (100, 0), quiet: (300, 0)}
 
     # A late March call uses 300 more: March closes with 100, and April is now stale.
-    late = call(2, national(number), AT_10 + timedelta(days=1), "02087654321", 300)
+    late = call(3, national(number), AT_10 + timedelta(days=1), "02087654321", 300)
     mediate(factory, tmp_path, [late], "late.csv")
     march_again = _rate(factory, tmp_path)
     assert march_again.later_periods == ["2026-04"]
-    with factory() as session:
-        assert [(c.fresh, c.carried) for c in repo.counters(session, "GD", PERIOD)] == [(100, 0)]
+    assert balances(PERIOD) == {number: (100, 0), quiet: (600, 0)}
     april_again = runs.rate_period(factory, tmp_path, "GD", "2026-04", workers=1, partitions=1)
     # 100 carried + 600 fresh cover 700 of 900 s; the last 200 s are a call of their own.
     assert april_again.amount_li == 220 + 110

@@ -488,7 +488,9 @@ class RatedEvent:
 class Assignment:
     """A subscriber (optionally one product of theirs) on a tariff, with allowances.
 
-    ``valid_to`` is exclusive. The allowances are tried in the order given.
+    ``valid_to`` is exclusive. The allowances are tried in the order given. ``account_id``
+    is the paying account (the owner of shared pools); the engines take the account from
+    each event, and a period run uses it to keep the pools that no event drew.
     """
 
     subscriber: str
@@ -497,6 +499,7 @@ class Assignment:
     valid_to: datetime | None = None
     product_id: str | None = None
     allowance_ids: tuple[str, ...] = ()
+    account_id: str | None = None
 
     def applies(self, subscriber: str, product_id: str | None, at: datetime) -> bool:
         return (

@@ -27,9 +27,10 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
@@ -132,6 +133,46 @@ def _opening_state(session: Session, province: str, period: str) -> AllowanceSta
             for c in repo.counters(session, province, cycle)
         }
     )
+
+
+def _cycle_bounds(period: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The first instant of the cycle and of the next one (local months), in UTC."""
+    year, month = int(period[:4]), int(period[5:7])
+    following = (year + 1, 1) if month == 12 else (year, month + 1)
+    start = datetime(year, month, 1, tzinfo=tz).astimezone(UTC)
+    return start, datetime(*following, 1, tzinfo=tz).astimezone(UTC)
+
+
+def _open_untouched_pools(plan: RatingPlan, period: str, state: AllowanceState) -> None:
+    """Open in ``state`` the carry-over pools of the cycle that no event drew.
+
+    The engines open a pool at its first event, so a holder who used nothing has no pool and
+    the next cycle would carry nothing. A run sees the whole cycle: it opens those pools as
+    the engines would (fresh units, plus what the previous cycle left to carry), and they
+    are kept with the others.
+    """
+    carrying = {a.id: a for a in plan.allowances if a.carry_over_cycles}
+    if not carrying:
+        return
+    previous = previous_cycle(period)
+    zones = {t.id: t.tz for t in plan.tariffs}
+    for assignment in plan.assignments:
+        held = [carrying[i] for i in assignment.allowance_ids if i in carrying]
+        if not held or assignment.tariff_id not in zones:
+            continue
+        start, end = _cycle_bounds(period, zones[assignment.tariff_id])
+        ended = assignment.valid_to is not None and assignment.valid_to <= start
+        if assignment.valid_from >= end or ended:
+            continue
+        for allowance in held:
+            owner = assignment.account_id if allowance.shared else assignment.subscriber
+            key = PoolKey(allowance.id, owner or "", period)
+            if owner is None or key in state.balances:
+                continue
+            before = state.balances.get(PoolKey(allowance.id, owner, previous))
+            state.balances[key] = PoolBalance(
+                allowance.units_per_cycle, before.fresh if before is not None else 0
+            )
 
 
 def _sweep(root: Path, keep: set[str]) -> None:
@@ -358,6 +399,7 @@ def rate_period(
                 run.status, run.error, run.output_dir = "failed", repr(exc)[:2000], None
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
+    _open_untouched_pools(plan, period, state)
     counters = [
         {
             "province": province,

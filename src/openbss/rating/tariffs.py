@@ -288,7 +288,7 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
     index = subscriber_index(session, province)
     if subscriber is not None:
         index = index.filter(pl.col("service_id") == subscriber)
-    for service_id, product_id, _customer, _account, start, end in index.iter_rows():
+    for service_id, product_id, _customer, account_id, start, end in index.iter_rows():
         offering, parent = products.get(product_id, (None, None))
         own = by_offering.get(offering or "")
         if own is None or own.tariff_id is None:
@@ -303,6 +303,7 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
                 valid_to=None if end >= OPEN_END else end,
                 product_id=product_id,
                 allowance_ids=tuple(dict.fromkeys(allowance_ids)),
+                account_id=account_id,
             )
         )
     return RatingPlan(tariffs=tariffs, assignments=tuple(assignments), allowances=allowances)
