@@ -147,19 +147,30 @@ def reconcile_command(
         "rejected",
         "duplicate",
         "balanced",
+        title="in = normalised + rejected + duplicate",
+    )
+    rated = Table(
+        "source",
+        "day",
+        "normalised",
         "rated",
         "rating errors",
-        "not rated",
+        "not rated yet",
+        title="normalised = rated + rating errors + not rated yet",
     )
     for line in lines:
         table.add_row(
             line.source, line.day.isoformat(), str(line.files), str(line.files_rejected),
             str(line.records_in), str(line.normalised), str(line.rejected), str(line.duplicates),
             "yes" if line.balanced else "[red]NO[/red]",
-            str(line.rated), str(line.rating_errors),
+        )  # fmt: skip
+        rated.add_row(
+            line.source, line.day.isoformat(), str(line.normalised), str(line.rated),
+            str(line.rating_errors),
             str(line.not_rated) if line.not_rated >= 0 else f"[red]{line.not_rated}[/red]",
         )  # fmt: skip
     out.print(table)
+    out.print(rated)
     if gaps:
         gap_table = Table("source", "missing sequence numbers", title="sequence gaps")
         for gap in gaps:
