@@ -40,6 +40,7 @@ from openbss.rating.model import (
     called_digits,
 )
 from openbss.rating.models import RatingRun
+from openbss.rating.partitioned import DIRECTION_ALIASES, SERVICE_ALIASES
 from openbss.rating.reference import longest_prefix, rate_reference
 from openbss.rating.runs import CHANGES_FILE, period_days
 from openbss.rating.tariffs import TARIFF_READERS, rating_plan, tariff_of
@@ -68,9 +69,10 @@ USAGE_FIELDS = (
 
 def _rule_of(tariff: Tariff, rated: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
     """The tariff rule that priced the record (the first one matching, as the engines do)."""
+    # The store's values as the engines read them (partitioned.usage_events).
     direction = usage.get("direction") or Direction.MO.value
-    direction = Direction.MO.value if direction == "fwd" else direction
-    service = "data" if usage.get("service") == "broadband" else usage.get("service")
+    direction = DIRECTION_ALIASES.get(direction, direction)
+    service = SERVICE_ALIASES.get(usage.get("service") or "", usage.get("service"))
     for index, rule in enumerate(tariff.rules):
         if rule.matches(
             str(service),

@@ -65,10 +65,10 @@ USAGE_COLUMNS = (
     "product_id",
 )
 # Mediation's "broadband" sessions are rated as data.
-_SERVICE_ALIASES = {"broadband": Service.DATA.value}
+SERVICE_ALIASES = {"broadband": Service.DATA.value}
 # A forwarded call's record is the leg from the forwarding subscriber's line to the
 # forwarded-to number (呼叫转移): the forwarding subscriber pays it as a call of their own.
-_DIRECTION_ALIASES = {"fwd": Direction.MO.value}
+DIRECTION_ALIASES = {"fwd": Direction.MO.value}
 SPLIT_ROWS = 512 * 1024  # rows read per step of the split pass
 _HASH_SEED = 0x0B55_2005
 
@@ -92,11 +92,11 @@ def usage_events(usage: pl.DataFrame) -> pl.DataFrame:
     that were not read come out null.
     """
     service = pl.col("service")
-    for alias, name in _SERVICE_ALIASES.items():
+    for alias, name in SERVICE_ALIASES.items():
         service = pl.when(service == alias).then(pl.lit(name)).otherwise(service)
 
     direction = pl.col("direction")
-    for alias, name in _DIRECTION_ALIASES.items():
+    for alias, name in DIRECTION_ALIASES.items():
         direction = pl.when(direction == alias).then(pl.lit(name)).otherwise(direction)
 
     def optional(name: str) -> pl.Expr:

@@ -44,7 +44,7 @@ def replace_destinations(
         session.execute(insert(DestinationPrefix), [{"set_id": row.id, **p} for p in prefixes])
 
 
-def destination_rows(
+def stored_destinations(
     session: Session, set_id: str
 ) -> list[tuple[str, str, str | None, str | None]]:
     return [

@@ -522,11 +522,6 @@ def close_period(session: Session, province: str, period: str) -> str:
     return current.billed_run_id
 
 
-def current_output(session: Session, province: str, period: str) -> Path | None:
-    current = repo.find_period(session, province, period)
-    return None if current is None else _previous_output(session, current.current_run_id)
-
-
 def current_batch_counts(session: Session, province: str | None) -> dict[str, tuple[int, int]]:
     """Per mediation batch, (records rated, of which with an error) by the current run of
     every period: what the mediation reconcile shows beside each batch."""

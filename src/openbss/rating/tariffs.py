@@ -16,7 +16,6 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -33,7 +32,6 @@ from openbss.rating.documents import (
     TariffDocument,
     allowance_document,
     destination_rows,
-    tariff_document,
 )
 from openbss.rating.model import Allowance, Assignment, Destination, RatingPlan, Tariff, Zone
 from openbss.rating.models import AllowanceDefinition, DestinationSet, PriceBinding, TariffVersion
@@ -82,7 +80,7 @@ def destinations(session: Session, set_id: str) -> tuple[Destination, ...]:
         return cached[1]
     table = tuple(
         Destination(prefix, name, None if zone is None else Zone(zone), area_code)
-        for prefix, name, zone, area_code in repo.destination_rows(session, set_id)
+        for prefix, name, zone, area_code in repo.stored_destinations(session, set_id)
     )
     _DESTINATIONS[set_id] = (header.checksum, table)
     return table
@@ -171,10 +169,6 @@ def visible_versions(
 ) -> list[TariffVersion]:
     principal.require(*TARIFF_READERS)
     return repo.tariff_versions(session, principal.province, tariff_id)
-
-
-def export_tariff(tariff: Tariff, destination_set: str) -> dict[str, Any]:
-    return tariff_document(tariff, destination_set)
 
 
 # --- allowances and bindings --------------------------------------------------------------
@@ -312,8 +306,11 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
 def plan_fingerprint(session: Session, province: str) -> str:
     """What decides prices, apart from the inventory: tariff versions, allowances, bindings."""
     digest = hashlib.sha256()
+    headers: dict[str, DestinationSet | None] = {}
     for row in repo.tariff_versions(session, province):
-        header = repo.destination_set(session, row.destination_set_id)
+        if row.destination_set_id not in headers:
+            headers[row.destination_set_id] = repo.destination_set(session, row.destination_set_id)
+        header = headers[row.destination_set_id]
         digest.update(
             json.dumps(
                 [row.tariff_id, row.version, row.document, header.checksum if header else None],
@@ -328,12 +325,3 @@ def plan_fingerprint(session: Session, province: str) -> str:
             json.dumps([binding.price_id, binding.tariff_id, binding.allowance_ids]).encode()
         )
     return digest.hexdigest()
-
-
-def effective_tariff(
-    session: Session, principal: Principal, tariff_id: str, at: datetime
-) -> Tariff | None:
-    """The version of a tariff in force at an instant, as the engines would choose it."""
-    rows = visible_versions(session, principal, tariff_id)
-    plan = RatingPlan(tariffs=tuple(tariff_of(session, r) for r in rows), assignments=())
-    return plan.tariff_for(tariff_id, at)
