@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from openbss.mediation.decoders import ber, cdr_3gpp
-from openbss.mediation.decoders.cdr_writer import generate_records, write_3gpp_file
 from openbss.mediation.records import raw_table
+from openbss.simulators.cdr_writer import generate_records, write_3gpp_file
 
 
 def timed(action: Callable[[], object]) -> float:

@@ -31,8 +31,8 @@ from mediation_csv_read import baseline, make_file, subscribers
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.mediation.layouts import load_layout
 from openbss.mediation.pipeline import Ingest, ingest_file
-from openbss.mediation.traffic import Subscriber
 from openbss.registry import metadata
+from openbss.simulators.traffic import Subscriber
 
 
 def index_of(lines: list[Subscriber]) -> pl.DataFrame:

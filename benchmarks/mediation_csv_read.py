@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 
 from openbss.mediation.decoders.switch_cdr import decode_switch_file
 from openbss.mediation.layouts import Layout, load_layout
-from openbss.mediation.traffic import Subscriber, generate_switch_files
 from openbss.numbering.calculations import NumberKind
+from openbss.simulators.traffic import Subscriber, generate_switch_files
 
 DAY = date(2005, 3, 15)
 

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import pytest
@@ -690,17 +690,21 @@ class BrokenAdapter:
 
 @pytest.fixture
 def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Beside the adapters really installed (openbss's own ``simulated``).
     installed = [
-        EntryPoint(
-            name, f"tests.api.test_provisioning_service:{target}", adapters.ENTRY_POINT_GROUP
-        )
-        for name, target in (("echo", "EchoAdapter"), ("broken", "BrokenAdapter"))
+        *entry_points(group=adapters.ENTRY_POINT_GROUP),
+        *(
+            EntryPoint(
+                name, f"tests.api.test_provisioning_service:{target}", adapters.ENTRY_POINT_GROUP
+            )
+            for name, target in (("echo", "EchoAdapter"), ("broken", "BrokenAdapter"))
+        ),
     ]
 
-    def entry_points(*, group: str) -> list[EntryPoint]:
+    def with_test_plugins(*, group: str) -> list[EntryPoint]:
         return [ep for ep in installed if ep.group == group]
 
-    monkeypatch.setattr(adapters, "entry_points", entry_points)
+    monkeypatch.setattr(adapters, "entry_points", with_test_plugins)
 
 
 def use_adapter(factory: Factory, code: str, name: str) -> None:

@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.mediation import store
 from openbss.mediation.collector import WORK, collect
-from openbss.mediation.decoders.cdr_writer import generate_records, write_3gpp_file
 from openbss.mediation.models import MediationBatch
 from openbss.mediation.pipeline import Ingest
 from openbss.mediation.reconcile import reconcile
-from openbss.mediation.traffic import Subscriber, generate_switch_files
 from openbss.registry import metadata
+from openbss.simulators.cdr_writer import generate_records, write_3gpp_file
+from openbss.simulators.traffic import Subscriber, generate_switch_files
 
 DAY = date(2026, 3, 2)
 SUBSCRIBERS = [Subscriber(f"+86208300{n:04d}", "020") for n in range(20)]

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from openbss.mediation.decoders import ber, cdr_3gpp
 from openbss.mediation.decoders.cdr_3gpp import decode_3gpp_bytes, decode_3gpp_file
-from openbss.mediation.decoders.cdr_writer import (
+from openbss.mediation.records import RAW_SCHEMA
+from openbss.simulators.cdr_writer import (
     build_3gpp_file,
     generate_records,
     header_timestamp,
     write_3gpp_file,
 )
-from openbss.mediation.records import RAW_SCHEMA
 
 ENGINES = ["ber", "pycrate"]
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from openbss.inventory.models import Product
 from openbss.mediation.decoders.switch_cdr import decode_switch_file
 from openbss.mediation.layouts import load_layout
-from openbss.mediation.traffic import (
+from openbss.numbering.calculations import NumberKind
+from openbss.simulators.traffic import (
     GenerationReport,
     Subscriber,
     generate_switch_files,
     subscribers_from_inventory,
 )
-from openbss.numbering.calculations import NumberKind
 
 DAY = date(2005, 3, 15)
 SUBSCRIBERS = (

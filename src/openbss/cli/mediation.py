@@ -17,7 +17,7 @@ from openbss.kit.settings import get_settings
 
 if TYPE_CHECKING:
     from openbss.mediation.pipeline import Ingest
-    from openbss.mediation.traffic import Subscriber
+    from openbss.simulators.traffic import Subscriber
 
 mediation_app = typer.Typer(
     help="Mediation: usage collection and revenue assurance", no_args_is_help=True
@@ -278,7 +278,7 @@ def generate_command(
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from openbss.mediation.traffic import generate_switch_files, subscribers_from_inventory
+    from openbss.simulators.traffic import generate_switch_files, subscribers_from_inventory
 
     factory = make_session_factory(make_engine())
     with factory() as session:

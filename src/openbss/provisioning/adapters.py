@@ -8,13 +8,15 @@ when trying again later may help (element busy, down, too slow) and
 Adapters must be idempotent: an order whose worker died after the element had already
 applied it is sent again, and activating a service that is already active must succeed.
 
-The built-in adapter is ``simulated`` (see simulated.py). Others are plugins: a package
-declares a factory in the entry-point group ``openbss.provisioning_adapters``::
+Every adapter is a plugin: a package declares a factory in the entry-point group
+``openbss.provisioning_adapters``::
 
     [project.entry-points."openbss.provisioning_adapters"]
     huawei-hlr = "acme_hlr.adapter:make_adapter"
 
-and a network element names it in its ``adapter`` column.
+and a network element names it in its ``adapter`` column. openbss itself registers
+``simulated`` this way (``openbss.simulators.network_element``), so provisioning finds the
+simulated element by name like any other and never imports it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ from openbss.provisioning.calculations import Network, ServiceRequestItem
 
 ENTRY_POINT_GROUP = "openbss.provisioning_adapters"
 SIMULATED = "simulated"
+# What a simulated element's ``settings`` hold. Provisioning creates such elements on first
+# use and lets an operator change their behaviour, so it owns this vocabulary; the
+# ``simulated`` adapter reads it.
+SIMULATED_MODES = ("accept", "fail", "reject", "timeout")
+SIMULATED_DEFAULT_SETTINGS: dict[str, Any] = {"mode": "accept", "delay_ms": 0, "fail_next": 0}
 
 
 class TransientProvisioningError(Exception):
@@ -78,26 +85,13 @@ class ProvisioningAdapter(Protocol):
 AdapterFactory = Callable[[NetworkElementConfig, sessionmaker[Session]], ProvisioningAdapter]
 
 
-def _builtin(name: str) -> AdapterFactory | None:
-    if name == SIMULATED:
-        # Imported here: the simulated element depends on this module's interface.
-        from openbss.provisioning.simulated import SimulatedAdapter
-
-        return SimulatedAdapter
-    return None
-
-
 def available_adapters() -> list[str]:
     """Every adapter name that :func:`load_adapter` accepts."""
-    plugins = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return sorted(plugins | {SIMULATED})
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
 def load_adapter(name: str) -> AdapterFactory:
-    """The factory of the adapter called ``name``: built-in first, then installed plugins."""
-    builtin = _builtin(name)
-    if builtin is not None:
-        return builtin
+    """The factory of the installed adapter called ``name``."""
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name == name:
             loaded = entry.load()

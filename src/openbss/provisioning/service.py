@@ -35,7 +35,7 @@ from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
 from openbss.provisioning import repository as repo
-from openbss.provisioning.adapters import SIMULATED
+from openbss.provisioning.adapters import SIMULATED, SIMULATED_DEFAULT_SETTINGS, SIMULATED_MODES
 from openbss.provisioning.calculations import (
     NETWORK_FOR_SERVICE_TYPE,
     Network,
@@ -50,7 +50,6 @@ from openbss.provisioning.calculations import (
 )
 from openbss.provisioning.models import NetworkElement, ProvisioningAttempt, ServiceOrder
 from openbss.provisioning.schemas import ServiceOrderSchema
-from openbss.provisioning.simulated import DEFAULT_SETTINGS, MODES
 from openbss.resources.service import ResourceService
 
 API = "serviceOrdering"
@@ -329,7 +328,7 @@ def _create_simulated(session: Session, province: str, network: Network) -> Netw
         province=province,
         network=network.value,
         adapter=SIMULATED,
-        settings=dict(DEFAULT_SETTINGS),
+        settings=dict(SIMULATED_DEFAULT_SETTINGS),
         revision=0,
     )
     try:
@@ -364,9 +363,9 @@ def configure_element(
     fail_next: int | None = None,
 ) -> NetworkElement:
     """Change a simulated element's behaviour; unnamed settings keep their values."""
-    if mode is not None and mode not in MODES:
+    if mode is not None and mode not in SIMULATED_MODES:
         raise Unprocessable(
-            f"mode must be one of {', '.join(MODES)}, got {mode!r}", code="UNKNOWN_MODE"
+            f"mode must be one of {', '.join(SIMULATED_MODES)}, got {mode!r}", code="UNKNOWN_MODE"
         )
     for name, value in (("delay_ms", delay_ms), ("fail_next", fail_next)):
         if value is not None and value < 0:
@@ -386,7 +385,7 @@ def configure_element(
                 "take mode, delay and failure settings",
                 code="NOT_SIMULATED",
             )
-        settings = {**DEFAULT_SETTINGS, **row.settings, **changes}
+        settings = {**SIMULATED_DEFAULT_SETTINGS, **row.settings, **changes}
         if repo.replace_settings(session, code, row.revision, settings):
             fresh = repo.fresh_element(session, code)
             assert fresh is not None

@@ -7,7 +7,8 @@ converts (text, integer, local time in a zone, a code table). A new switch type,
 whose vendor moved a column after an upgrade, is a new or edited layout file, not new code.
 
 The decoder (``decoders/switch_cdr.py``) executes a :class:`Layout`; the traffic generator
-(``traffic.py``) writes files in the same layout, so both stay in step with one description.
+(``openbss.simulators.traffic``) writes files in the same layout, so both stay in step with one
+description.
 Everything is checked on load: a wrong file fails with :class:`LayoutError` naming the file and
 the field, never later in the middle of a night's CDR run.
 """

@@ -1,11 +1,12 @@
 """A deterministic switch traffic generator, for the demo and the benchmarks.
 
-It writes a day of fixed-line switch CDR files in any switch layout (``layouts/*.toml``), as
-a Guangdong local exchange of the 2000s would: calls follow the Chinese fixed-line busy hours
-(peaks 09–11 and 19–22 local, almost nothing 01–06); the other party is local, a mobile, long
-distance (0 + a real area code), IP long distance (17909), international (00 + a real country
-code) or Hong Kong / Macao / Taiwan; PHS handsets also send SMS; durations are skewed to short
-calls. Every number is valid in the real numbering plan (``phonenumbers``).
+It writes a day of fixed-line switch CDR files in any switch layout of the mediation
+(``mediation/layouts/*.toml``), as a Guangdong local exchange of the 2000s would: calls follow
+the Chinese fixed-line busy hours (peaks 09–11 and 19–22 local, almost nothing 01–06); the
+other party is local, a mobile, long distance (0 + a real area code), IP long distance
+(17909), international (00 + a real country code) or Hong Kong / Macao / Taiwan; PHS handsets
+also send SMS; durations are skewed to short calls. Every number is valid in the real
+numbering plan (``phonenumbers``).
 
 On request it injects what the mediation must survive, at given rates: exact duplicate
 records (the same line again, in the same file or re-sent at the head of the next one),

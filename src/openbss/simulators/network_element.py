@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.db.uow import unit_of_work
 from openbss.provisioning import repository as repo
 from openbss.provisioning.adapters import (
+    SIMULATED_DEFAULT_SETTINGS,
     NetworkElementConfig,
     PermanentProvisioningError,
     ProvisioningRequest,
@@ -35,8 +36,6 @@ from openbss.provisioning.adapters import (
 from openbss.provisioning.calculations import ServiceAction, ServiceRequestItem
 from openbss.provisioning.models import SimulatedService
 
-MODES = ("accept", "fail", "reject", "timeout")
-DEFAULT_SETTINGS: dict[str, Any] = {"mode": "accept", "delay_ms": 0, "fail_next": 0}
 ACTIVE = "active"
 SUSPENDED = "suspended"
 # Compare-and-set retries when several workers consume ``fail_next`` at the same moment.
@@ -75,7 +74,7 @@ class SimulatedAdapter:
                 row = repo.fresh_element(session, self.code)
                 if row is None:
                     raise PermanentProvisioningError(f"element {self.code} is not configured")
-                settings = {**DEFAULT_SETTINGS, **row.settings}
+                settings = {**SIMULATED_DEFAULT_SETTINGS, **row.settings}
                 remaining = int(settings.get("fail_next", 0))
                 if remaining <= 0:
                     return settings, False
