@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, parse_datetime
+from openbss.kit.worker import BackgroundWorker
 from openbss.mediation import store
 from openbss.mediation.models import PushedUsage, UsageSpecification
 from openbss.mediation.pipeline import DUPLICATE, Ingest, Outcome, ingest_decoded
@@ -256,31 +256,22 @@ def provinces_with_pushed_usage(session: Session) -> list[str]:
     return [p for p in session.scalars(statement) if p is not None]
 
 
-class BackgroundPushedUsage:
-    """Mediates pushed usage every few seconds in the server, province by province."""
+def mediate_all_pushed(factory: sessionmaker[Session], data_dir: Path) -> None:
+    """Mediate the received usage of every province that has some, province by province."""
+    with factory() as session:
+        provinces = provinces_with_pushed_usage(session)
+    for province in provinces:
+        mediate_pushed(Ingest(factory, data_dir, province))
 
-    def __init__(
-        self, factory: sessionmaker[Session], data_dir: Path, interval: float = 5.0
-    ) -> None:
-        self._factory = factory
-        self._data_dir = data_dir
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pushed-usage", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+def background_pushed_usage(
+    factory: sessionmaker[Session], data_dir: Path, interval: float = 5.0
+) -> BackgroundWorker:
+    """Mediates pushed usage every few seconds in the server; a failed round leaves the
+    usage received for the next one."""
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+    def run_once() -> bool:
+        mediate_all_pushed(factory, data_dir)
+        return False
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                with self._factory() as session:
-                    provinces = provinces_with_pushed_usage(session)
-                for province in provinces:
-                    mediate_pushed(Ingest(self._factory, self._data_dir, province))
-            except Exception:  # keep the worker alive; the usage stays received
-                logger.exception("mediation of pushed usage failed")
+    return BackgroundWorker("pushed-usage", run_once, interval=interval, join_timeout=30)

@@ -1,6 +1,6 @@
 """Order orchestration: from an acknowledged product order to the network and back.
 
-The worker (:func:`work_once`, looped by :class:`BackgroundOrchestrator` in the server and by
+The worker (:func:`work_once`, looped by :func:`background_orchestrator` in the server and by
 ``openbss orders work``) does three things, each order in its own transaction:
 
 1. **start** an acknowledged order: decompose its items into one service order per network
@@ -22,7 +22,6 @@ change of the same order fail (StaleDataError) and roll back harmlessly.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,6 +38,7 @@ from openbss.kit.errors import Conflict, OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
+from openbss.kit.worker import BackgroundWorker, WakeSource
 from openbss.numbering.service import assign, release, retire
 from openbss.ordering import repository
 from openbss.ordering.calculations import CANCELLABLE_STATES, network_rank
@@ -534,34 +534,16 @@ def work_until_idle(factory: sessionmaker[Session], *, max_passes: int = 1000) -
     return total
 
 
-class BackgroundOrchestrator:
-    """Runs :func:`work_once` in a thread: after every commit and on a timer for retries."""
-
-    def __init__(self, factory: sessionmaker[Session], interval: float = 1.0) -> None:
-        self._factory = factory
-        self._interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="order-orchestrator", daemon=True)
-
-    def start(self) -> None:
-        on_after_commit(self._wake.set)
-        self._thread.start()
-
-    def stop(self) -> None:
-        remove_after_commit(self._wake.set)
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                while work_once(self._factory) and not self._stop.is_set():
-                    pass
-            except Exception:  # keep the worker alive; the orders stay where they were
-                logger.exception("order orchestration pass failed")
+def background_orchestrator(
+    factory: sessionmaker[Session], interval: float = 1.0
+) -> BackgroundWorker:
+    """Runs :func:`work_once` in a thread: after every commit and on a timer for retries,
+    pass after pass while there is progress. A failed pass leaves the orders where they were.
+    """
+    return BackgroundWorker(
+        "order-orchestrator",
+        lambda: work_once(factory) > 0,
+        interval=interval,
+        join_timeout=10,
+        wake_on=WakeSource(on_after_commit, remove_after_commit),
+    )
