@@ -12,7 +12,6 @@ from openbss.account.calculations import (
     MAX_FEN,
     ONLINE,
     bill_cycle_day,
-    fen_to_money,
     is_monthly,
     makes_cycle,
     money_to_fen,
@@ -21,6 +20,7 @@ from openbss.account.calculations import (
     yuan_value_to_fen,
 )
 from openbss.kit.errors import Unprocessable
+from openbss.kit.money import tmf_money_from_fen
 
 
 @pytest.mark.parametrize(
@@ -58,14 +58,14 @@ def test_negative_amounts_only_where_allowed() -> None:
 
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_fen_round_trips_through_tmf_money(fen: int) -> None:
-    money = fen_to_money(fen)
+    money = tmf_money_from_fen(fen)
     assert money["unit"] == "CNY"
     assert yuan_value_to_fen(money["value"], "v", allow_negative=True) == fen
 
 
-def test_whole_yuan_render_as_integers() -> None:
-    assert fen_to_money(20000) == {"unit": "CNY", "value": 200}
-    assert fen_to_money(20050) == {"unit": "CNY", "value": 200.5}
+def test_tmf_money_reads_back_to_the_same_fen() -> None:
+    assert tmf_money_from_fen(20000) == {"unit": "CNY", "value": 200.0}
+    assert money_to_fen(tmf_money_from_fen(20050), "m") == 20050
     assert MAX_FEN == 2**63 - 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 from fractions import Fraction
@@ -15,10 +16,13 @@ from openbss.kit.money import (
     LI_PER_FEN,
     LI_PER_YUAN,
     RoundingRule,
+    decimal_from_json,
     fen_to_yuan,
     format_fen,
     li_to_fen,
     li_to_yuan,
+    tmf_money_from_fen,
+    tmf_money_from_li,
     yuan_to_fen,
     yuan_to_li,
 )
@@ -162,3 +166,40 @@ def test_results_are_plain_ints(li: int) -> None:
     for rule in RoundingRule:
         assert type(li_to_fen(li, rule)) is int
     assert type(yuan_to_li(li_to_yuan(li))) is int
+
+
+# ----- TMF Money on the wire --------------------------------------------------------------
+
+
+def test_tmf_money_from_fen_is_a_json_number_of_yuan() -> None:
+    assert tmf_money_from_fen(12_345) == {"unit": "CNY", "value": 123.45}
+    assert tmf_money_from_fen(-8_880) == {"unit": "CNY", "value": -88.8}
+    whole = tmf_money_from_fen(200_000)
+    assert whole == {"unit": "CNY", "value": 2000.0}
+    assert isinstance(whole["value"], float)  # one type for every amount, whole or not
+    assert json.dumps(tmf_money_from_fen(0)) == '{"unit": "CNY", "value": 0.0}'
+
+
+def test_tmf_money_from_li_keeps_the_third_decimal() -> None:
+    assert tmf_money_from_li(70) == {"unit": "CNY", "value": 0.07}
+    assert tmf_money_from_li(1_234) == {"unit": "CNY", "value": 1.234}
+    assert json.dumps(tmf_money_from_li(1)) == '{"unit": "CNY", "value": 0.001}'
+
+
+def test_decimal_from_json_is_the_literal_not_the_binary_float() -> None:
+    assert decimal_from_json(0.07) == Decimal("0.07")
+    assert decimal_from_json(200) == Decimal(200)
+    assert decimal_from_json("1.50") == Decimal("1.50")
+    assert decimal_from_json(Decimal("0.001")) == Decimal("0.001")
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_fen_round_trip_through_json_text(fen: int) -> None:
+    value = json.loads(json.dumps(tmf_money_from_fen(fen)))["value"]
+    assert decimal_from_json(value) * FEN_PER_YUAN == fen
+
+
+@given(st.integers(min_value=-(10**14), max_value=10**14))
+def test_li_round_trip_through_json_text(li: int) -> None:
+    value = json.loads(json.dumps(tmf_money_from_li(li)))["value"]
+    assert decimal_from_json(value) * LI_PER_YUAN == li

@@ -28,7 +28,6 @@ from openbss.numbering.calculations import (
     to_national,
     trailing_run,
     trailing_straight,
-    yuan_value,
 )
 from openbss.numbering.local_networks import (
     GUANGDONG,
@@ -183,13 +182,6 @@ def test_search_patterns_and_hold_deadlines() -> None:
     for bad in (0, -5, MAX_HOLD_MINUTES + 1, True):
         with pytest.raises(Unprocessable):
             hold_deadline(at, bad)
-
-
-def test_yuan_value() -> None:
-    assert yuan_value(200_000) == 2000
-    assert isinstance(yuan_value(200_000), int)
-    assert yuan_value(12_345) == 123.45
-    assert yuan_value(0) == 0
 
 
 # ----- local networks -----------------------------------------------------------------------

@@ -7,11 +7,11 @@ into rows; the unit tests exercise them directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 
 from openbss.kit.errors import Unprocessable
-from openbss.kit.money import CURRENCY, FEN_PER_YUAN, Fen, fen_to_yuan
+from openbss.kit.money import CURRENCY, FEN_PER_YUAN, Fen, decimal_from_json
 
 # The largest amount a BigInteger fen column holds.
 MAX_FEN = 2**63 - 1
@@ -31,7 +31,7 @@ def yuan_value_to_fen(value: object, attribute: str, *, allow_negative: bool = F
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise Unprocessable(f"{attribute} must be a number", code="INVALID_AMOUNT")
     try:
-        amount = Decimal(value) if isinstance(value, int) else Decimal(repr(value))
+        amount = decimal_from_json(value)
     except InvalidOperation:  # pragma: no cover - repr of a float is always a decimal
         raise Unprocessable(f"{attribute} is not a number", code="INVALID_AMOUNT") from None
     if not amount.is_finite():
@@ -64,18 +64,6 @@ def money_to_fen(money: Mapping[str, Any], attribute: str, *, allow_negative: bo
     check_currency(money.get("unit"), f"{attribute}.unit")
     value = money.get("value")
     return yuan_value_to_fen(value, f"{attribute}.value", allow_negative=allow_negative)
-
-
-def fen_to_money(fen: int) -> dict[str, Any]:
-    """The canonical TMF ``Money`` of a fen amount: whole yuan as an integer, else 2 decimals.
-
-    ``float(Decimal("200.50"))`` is the float nearest to 200.5 and serialises as ``200.5``;
-    reading it back through :func:`yuan_value_to_fen` gives the same fen, so the stored
-    document and the fen column always agree.
-    """
-    yuan = fen_to_yuan(fen)
-    value: int | float = int(yuan) if fen % FEN_PER_YUAN == 0 else float(yuan)
-    return {"unit": CURRENCY, "value": value}
 
 
 # ----- bill cycle ------------------------------------------------------------------------

@@ -19,11 +19,12 @@ from openbss import __version__
 from openbss.api.resource_router import SCHEMA_COMPONENTS
 from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
-from openbss.events.dispatcher import BackgroundDispatcher
+from openbss.events.dispatcher import background_dispatcher
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.settings import get_settings
-from openbss.mediation.pushed import BackgroundPushedUsage
-from openbss.ordering.orchestrator import BackgroundOrchestrator
+from openbss.kit.worker import BackgroundWorker
+from openbss.mediation.pushed import background_pushed_usage
+from openbss.ordering.orchestrator import background_orchestrator
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +113,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        workers: list[BackgroundDispatcher | BackgroundOrchestrator | BackgroundPushedUsage] = []
+        workers: list[BackgroundWorker] = []
         if dispatch_events:
-            workers.append(BackgroundDispatcher(factory))
+            workers.append(background_dispatcher(factory))
         if run_orders:
-            workers.append(BackgroundOrchestrator(factory))
-            workers.append(BackgroundPushedUsage(factory, get_settings().data_dir))
+            workers.append(background_orchestrator(factory))
+            workers.append(background_pushed_usage(factory, get_settings().data_dir))
         for worker in workers:
             worker.start()
         try:

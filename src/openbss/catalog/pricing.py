@@ -25,7 +25,15 @@ from enum import StrEnum
 from typing import Any
 
 from openbss.catalog.errors import InvalidPrice, PriceVersionConflict
-from openbss.kit.money import CURRENCY, FEN_PER_YUAN, LI_PER_YUAN, RoundingRule
+from openbss.kit.money import (
+    CURRENCY,
+    FEN_PER_YUAN,
+    LI_PER_YUAN,
+    RoundingRule,
+    decimal_from_json,
+    tmf_money_from_fen,
+    tmf_money_from_li,
+)
 from openbss.kit.tmf import format_datetime
 
 
@@ -62,10 +70,8 @@ def to_decimal(value: Any, attribute: str = "price.value") -> Decimal:
     if isinstance(value, bool) or value is None:
         raise InvalidPrice(f"{attribute} must be a number")
     try:
-        if isinstance(value, float):
-            number = Decimal(repr(value))
-        elif isinstance(value, int | str | Decimal):
-            number = Decimal(value)
+        if isinstance(value, int | float | str | Decimal):
+            number = decimal_from_json(value)
         else:
             raise InvalidPrice(f"{attribute} must be a number")
     except InvalidOperation:
@@ -101,9 +107,8 @@ def money_to_minor(money: Any, unit: MinorUnit, attribute: str = "price") -> int
 
 
 def minor_to_money(amount: int, unit: MinorUnit) -> dict[str, Any]:
-    """The TMF Money of an integer amount. The float exists only on the wire (JSON)."""
-    yuan = Decimal(amount) / unit.per_yuan
-    return {"unit": CURRENCY, "value": float(yuan)}
+    """The TMF Money of an integer amount (see :mod:`openbss.kit.money`)."""
+    return tmf_money_from_fen(amount) if unit is MinorUnit.FEN else tmf_money_from_li(amount)
 
 
 # ----- versions -----------------------------------------------------------------------------

@@ -1,18 +1,29 @@
-"""What every ``openbss`` command shares: consoles and clean error reporting."""
+"""What every ``openbss`` command shares: consoles, clean error reporting, the province."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 
 from openbss.kit.errors import OpenBSSError
+from openbss.kit.settings import Settings
 
 err = Console(stderr=True)
 out = Console()
+
+# The deployment's province, read once when the command starts; every ``--province`` that
+# names one province defaults to it.
+DEFAULT_PROVINCE = Settings().default_province
+
+
+def province_option(what: str = "Province") -> Any:
+    """A ``--province`` option; its default is :data:`DEFAULT_PROVINCE`."""
+    return typer.Option(help=f"{what} (default from OPENBSS_DEFAULT_PROVINCE)")
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from openbss.auth import service as auth_service
-from openbss.cli.common import clean_errors, err, out
+from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
@@ -119,7 +119,7 @@ def revoke_key(key_id: str) -> None:
 @seed_app.command("demo")
 @clean_errors
 def seed_demo_command(
-    province: Annotated[str, typer.Option(help="Province code of the demo")] = "GD",
+    province: Annotated[str, province_option("Province code of the demo")] = DEFAULT_PROVINCE,
     customers: Annotated[int, typer.Option(help="Residential customers")] = 2500,
     enterprises: Annotated[int, typer.Option(help="Enterprise and government customers")] = 250,
     subscriptions: Annotated[

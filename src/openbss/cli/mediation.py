@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, err, out
+from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.settings import get_settings
 
@@ -23,7 +23,7 @@ mediation_app = typer.Typer(
     help="Mediation: usage collection and revenue assurance", no_args_is_help=True
 )
 
-ProvinceOption = Annotated[str, typer.Option(help="Province the usage belongs to")]
+ProvinceOption = Annotated[str, province_option("Province the usage belongs to")]
 
 
 def _ingest(
@@ -51,7 +51,7 @@ def ingest(
     directory: Annotated[
         Path, typer.Argument(help="Input directory (files are picked up from here)")
     ],
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
     file_format: Annotated[
         str | None,
         typer.Option("--format", help="huawei_csv | zte_fixed | 3gpp | tap | radius | kamailio"),
@@ -189,7 +189,7 @@ def reconcile_command(
 
 @mediation_app.command("recycle")
 @clean_errors
-def recycle_command(province: ProvinceOption = "GD") -> None:
+def recycle_command(province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Guide recyclable rejects (unknown subscriber) again against the current inventory."""
     from openbss.mediation.recycle import recycle
 
@@ -199,7 +199,7 @@ def recycle_command(province: ProvinceOption = "GD") -> None:
 
 @mediation_app.command("pushed")
 @clean_errors
-def pushed_command(province: ProvinceOption = "GD") -> None:
+def pushed_command(province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Mediate usage received through the TMF635 API (the server does this continuously)."""
     from openbss.mediation.pushed import mediate_pushed
 
@@ -262,7 +262,7 @@ SWITCH_OF_AREA = {"020": "GZ", "0755": "SZ", "0757": "FS", "0769": "DG", "0756":
 @clean_errors
 def generate_command(
     out: Annotated[Path, typer.Argument(help="Directory to write the switch CDR files into")],
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
     day: Annotated[
         str | None, typer.Option(help="Traffic day YYYY-MM-DD (default: yesterday)")
     ] = None,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, err, out
+from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, NotFound
@@ -25,7 +25,7 @@ rating_app = typer.Typer(
 tariff_app = typer.Typer(help="Tariff versions", no_args_is_help=True)
 rating_app.add_typer(tariff_app, name="tariff")
 
-ProvinceOption = Annotated[str, typer.Option(help="Province")]
+ProvinceOption = Annotated[str, province_option()]
 PeriodOption = Annotated[str, typer.Option(help="Billing cycle, YYYY-MM (local time)")]
 SHOWN_ACCOUNTS = 20
 
@@ -45,7 +45,7 @@ def run_command(
         str | None,
         typer.Option(help="Billing cycle, YYYY-MM (default: the cycle of yesterday's usage)"),
     ] = None,
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 2,
     partitions: Annotated[int, typer.Option(min=1, help="Partitions (at least)")] = 4,
     reason: Annotated[str, typer.Option(help="Why (kept on adjustments)")] = "rating run",
@@ -112,7 +112,7 @@ def run_command(
 @clean_errors
 def explain_command(
     record_id: Annotated[str, typer.Argument(help="A usage record id")],
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """How one record was rated: tariff version, prefix, zone, band, rule, units, amount."""
@@ -143,7 +143,7 @@ def explain_command(
 
 @rating_app.command("close")
 @clean_errors
-def close_command(period: PeriodOption, province: ProvinceOption = "GD") -> None:
+def close_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Mark a period billed: later rerating produces adjustments instead of changes."""
     from openbss.rating.runs import close_period
 
@@ -156,7 +156,7 @@ def close_command(period: PeriodOption, province: ProvinceOption = "GD") -> None
 @rating_app.command("adjustments")
 @clean_errors
 def adjustments_command(
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
     period: Annotated[str | None, typer.Option(help="Only this period")] = None,
 ) -> None:
     """Differences found by rerating billed periods, per account."""
@@ -175,7 +175,7 @@ def adjustments_command(
 
 @rating_app.command("counters")
 @clean_errors
-def counters_command(period: PeriodOption, province: ProvinceOption = "GD") -> None:
+def counters_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Allowance balances at the end of a cycle, as its current rating left them."""
     from openbss.rating import repository
 
@@ -190,7 +190,7 @@ def counters_command(period: PeriodOption, province: ProvinceOption = "GD") -> N
 
 @tariff_app.command("list")
 @clean_errors
-def tariff_list(province: ProvinceOption = "GD") -> None:
+def tariff_list(province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Tariff versions a province is rated under."""
     from openbss.rating.tariffs import visible_versions
 
@@ -216,7 +216,7 @@ def tariff_list(province: ProvinceOption = "GD") -> None:
 def tariff_export(
     tariff_id: Annotated[str, typer.Argument(help="Tariff id, e.g. CT2005-FIXED")],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest)")] = None,
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
 ) -> None:
     """Print a tariff version as a JSON document (edit it and load it as the next version)."""
     from openbss.rating.tariffs import version_document, visible_versions
@@ -235,7 +235,7 @@ def tariff_export(
 @clean_errors
 def tariff_load(
     document: Annotated[Path, typer.Argument(help="A tariff version as JSON", exists=True)],
-    province: ProvinceOption = "GD",
+    province: ProvinceOption = DEFAULT_PROVINCE,
 ) -> None:
     """Store a new tariff version (it must be the next version of its tariff)."""
     from openbss.rating.tariffs import add_version

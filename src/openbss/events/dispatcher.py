@@ -8,7 +8,6 @@ exponential backoff; after ``event_max_attempts`` failures a delivery is ``dead`
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from openbss.events.models import DeliveryStatus, EventDelivery, HubSubscription
 from openbss.events.outbox import wants
 from openbss.kit.clock import now
 from openbss.kit.settings import get_settings
+from openbss.kit.worker import BackgroundWorker, WakeSource
 
 log = logging.getLogger(__name__)
 
@@ -104,33 +104,22 @@ def dispatch_once(factory: sessionmaker[Session], post: Poster = http_post) -> i
         return deliver_due(session, post)
 
 
-class BackgroundDispatcher:
-    """Runs :func:`dispatch_once` in a thread: after every commit and on a timer for retries."""
+def background_dispatcher(
+    factory: sessionmaker[Session], interval: float | None = None
+) -> BackgroundWorker:
+    """Runs :func:`dispatch_once` in a thread: after every commit and on a timer for retries.
 
-    def __init__(self, factory: sessionmaker[Session], interval: float | None = None) -> None:
-        self._factory = factory
-        self._interval = interval or get_settings().event_dispatch_interval_seconds
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-dispatcher", daemon=True)
+    A failed round leaves the rows pending for the next one.
+    """
 
-    def start(self) -> None:
-        on_after_commit(self._wake.set)
-        self._thread.start()
+    def run_once() -> bool:
+        dispatch_once(factory)
+        return False  # one round per wake; retries wait for their backoff
 
-    def stop(self) -> None:
-        remove_after_commit(self._wake.set)
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                dispatch_once(self._factory)
-            except Exception:  # keep the dispatcher alive; the rows stay pending for next time
-                log.exception("outbox dispatch failed")
+    return BackgroundWorker(
+        "outbox-dispatcher",
+        run_once,
+        interval=interval or get_settings().event_dispatch_interval_seconds,
+        join_timeout=10,
+        wake_on=WakeSource(on_after_commit, remove_after_commit),
+    )

@@ -3,13 +3,21 @@
 Rating works in 厘 (li, 0.001 CNY) and bills in 分 (fen, 0.01 CNY). Amounts are plain ``int``
 values typed as :data:`Li` or :data:`Fen`; conversions that lose precision take an explicit,
 named :class:`RoundingRule` so every rounding in the product is visible at its call site.
+
+TMF ``Money`` on the wire. Every API and document writes money as ``{"unit": "CNY", "value":
+<number>}`` through :func:`tmf_money_from_fen` or :func:`tmf_money_from_li`. The value is
+always a JSON number with a fraction (``120.0``, ``0.07``, ``1.234``): the ``float`` nearest
+to the exact Decimal amount, whose shortest repr is that decimal's digits for any amount of up
+to 15 significant digits (10^13 yuan in fen, 10^12 in li), so JSON carries the exact figure.
+The float exists only on the wire; reading a value back goes through
+:func:`decimal_from_json`, never through float arithmetic.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import NewType
+from typing import Any, NewType
 
 Li = NewType("Li", int)
 Fen = NewType("Fen", int)
@@ -73,6 +81,29 @@ def li_to_yuan(li: int) -> Decimal:
     return (Decimal(li) / LI_PER_YUAN).quantize(Decimal("0.001"))
 
 
+def tmf_money_from_fen(fen: int) -> dict[str, Any]:
+    """TMF ``Money`` of a fen amount: ``12345`` → ``{"unit": "CNY", "value": 123.45}``."""
+    return {"unit": CURRENCY, "value": float(fen_to_yuan(fen))}
+
+
+def tmf_money_from_li(li: int) -> dict[str, Any]:
+    """TMF ``Money`` of a li amount: ``70`` → ``{"unit": "CNY", "value": 0.07}``."""
+    return {"unit": CURRENCY, "value": float(li_to_yuan(li))}
+
+
+def decimal_from_json(value: int | float | str | Decimal) -> Decimal:
+    """The exact Decimal of a ``Money.value`` as JSON parsing hands it over.
+
+    A float goes through ``repr``, the shortest text that reads back as the same float, i.e.
+    the literal the client wrote (``0.07`` → ``Decimal("0.07")``, not the binary expansion).
+    Raises ``decimal.InvalidOperation`` for a string that is not a number; callers check the
+    type, the sign and finiteness and answer with their own errors.
+    """
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
 def format_fen(fen: int) -> str:
     """``12345`` → ``"¥123.45"``."""
     sign = "-" if fen < 0 else ""
@@ -87,10 +118,13 @@ __all__ = [
     "Fen",
     "Li",
     "RoundingRule",
+    "decimal_from_json",
     "fen_to_yuan",
     "format_fen",
     "li_to_fen",
     "li_to_yuan",
+    "tmf_money_from_fen",
+    "tmf_money_from_li",
     "yuan_to_fen",
     "yuan_to_li",
 ]

@@ -9,6 +9,7 @@ moves from ``rejected`` to ``recycled`` without changing the identity.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, UniqueConstraint
@@ -17,6 +18,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from openbss.db.base import Base
 from openbss.kit.clock import now
 from openbss.resources.models import TmfResourceMixin
+
+
+class BatchStatus(StrEnum):
+    """A mediation batch (a file, a push, a recycle run): processing → done | rejected (the
+    whole file)."""
+
+    PROCESSING = "processing"
+    DONE = "done"
+    REJECTED = "rejected"
+
+
+class UsageStatus(StrEnum):
+    """TMF635 UsageStatusType of a pushed usage: received → guided | rejected; rating makes
+    a guided usage rated (then rerated when a correction changes it)."""
+
+    RECEIVED = "received"
+    GUIDED = "guided"
+    REJECTED = "rejected"
+    RATED = "rated"
+    RERATED = "rerated"
 
 
 class MediationBatch(Base):
@@ -35,8 +56,7 @@ class MediationBatch(Base):
     checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 of the content
     file_format: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))  # records.FileKind
-    # processing → done | rejected (the whole file)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # BatchStatus
     day: Mapped[date] = mapped_column(Date)  # the day it was received, in the province's zone
     sequence: Mapped[int | None] = mapped_column(BigInteger)
     records_in: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -39,7 +39,7 @@ from openbss.kit.settings import get_settings
 from openbss.mediation import store
 from openbss.mediation.formats import decode, detect_format
 from openbss.mediation.guiding import guide, subscriber_index
-from openbss.mediation.models import MediationBatch
+from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.mediation.normalise import dedup_key, normalise, reason_code, reason_text
 from openbss.mediation.records import Decoded, empty_raw
 
@@ -113,7 +113,7 @@ def _claim(
                 MediationBatch.source == source, MediationBatch.checksum == digest
             )
         ).first()
-        if batch is not None and batch.status != "processing":
+        if batch is not None and batch.status != BatchStatus.PROCESSING:
             return None
         if batch is not None:  # a run was interrupted: start this batch over
             store.remove_batch(ingest.data_dir, batch.id)
@@ -128,7 +128,7 @@ def _claim(
                 checksum=digest,
                 file_format=fmt,
                 kind=decoded.kind.value,
-                status="processing",
+                status=BatchStatus.PROCESSING,
                 day=now().astimezone(ingest.zone).date(),
                 sequence=decoded.sequence,
             )
@@ -173,10 +173,10 @@ def ingest_decoded(
         return Outcome(name, "duplicate-file", source)
     error = decoded.file_error or _name_clash(ingest, batch)
     if error is not None:
-        _finish(ingest, batch.id, status="rejected", error=error)
+        _finish(ingest, batch.id, status=BatchStatus.REJECTED, error=error)
         return Outcome(name, "rejected", source, batch.id, error=error)
     counts = _process(ingest, batch, digest, decoded, path)
-    _finish(ingest, batch.id, status="done", counts=counts)
+    _finish(ingest, batch.id, status=BatchStatus.DONE, counts=counts)
     return Outcome(name, "done", source, batch.id, *counts)
 
 
@@ -189,7 +189,7 @@ def _name_clash(ingest: Ingest, batch: MediationBatch) -> str | None:
             select(MediationBatch.id).where(
                 MediationBatch.source == batch.source,
                 MediationBatch.file_name == batch.file_name,
-                MediationBatch.status == "done",
+                MediationBatch.status == BatchStatus.DONE,
                 MediationBatch.id != batch.id,
             )
         ).first()
@@ -243,7 +243,7 @@ def _known_keys(ingest: Ingest, source: str, days: Iterable[date]) -> pl.Series:
             session.scalars(
                 select(MediationBatch.id).where(
                     MediationBatch.id.in_(set(batch_of.values())),
-                    MediationBatch.status == "done",
+                    MediationBatch.status == BatchStatus.DONE,
                 )
             )
         )

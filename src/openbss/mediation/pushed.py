@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, parse_datetime
+from openbss.kit.worker import BackgroundWorker
 from openbss.mediation import store
-from openbss.mediation.models import PushedUsage, UsageSpecification
+from openbss.mediation.models import PushedUsage, UsageSpecification, UsageStatus
 from openbss.mediation.pipeline import DUPLICATE, Ingest, Outcome, ingest_decoded
 from openbss.mediation.records import Decoded, raw_table
 from openbss.resources.service import ResourceService
@@ -111,7 +111,7 @@ class UsageService(ResourceService[PushedUsage]):
     server_attributes = frozenset({"status", "rejectionReason", "ratedProductUsage"})
 
     def defaults(self, doc: JSON) -> JSON:
-        doc["status"] = "received"
+        doc["status"] = UsageStatus.RECEIVED.value
         return doc
 
     def validate(
@@ -122,7 +122,7 @@ class UsageService(ResourceService[PushedUsage]):
                 "'ratedProductUsage' is written by rating, not sent with a usage",
                 code="RATED_BY_RATING",
             )
-        if existing is not None and existing.status != "received":
+        if existing is not None and existing.status != UsageStatus.RECEIVED:
             raise Conflict(
                 f"usage {existing.id} is {existing.status}: it has been mediated and is final",
                 code="USAGE_MEDIATED",
@@ -147,12 +147,12 @@ class UsageService(ResourceService[PushedUsage]):
         return doc
 
     def apply_columns(self, row: PushedUsage, doc: JSON) -> None:
-        row.status = str(doc.get("status") or "received")
+        row.status = str(doc.get("status") or UsageStatus.RECEIVED)
         row.usage_type = doc.get("usageType")
         row.specification_id = (doc.get("usageSpecification") or {}).get("id")
 
     def before_delete(self, session: Session, principal: Principal, row: PushedUsage) -> None:
-        if row.status != "received":
+        if row.status != UsageStatus.RECEIVED:
             raise Conflict(
                 f"usage {row.id} is {row.status}: mediated usage is kept", code="USAGE_MEDIATED"
             )
@@ -199,7 +199,9 @@ def mediate_pushed(ingest: Ingest, limit: int = 50_000) -> Outcome | None:
     with ingest.factory() as session:
         pending = session.scalars(
             select(PushedUsage)
-            .where(PushedUsage.status == "received", PushedUsage.province == ingest.province)
+            .where(
+                PushedUsage.status == UsageStatus.RECEIVED, PushedUsage.province == ingest.province
+            )
             .order_by(PushedUsage.created_at, PushedUsage.id)
             .limit(limit)
         ).all()
@@ -218,9 +220,9 @@ def mediate_pushed(ingest: Ingest, limit: int = 50_000) -> Outcome | None:
     with unit_of_work(ingest.factory) as session:
         for number, usage_id in enumerate(ids):
             usage = session.get(PushedUsage, usage_id)
-            if usage is None or usage.status != "received":
+            if usage is None or usage.status != UsageStatus.RECEIVED:
                 continue
-            status, reason = fates.get(number, ("guided", None))
+            status, reason = fates.get(number, (UsageStatus.GUIDED, None))
             doc = {**usage.doc, "status": status}
             if reason:
                 doc["rejectionReason"] = reason
@@ -247,40 +249,33 @@ def _fates(ingest: Ingest, batch_id: str) -> dict[int, tuple[str, str | None]]:
             text = (
                 "duplicate of usage already received" if code == DUPLICATE else f"{code}: {reason}"
             )
-            fates[int(n)] = ("rejected", text)
+            fates[int(n)] = (UsageStatus.REJECTED, text)
     return fates
 
 
 def provinces_with_pushed_usage(session: Session) -> list[str]:
-    statement = select(PushedUsage.province).where(PushedUsage.status == "received").distinct()
+    statement = (
+        select(PushedUsage.province).where(PushedUsage.status == UsageStatus.RECEIVED).distinct()
+    )
     return [p for p in session.scalars(statement) if p is not None]
 
 
-class BackgroundPushedUsage:
-    """Mediates pushed usage every few seconds in the server, province by province."""
+def mediate_all_pushed(factory: sessionmaker[Session], data_dir: Path) -> None:
+    """Mediate the received usage of every province that has some, province by province."""
+    with factory() as session:
+        provinces = provinces_with_pushed_usage(session)
+    for province in provinces:
+        mediate_pushed(Ingest(factory, data_dir, province))
 
-    def __init__(
-        self, factory: sessionmaker[Session], data_dir: Path, interval: float = 5.0
-    ) -> None:
-        self._factory = factory
-        self._data_dir = data_dir
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pushed-usage", daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
+def background_pushed_usage(
+    factory: sessionmaker[Session], data_dir: Path, interval: float = 5.0
+) -> BackgroundWorker:
+    """Mediates pushed usage every few seconds in the server; a failed round leaves the
+    usage received for the next one."""
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
+    def run_once() -> bool:
+        mediate_all_pushed(factory, data_dir)
+        return False
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                with self._factory() as session:
-                    provinces = provinces_with_pushed_usage(session)
-                for province in provinces:
-                    mediate_pushed(Ingest(self._factory, self._data_dir, province))
-            except Exception:  # keep the worker alive; the usage stays received
-                logger.exception("mediation of pushed usage failed")
+    return BackgroundWorker("pushed-usage", run_once, interval=interval, join_timeout=30)

@@ -25,7 +25,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.mediation.models import MediationBatch
+from openbss.mediation.models import BatchStatus, MediationBatch
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def reconcile(
     which with a rating error)."""
     rating = downstream or {}
     statement = select(MediationBatch).where(
-        MediationBatch.status.in_(("done", "rejected")), MediationBatch.kind != "recycle"
+        MediationBatch.status.in_((BatchStatus.DONE, BatchStatus.REJECTED)),
+        MediationBatch.kind != "recycle",
     )
     if province is not None:
         statement = statement.where(MediationBatch.province == province)
@@ -77,7 +78,7 @@ def reconcile(
     for batch in session.scalars(statement):
         line = totals.setdefault((batch.source, batch.day), [0] * 8)
         line[0] += 1
-        line[1] += batch.status == "rejected"
+        line[1] += batch.status == BatchStatus.REJECTED
         line[2] += batch.records_in
         line[3] += batch.normalised + batch.recycled
         line[4] += batch.rejected - batch.recycled

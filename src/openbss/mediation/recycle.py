@@ -22,7 +22,7 @@ from openbss.kit.clock import now
 from openbss.kit.ids import new_id
 from openbss.mediation import store
 from openbss.mediation.guiding import guide
-from openbss.mediation.models import MediationBatch
+from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.mediation.normalise import RECYCLABLE
 from openbss.mediation.pipeline import Ingest
 
@@ -47,7 +47,7 @@ def open_rejects(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> pl.Dat
             session.scalars(
                 select(MediationBatch.id).where(
                     MediationBatch.kind == "recycle",
-                    MediationBatch.status == "done",
+                    MediationBatch.status == BatchStatus.DONE,
                     MediationBatch.province == ingest.province,
                 )
             )
@@ -64,7 +64,7 @@ def _abandon_interrupted(ingest: Ingest) -> None:
     with unit_of_work(ingest.factory) as session:
         for batch in session.scalars(
             select(MediationBatch).where(
-                MediationBatch.kind == "recycle", MediationBatch.status == "processing"
+                MediationBatch.kind == "recycle", MediationBatch.status == BatchStatus.PROCESSING
             )
         ):
             store.remove_batch(ingest.data_dir, batch.id)
@@ -101,7 +101,7 @@ def recycle(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> RecycleRepo
                 checksum=batch_id.replace("-", "")[:64],
                 file_format="recycle",
                 kind="recycle",
-                status="processing",
+                status=BatchStatus.PROCESSING,
                 day=now().astimezone(zone).date(),
             )
         )
@@ -121,7 +121,7 @@ def recycle(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> RecycleRepo
                 batch.recycled += int(count)
         recycle_batch = session.get(MediationBatch, batch_id)
         assert recycle_batch is not None
-        recycle_batch.status = "done"
+        recycle_batch.status = BatchStatus.DONE
         recycle_batch.normalised = guided.height
         recycle_batch.finished_at = now()
     return RecycleReport(candidates.height, guided.height, batch_id)

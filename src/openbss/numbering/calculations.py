@@ -42,7 +42,6 @@ from enum import StrEnum
 import phonenumbers
 
 from openbss.kit.errors import Unprocessable
-from openbss.kit.money import FEN_PER_YUAN, fen_to_yuan
 from openbss.numbering.errors import InvalidNumberRequest
 
 COUNTRY_CODE = "86"
@@ -271,13 +270,6 @@ def is_valid_national(kind: NumberKind, national: str) -> bool:
     if kind is NumberKind.MOBILE:
         return found in (phonenumbers.PhoneNumberType.MOBILE, either)
     return found in (phonenumbers.PhoneNumberType.FIXED_LINE, either)
-
-
-def yuan_value(fen: int) -> int | float:
-    """A fen amount as a JSON number of yuan: whole yuan as an int, else two decimals
-    (``float`` of the exact Decimal, which reads back to the same fen)."""
-    yuan = fen_to_yuan(fen)
-    return int(yuan) if fen % FEN_PER_YUAN == 0 else float(yuan)
 
 
 # ----- input rules (pools, selection, holds) ---------------------------------------

@@ -6,10 +6,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from openbss.kit.money import CURRENCY, FEN_PER_YUAN
+from openbss.kit.money import tmf_money_from_fen
+from openbss.ordering.statuses import ProductOrderState as State
 
 # Sales channels (销售渠道) with their bilingual names. An order submitted through the Open API
 # without a channel is recorded as "online": the API is the online channel's entry point.
@@ -31,16 +31,17 @@ ACTIONS = frozenset({"add", "modify", "delete", "noChange", "suspend", "resume"}
 
 # Product order states (TMF622 ProductOrderStateType) and the moves openbss makes.
 ORDER_STATES: dict[str | None, frozenset[str]] = {
-    None: frozenset({"acknowledged", "pending"}),
-    "pending": frozenset({"acknowledged", "cancelled"}),
-    "acknowledged": frozenset({"inProgress", "cancelled"}),
-    "inProgress": frozenset({"completed", "failed"}),
-    "failed": frozenset({"acknowledged", "cancelled"}),  # retry from fallout, or give up
-    "completed": frozenset(),
-    "cancelled": frozenset(),
+    None: frozenset({State.ACKNOWLEDGED, State.PENDING}),
+    State.PENDING: frozenset({State.ACKNOWLEDGED, State.CANCELLED}),
+    State.ACKNOWLEDGED: frozenset({State.IN_PROGRESS, State.CANCELLED}),
+    State.IN_PROGRESS: frozenset({State.COMPLETED, State.FAILED}),
+    # retry from fallout, or give up
+    State.FAILED: frozenset({State.ACKNOWLEDGED, State.CANCELLED}),
+    State.COMPLETED: frozenset(),
+    State.CANCELLED: frozenset(),
 }
-CANCELLABLE_STATES = frozenset({"pending", "acknowledged", "failed"})
-FINAL_STATES = frozenset({"completed", "cancelled"})
+CANCELLABLE_STATES = frozenset({State.PENDING, State.ACKNOWLEDGED, State.FAILED})
+FINAL_STATES = frozenset({State.COMPLETED, State.CANCELLED})
 
 # Networks are provisioned in this order: the line before what rides on it (ADSL runs over
 # the fixed line), so compensation undoes in the reverse order.
@@ -74,11 +75,6 @@ def request_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def money(fen: int) -> dict[str, Any]:
-    """TMF Money from integer fen (the float exists only on the wire)."""
-    return {"unit": CURRENCY, "value": float(Decimal(fen) / FEN_PER_YUAN)}
-
-
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One price of an order item, in integer fen."""
@@ -95,7 +91,7 @@ class Charge:
         price: dict[str, Any] = {
             "name": self.name,
             "priceType": self.price_type,
-            "price": {"taxIncludedAmount": money(self.amount_fen)},
+            "price": {"taxIncludedAmount": tmf_money_from_fen(self.amount_fen)},
         }
         if self.period:
             price["recurringChargePeriod"] = self.period
@@ -108,7 +104,9 @@ class Charge:
                     "priceType": self.price_type,
                     "price": {
                         "percentage": self.alteration.get("percentage"),
-                        "taxIncludedAmount": money(self.amount_fen - self.list_amount_fen),
+                        "taxIncludedAmount": tmf_money_from_fen(
+                            self.amount_fen - self.list_amount_fen
+                        ),
                     },
                 }
             ]
@@ -128,7 +126,7 @@ def order_totals(charges: Iterable[Charge]) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "name": "合计 / Total",
             "priceType": price_type,
-            "price": {"taxIncludedAmount": money(fen)},
+            "price": {"taxIncludedAmount": tmf_money_from_fen(fen)},
         }
         if period:
             entry["recurringChargePeriod"] = period

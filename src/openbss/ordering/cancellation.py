@@ -23,6 +23,7 @@ from openbss.ordering.models import CancelProductOrder
 from openbss.ordering.orchestrator import cancel
 from openbss.ordering.schemas import CancelProductOrderSchema
 from openbss.ordering.service import API, API_PATH, ORDER_READERS, ORDER_WRITERS
+from openbss.ordering.statuses import CancellationState
 from openbss.resources.service import ResourceService
 
 
@@ -50,10 +51,14 @@ class CancelProductOrderService(ResourceService[CancelProductOrder]):
         reason = doc.get("cancellationReason")
         cancel(session, principal, order_id, str(reason) if reason is not None else None)
         doc["@type"] = self.resource_type
-        doc["state"] = "done"
+        doc["state"] = CancellationState.DONE.value
         doc["effectiveCancellationDate"] = format_datetime(now())
         row = CancelProductOrder(
-            id=new_id(), province=province, doc=doc, state="done", product_order_id=order_id
+            id=new_id(),
+            province=province,
+            doc=doc,
+            state=CancellationState.DONE,
+            product_order_id=order_id,
         )
         session.add(row)
         session.flush()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from openbss.db.base import Base
 from openbss.kit.clock import now
+from openbss.ordering.statuses import OrderPhase
 from openbss.resources.models import TmfResourceMixin
 
 
@@ -38,7 +39,7 @@ class ProductOrder(TmfResourceMixin, Base):
 
     state: Mapped[str] = mapped_column(String(24))
     # What the orchestration does next: capture → provision → (compensate) → done.
-    phase: Mapped[str] = mapped_column(String(16), default="capture")
+    phase: Mapped[str] = mapped_column(String(16), default=OrderPhase.CAPTURE)
     external_id: Mapped[str | None] = mapped_column(String(128))
     # SHA-256 of the submitted body: the same external id with another body is a conflict.
     request_hash: Mapped[str] = mapped_column(String(64))

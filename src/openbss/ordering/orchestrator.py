@@ -1,6 +1,6 @@
 """Order orchestration: from an acknowledged product order to the network and back.
 
-The worker (:func:`work_once`, looped by :class:`BackgroundOrchestrator` in the server and by
+The worker (:func:`work_once`, looped by :func:`background_orchestrator` in the server and by
 ``openbss orders work``) does three things, each order in its own transaction:
 
 1. **start** an acknowledged order: decompose its items into one service order per network
@@ -22,7 +22,6 @@ change of the same order fail (StaleDataError) and roll back harmlessly.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,11 +38,13 @@ from openbss.kit.errors import Conflict, OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
+from openbss.kit.worker import BackgroundWorker, WakeSource
 from openbss.numbering.service import assign, release, retire
 from openbss.ordering import repository
 from openbss.ordering.calculations import CANCELLABLE_STATES, network_rank
 from openbss.ordering.models import Fulfilment, OrderFallout, OrderItem, ProductOrder
 from openbss.ordering.service import holder_of, log, product_orders
+from openbss.ordering.statuses import FalloutResolution, OrderPhase, ProductOrderState
 from openbss.provisioning.service import (
     NETWORK_FOR_SERVICE_TYPE,
     Network,
@@ -54,6 +55,9 @@ from openbss.provisioning.service import (
     ensure_network_elements,
     run_due,
     service_orders_for,
+)
+from openbss.provisioning.service import (
+    OrderState as ServiceOrderState,
 )
 
 logger = logging.getLogger(__name__)
@@ -72,7 +76,14 @@ UNDO: dict[ServiceAction, ServiceAction] = {
     ServiceAction.RESUME: ServiceAction.SUSPEND,
     ServiceAction.MODIFY: ServiceAction.MODIFY,
 }
-RUNNING = frozenset({"acknowledged", "inProgress", "held", "pending"})
+RUNNING = frozenset(
+    {
+        ProductOrderState.ACKNOWLEDGED,
+        ProductOrderState.IN_PROGRESS,
+        ProductOrderState.HELD,
+        ProductOrderState.PENDING,
+    }
+)
 
 
 def worker(province: str | None) -> Principal:
@@ -156,13 +167,13 @@ def start(session: Session, order: ProductOrder) -> None:
     count = _send(session, principal, order, requests, "fulfil")
     at = now()
     for item in items:
-        item.state = "inProgress"
+        item.state = ProductOrderState.IN_PROGRESS
         if item.action == "add" and item.product_id:
             product = session.get(Product, item.product_id)
             if product is not None:
                 move(session, principal, product, "pendingActive", at=at, product_order_id=order.id)
-    order.phase = "provision"
-    _set_state(session, order, "inProgress", items)
+    order.phase = OrderPhase.PROVISION
+    _set_state(session, order, ProductOrderState.IN_PROGRESS, items)
     log(session, order.id, "provision", f"round {order.round}: {count} service order(s) sent")
     if count == 0:
         complete(session, order)
@@ -185,21 +196,23 @@ def _states(session: Session, order: ProductOrder, purpose: str) -> list[tuple[s
 
 def advance(session: Session, order: ProductOrder) -> bool:
     """Move an order in progress on if its service orders allow; True when it moved."""
-    if order.phase == "provision":
+    if order.phase == OrderPhase.PROVISION:
         states = _states(session, order, "fulfil")
-        if all(state == "completed" for _, _, state in states):
+        if all(state == ServiceOrderState.COMPLETED for _, _, state in states):
             complete(session, order)
             return True
-        if any(state == "failed" for _, _, state in states):
+        if any(state == ServiceOrderState.FAILED for _, _, state in states):
             _compensate(session, order, states)
             return True
         return False
-    if order.phase == "compensate":
+    if order.phase == OrderPhase.COMPENSATE:
         states = _states(session, order, "compensate")
         if any(state in RUNNING for _, _, state in states):
             return False
         failures = [
-            f"{network} ({so_id})" for so_id, network, state in states if state != "completed"
+            f"{network} ({so_id})"
+            for so_id, network, state in states
+            if state != ServiceOrderState.COMPLETED
         ]
         reason = order.doc.get("stateReason") or "provisioning failed"
         if failures:
@@ -217,10 +230,12 @@ def _compensate(session: Session, order: ProductOrder, states: list[tuple[str, s
     """A service order failed: stop the rest, then undo the completed ones in reverse."""
     cancel_pending(session, order.id, "an earlier service order of the product order failed")
     by_id = {so.id: so for so in service_orders_for(session, order.id)}
-    failed = next(so_id for so_id, _, state in states if state == "failed")
+    failed = next(so_id for so_id, _, state in states if state == ServiceOrderState.FAILED)
     reason = f"{by_id[failed].network}: {by_id[failed].last_error or 'failed'}"
     order.doc = {**order.doc, "stateReason": reason}
-    done_networks = [network for _, network, state in states if state == "completed"]
+    done_networks = [
+        network for _, network, state in states if state == ServiceOrderState.COMPLETED
+    ]
     grouped = _request_items(session, repository.items_of(session, order.id))
     undo: dict[str, list[ServiceRequestItem]] = {}
     for network in reversed(done_networks):
@@ -236,7 +251,7 @@ def _compensate(session: Session, order: ProductOrder, states: list[tuple[str, s
             for r in grouped.get(network, [])
         ]
     log(session, order.id, "compensate", f"{reason}; undoing {len(undo)} service order(s)")
-    order.phase = "compensate"
+    order.phase = OrderPhase.COMPENSATE
     _send(session, worker(order.province), order, undo, "compensate")
     if not undo:
         fail(session, order, reason)
@@ -262,14 +277,14 @@ def complete(session: Session, order: ProductOrder) -> None:
         product = session.get(Product, item.product_id) if item.product_id else None
         if product is not None:
             _apply(session, principal, order, item, product, holder, at)
-        item.state = "completed"
+        item.state = ProductOrderState.COMPLETED
     order.completion_date = at
-    order.phase = "done"
+    order.phase = OrderPhase.DONE
     order.doc = {**order.doc, "completionDate": format_datetime(at)}
     order.doc.pop("stateReason", None)
-    _set_state(session, order, "completed", items)
+    _set_state(session, order, ProductOrderState.COMPLETED, items)
     _activate_customer(session, principal, order)
-    log(session, order.id, "completed", f"completed at {format_datetime(at)}")
+    log(session, order.id, ProductOrderState.COMPLETED, f"completed at {format_datetime(at)}")
 
 
 def _apply(
@@ -344,7 +359,7 @@ def fail(session: Session, order: ProductOrder, reason: str) -> None:
     at = now()
     items = repository.items_of(session, order.id)
     for item in items:
-        item.state = "failed"
+        item.state = ProductOrderState.FAILED
         if item.action == "add" and item.product_id:
             product = session.get(Product, item.product_id)
             if product is not None and product.status == "pendingActive":
@@ -357,9 +372,9 @@ def fail(session: Session, order: ProductOrder, reason: str) -> None:
                     product_order_id=order.id,
                     reason=reason,
                 )
-    order.phase = "fallout"
+    order.phase = OrderPhase.FALLOUT
     order.doc = {**order.doc, "stateReason": reason}
-    _set_state(session, order, "failed", items)
+    _set_state(session, order, ProductOrderState.FAILED, items)
     session.add(
         OrderFallout(
             id=new_id(),
@@ -409,21 +424,21 @@ def retry(session: Session, principal: Principal, order_id: str) -> ProductOrder
     """Provision a failed order again (a new round), e.g. after the network recovered."""
     principal.require(*product_orders.write_roles)
     order = _order(session, principal, order_id)
-    if order.state != "failed":
+    if order.state != ProductOrderState.FAILED:
         raise Conflict(
             f"order {order_id} is {order.state}; only a failed order is retried",
             code="NOT_IN_FALLOUT",
         )
     for fallout in repository.open_fallout_of(session, order.id):
         fallout.resolved_at = now()
-        fallout.resolution = "retried"
+        fallout.resolution = FalloutResolution.RETRIED
         fallout.resolved_by = principal.key_id
     order.round += 1
-    order.phase = "capture"
+    order.phase = OrderPhase.CAPTURE
     items = repository.items_of(session, order.id)
     for item in items:
-        item.state = "acknowledged"
-    _set_state(session, order, "acknowledged", items)
+        item.state = ProductOrderState.ACKNOWLEDGED
+    _set_state(session, order, ProductOrderState.ACKNOWLEDGED, items)
     audit.record(session, principal, "retry", "ProductOrder", order.id, order.province)
     log(session, order.id, "retry", f"retried by {principal.key_id}: round {order.round}")
     return order
@@ -438,14 +453,18 @@ def cancel(
     if order.state not in CANCELLABLE_STATES:
         raise Conflict(
             f"order {order_id} is {order.state} and cannot be cancelled"
-            + (" while it is being provisioned" if order.state == "inProgress" else ""),
+            + (
+                " while it is being provisioned"
+                if order.state == ProductOrderState.IN_PROGRESS
+                else ""
+            ),
             code="ORDER_NOT_CANCELLABLE",
         )
     at = now()
     worker_principal = worker(order.province)
     items = repository.items_of(session, order.id)
     for item in items:
-        item.state = "cancelled"
+        item.state = ProductOrderState.CANCELLED
         if item.action == "add" and item.product_id:
             product = session.get(Product, item.product_id)
             if product is not None and product.status in ("created", "pendingActive"):
@@ -462,16 +481,16 @@ def cancel(
     cancel_pending(session, order.id, reason or "product order cancelled")
     for fallout in repository.open_fallout_of(session, order.id):
         fallout.resolved_at = at
-        fallout.resolution = "cancelled"
+        fallout.resolution = FalloutResolution.CANCELLED
         fallout.resolved_by = principal.key_id
     doc = {**order.doc, "cancellationDate": format_datetime(at)}
     if reason:
         doc["cancellationReason"] = reason
     order.doc = doc
-    order.phase = "done"
-    _set_state(session, order, "cancelled", items)
+    order.phase = OrderPhase.DONE
+    _set_state(session, order, ProductOrderState.CANCELLED, items)
     audit.record(session, principal, "cancel", "ProductOrder", order.id, order.province)
-    log(session, order.id, "cancelled", reason or "cancelled")
+    log(session, order.id, ProductOrderState.CANCELLED, reason or "cancelled")
     return order
 
 
@@ -486,10 +505,10 @@ def _each(factory: sessionmaker[Session], ids: Sequence[str], step: str) -> int:
                 order = session.get(ProductOrder, order_id)
                 if order is None:
                     continue
-                if step == "start" and order.state == "acknowledged":
+                if step == "start" and order.state == ProductOrderState.ACKNOWLEDGED:
                     start(session, order)
                     done += 1
-                elif step == "advance" and order.state == "inProgress":
+                elif step == "advance" and order.state == ProductOrderState.IN_PROGRESS:
                     done += advance(session, order)
         except StaleDataError:
             logger.info("order %s was advanced by another worker", order_id)
@@ -506,7 +525,10 @@ def _each(factory: sessionmaker[Session], ids: Sequence[str], step: str) -> int:
 def _fall_out(factory: sessionmaker[Session], order_id: str, reason: str) -> None:
     with unit_of_work(factory) as session:
         order = session.get(ProductOrder, order_id)
-        if order is not None and order.state in ("acknowledged", "inProgress"):
+        if order is not None and order.state in (
+            ProductOrderState.ACKNOWLEDGED,
+            ProductOrderState.IN_PROGRESS,
+        ):
             cancel_pending(session, order.id, reason)
             fail(session, order, reason)
 
@@ -514,11 +536,11 @@ def _fall_out(factory: sessionmaker[Session], order_id: str, reason: str) -> Non
 def work_once(factory: sessionmaker[Session], *, limit: int = 200) -> int:
     """One pass: start acknowledged orders, run due service orders, advance orders."""
     with unit_of_work(factory) as session:
-        to_start = repository.orders_in(session, "acknowledged", None, limit)
+        to_start = repository.orders_in(session, ProductOrderState.ACKNOWLEDGED, None, limit)
     progress = _each(factory, to_start, "start")
     progress += run_due(factory, limit=limit)
     with unit_of_work(factory) as session:
-        to_advance = repository.orders_in(session, "inProgress", None, limit)
+        to_advance = repository.orders_in(session, ProductOrderState.IN_PROGRESS, None, limit)
     return progress + _each(factory, to_advance, "advance")
 
 
@@ -534,34 +556,16 @@ def work_until_idle(factory: sessionmaker[Session], *, max_passes: int = 1000) -
     return total
 
 
-class BackgroundOrchestrator:
-    """Runs :func:`work_once` in a thread: after every commit and on a timer for retries."""
-
-    def __init__(self, factory: sessionmaker[Session], interval: float = 1.0) -> None:
-        self._factory = factory
-        self._interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="order-orchestrator", daemon=True)
-
-    def start(self) -> None:
-        on_after_commit(self._wake.set)
-        self._thread.start()
-
-    def stop(self) -> None:
-        remove_after_commit(self._wake.set)
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                while work_once(self._factory) and not self._stop.is_set():
-                    pass
-            except Exception:  # keep the worker alive; the orders stay where they were
-                logger.exception("order orchestration pass failed")
+def background_orchestrator(
+    factory: sessionmaker[Session], interval: float = 1.0
+) -> BackgroundWorker:
+    """Runs :func:`work_once` in a thread: after every commit and on a timer for retries,
+    pass after pass while there is progress. A failed pass leaves the orders where they were.
+    """
+    return BackgroundWorker(
+        "order-orchestrator",
+        lambda: work_once(factory) > 0,
+        interval=interval,
+        join_timeout=10,
+        wake_on=WakeSource(on_after_commit, remove_after_commit),
+    )

@@ -14,10 +14,15 @@ from openbss.ordering.models import (
     OrderLogEntry,
     ProductOrder,
 )
+from openbss.ordering.statuses import ProductOrderState
 
 # An order still owns the products it acts on until it completes or is cancelled; a failed
 # order in fallout still does, because a retry will act on them.
-OPEN_STATES = ("acknowledged", "inProgress", "failed")
+OPEN_STATES = (
+    ProductOrderState.ACKNOWLEDGED,
+    ProductOrderState.IN_PROGRESS,
+    ProductOrderState.FAILED,
+)
 
 
 def items_of(session: Session, order_id: str) -> Sequence[OrderItem]:

@@ -39,6 +39,7 @@ from openbss.ordering.calculations import (
 from openbss.ordering.capture import Capture, CapturedItem, capture, characteristic
 from openbss.ordering.models import OrderItem, OrderLogEntry, ProductOrder
 from openbss.ordering.schemas import ProductOrderSchema
+from openbss.ordering.statuses import OrderPhase, ProductOrderState
 from openbss.resources.service import READ_ONLY_ATTRIBUTES, ResourceService
 from openbss.resources.validation import normalise_cn_phone
 
@@ -114,8 +115,8 @@ class ProductOrderService(ResourceService[ProductOrder]):
             id=order_id,
             province=province,
             doc=doc,
-            state="pending",
-            phase="capture",
+            state=ProductOrderState.PENDING,
+            phase=OrderPhase.CAPTURE,
             external_id=str(external_id) if external_id is not None else None,
             request_hash=fingerprint,
             customer_id=captured.customer.id,
@@ -147,7 +148,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
         changes = {
             k: v for k, v in patch.items() if k not in READ_ONLY_ATTRIBUTES and v != row.doc.get(k)
         }
-        if row.state != "pending":
+        if row.state != ProductOrderState.PENDING:
             frozen = sorted(set(changes) - AMENDABLE_WHEN_ACCEPTED)
             if frozen:
                 raise Conflict(
@@ -158,7 +159,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
         old_doc = dict(row.doc)
         doc: JSON = merge_patch(old_doc, changes)
         self.check_schema(doc)
-        if row.state == "pending":
+        if row.state == ProductOrderState.PENDING:
             captured = capture(session, principal, doc, row.id, row.order_date)
             row.customer_id = captured.customer.id
             row.channel = captured.channel
@@ -204,19 +205,24 @@ class ProductOrderService(ResourceService[ProductOrder]):
             }
             row.billing_account_id = account.id
         if captured.missing:
-            doc["state"] = "pending"
+            doc["state"] = ProductOrderState.PENDING.value
             doc["stateReason"] = "; ".join(captured.missing)
-            row.state = "pending"
+            row.state = ProductOrderState.PENDING
             self._store(row, doc)
-            log(session, row.id, "pending", doc["stateReason"])
+            log(session, row.id, ProductOrderState.PENDING, doc["stateReason"])
             return
         doc.pop("stateReason", None)
         charges = self._accept(session, principal, row, doc, captured)
         doc["orderTotalPrice"] = order_totals(charges)
-        doc["state"] = "acknowledged"
-        row.state = "acknowledged"
+        doc["state"] = ProductOrderState.ACKNOWLEDGED.value
+        row.state = ProductOrderState.ACKNOWLEDGED
         self._store(row, doc)
-        log(session, row.id, "acknowledged", f"{len(captured.all_items())} item(s) accepted")
+        log(
+            session,
+            row.id,
+            ProductOrderState.ACKNOWLEDGED,
+            f"{len(captured.all_items())} item(s) accepted",
+        )
 
     @staticmethod
     def _store(row: ProductOrder, doc: JSON) -> None:
@@ -265,7 +271,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
                     product_offering_id=item.offering.id if item.offering else None,
                     service_type=item.service_type,
                     service_id=item.product.service_id if item.product else item_service_id(item),
-                    state="acknowledged",
+                    state=ProductOrderState.ACKNOWLEDGED,
                 )
             )
         by_id = {item.item_id: item for item in captured.all_items()}
@@ -357,7 +363,7 @@ def annotate(raw: Any, by_id: Mapping[str, CapturedItem], product_ids: Mapping[s
         return raw
     item = by_id[str(raw["id"])]
     out = dict(raw)
-    out["state"] = "acknowledged"
+    out["state"] = ProductOrderState.ACKNOWLEDGED.value
     out.setdefault("quantity", 1)
     if item.offering is not None:
         out["productOffering"] = {

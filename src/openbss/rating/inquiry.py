@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from openbss.kit.errors import NotFound, Unprocessable
-from openbss.kit.money import li_to_yuan
+from openbss.kit.money import li_to_yuan, tmf_money_from_li
 from openbss.kit.security import Principal
 from openbss.mediation import store
 from openbss.rating import repository as repo
@@ -198,7 +198,7 @@ class Quote:
         r = self.rated
         return {
             "amountLi": r.amount_li,
-            "amount": {"unit": "CNY", "value": float(li_to_yuan(r.amount_li))},
+            "amount": tmf_money_from_li(r.amount_li),
             "tariffId": r.tariff_id,
             "tariffVersion": r.tariff_version,
             "matchedPrefix": r.matched_prefix,

@@ -9,6 +9,7 @@ allowance counters it left per cycle, per-account differences and billing adjust
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -119,6 +120,23 @@ class RatingPeriod(Base):
     billed_at: Mapped[datetime | None] = mapped_column()
 
 
+class RunStatus(StrEnum):
+    """A rating run: running → done | failed; a run left running by a dead process is
+    abandoned by the next run of its period."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+
+
+class AdjustmentStatus(StrEnum):
+    """A rating adjustment: open until the bill run that carries it marks it billed."""
+
+    OPEN = "open"
+    BILLED = "billed"
+
+
 class RatingRun(Base):
     """One rating of a province's period; the newest finished one is the period's current."""
 
@@ -128,7 +146,7 @@ class RatingRun(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     province: Mapped[str] = mapped_column(String(8))
     period: Mapped[str] = mapped_column(String(7))
-    status: Mapped[str] = mapped_column(String(16))  # running → done | failed
+    status: Mapped[str] = mapped_column(String(16))  # RunStatus
     previous_run_id: Mapped[str | None] = mapped_column(String(64))
     plan_fingerprint: Mapped[str | None] = mapped_column(String(64))
     records: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -198,5 +216,5 @@ class RatingAdjustment(Base):
     amount_li: Mapped[int] = mapped_column(BigInteger)
     run_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open → billed
+    status: Mapped[str] = mapped_column(String(16), default=AdjustmentStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=now)

@@ -14,11 +14,13 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.kit.money import CURRENCY, li_to_yuan
+from openbss.kit.money import tmf_money_from_li
 from openbss.kit.tmf import format_datetime
-from openbss.mediation.models import MediationBatch, PushedUsage
+from openbss.mediation.models import MediationBatch, PushedUsage, UsageStatus
 from openbss.mediation.pushed import SOURCE, usages
 
+# Pushed usage rating may (re)write: guided by mediation, or rated before.
+RATABLE = frozenset({UsageStatus.GUIDED, UsageStatus.RATED, UsageStatus.RERATED})
 PUSHED_COLUMNS = (
     "record_id",
     "batch_id",
@@ -61,10 +63,7 @@ def rated_product_usage(row: dict[str, Any], at: datetime, billed: bool) -> dict
         "offerTariffType": f"{row['tariff_id']} v{row['tariff_version']}",
         "isBilled": billed,
         "isTaxExempt": False,
-        "taxExcludedRatingAmount": {
-            "unit": CURRENCY,
-            "value": float(li_to_yuan(int(row["amount_li"]))),
-        },
+        "taxExcludedRatingAmount": tmf_money_from_li(int(row["amount_li"])),
         **(
             {"productRef": {"id": row["product_id"], "@referredType": "Product"}}
             if row.get("product_id")
@@ -85,18 +84,20 @@ def mark_pushed(session: Session, rated: pl.DataFrame, at: datetime, billed: boo
     for row in rated.iter_rows(named=True):
         number = int(str(row["record_id"]).rsplit(":", 1)[-1])
         usage = by_record.get((row["batch_id"], number))
-        if usage is None or usage.status not in ("guided", "rated", "rerated"):
+        if usage is None or usage.status not in RATABLE:
             continue
         before = usage.doc.get("ratedProductUsage") or []
         old_amount = before[0]["taxExcludedRatingAmount"]["value"] if before else None
         if row["error"] is not None:
-            status, rating = "guided", None
+            status, rating = UsageStatus.GUIDED, None
         else:
             rating = rated_product_usage(row, at, billed)
             new_amount = rating["taxExcludedRatingAmount"]["value"]
-            if old_amount == new_amount and usage.status != "guided":
+            if old_amount == new_amount and usage.status != UsageStatus.GUIDED:
                 continue
-            status = "rated" if usage.status == "guided" else "rerated"
+            status = (
+                UsageStatus.RATED if usage.status == UsageStatus.GUIDED else UsageStatus.RERATED
+            )
         if rating is None and not before:
             continue
         doc = {k: v for k, v in usage.doc.items() if k != "ratedProductUsage"}

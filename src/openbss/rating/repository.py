@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from openbss.catalog.models import CatalogReference, ProductOfferingPrice
 from openbss.inventory.models import Product
-from openbss.mediation.models import MediationBatch
+from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.rating.models import (
     AccountDelta,
     AllowanceCounter,
@@ -21,6 +21,7 @@ from openbss.rating.models import (
     RatingPeriod,
     RatingRun,
     RunBatchCount,
+    RunStatus,
     TariffVersion,
 )
 
@@ -148,7 +149,7 @@ def finished_batches(session: Session, batch_ids: Iterable[str]) -> set[str]:
             session.scalars(
                 select(MediationBatch.id).where(
                     MediationBatch.id.in_(wanted[first : first + 1000]),
-                    MediationBatch.status == "done",
+                    MediationBatch.status == BatchStatus.DONE,
                 )
             )
         )
@@ -202,7 +203,7 @@ def running(session: Session, province: str, period_: str) -> list[RatingRun]:
             select(RatingRun).where(
                 RatingRun.province == province,
                 RatingRun.period == period_,
-                RatingRun.status == "running",
+                RatingRun.status == RunStatus.RUNNING,
             )
         )
     )

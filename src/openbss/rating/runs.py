@@ -49,7 +49,7 @@ from openbss.rating.model import (
     RatingPlan,
     previous_cycle,
 )
-from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun
+from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, RunStatus
 from openbss.rating.partitioned import RateReport, rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
@@ -193,12 +193,12 @@ def _start(
     out_dir = rated_root(data_dir, province, period) / f"run={run_id}"
     with unit_of_work(factory) as session:
         for stale in repo.running(session, province, period):
-            stale.status, stale.error, stale.output_dir = "abandoned", "not finished", None
+            stale.status, stale.error, stale.output_dir = RunStatus.ABANDONED, "not finished", None
         current = repo.period(session, province, period)
         keep = {
             r.output_dir
             for r in repo.runs(session, province, period)
-            if r.output_dir and r.status == "done"
+            if r.output_dir and r.status == RunStatus.DONE
         }
         _sweep(rated_root(data_dir, province, period), keep)
         session.add(
@@ -206,7 +206,7 @@ def _start(
                 id=run_id,
                 province=province,
                 period=period,
-                status="running",
+                status=RunStatus.RUNNING,
                 previous_run_id=current.current_run_id,
                 output_dir=str(out_dir),
                 plan_fingerprint=plan_fingerprint(session, province),
@@ -395,8 +395,8 @@ def rate_period(
     except BaseException as exc:
         with unit_of_work(factory) as session:
             run = session.get(RatingRun, run_id)
-            if run is not None and run.status == "running":
-                run.status, run.error, run.output_dir = "failed", repr(exc)[:2000], None
+            if run is not None and run.status == RunStatus.RUNNING:
+                run.status, run.error, run.output_dir = RunStatus.FAILED, repr(exc)[:2000], None
         shutil.rmtree(out_dir, ignore_errors=True)
         raise
     _open_untouched_pools(plan, period, state)
@@ -416,13 +416,13 @@ def rate_period(
     with unit_of_work(factory) as session:
         current = repo.period(session, province, period, lock=True)
         run = session.get(RatingRun, run_id)
-        if run is None or run.status != "running" or current.current_run_id != previous_id:
+        if run is None or run.status != RunStatus.RUNNING or current.current_run_id != previous_id:
             raise Conflict(
                 f"another rating run of {province} {period} finished first; run it again",
                 code="RUN_SUPERSEDED",
             )
         billed = current.billed_run_id is not None
-        run.status, run.finished_at = "done", now()
+        run.status, run.finished_at = RunStatus.DONE, now()
         run.records, run.rated, run.errors = report.records, report.rated, report.errors
         run.amount_li = report.amount_li
         run.changed_records = changes.height

@@ -29,7 +29,6 @@ from openbss.account.calculations import (
     HIERARCHY_TYPES,
     MAX_FEN,
     PARENT,
-    fen_to_money,
     makes_cycle,
     money_to_fen,
 )
@@ -37,7 +36,7 @@ from openbss.account.models import AccountColumns
 from openbss.account.service.references import check_parties, unknown
 from openbss.kit.clock import now
 from openbss.kit.errors import Conflict, Unprocessable
-from openbss.kit.money import CURRENCY
+from openbss.kit.money import CURRENCY, tmf_money_from_fen
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
 from openbss.resources.service import ResourceService
@@ -102,20 +101,20 @@ def deposit_fen(doc: JSON) -> int:
 def _check_money(doc: JSON) -> None:
     """Validate every amount and rewrite it canonically (``{"unit": "CNY", "value": ...}``)."""
     if doc.get("creditLimit") is not None:
-        doc["creditLimit"] = fen_to_money(money_to_fen(doc["creditLimit"], "creditLimit"))
+        doc["creditLimit"] = tmf_money_from_fen(money_to_fen(doc["creditLimit"], "creditLimit"))
     for i, balance in enumerate(doc.get("accountBalance") or []):
         is_deposit = balance["balanceType"].strip().lower() == DEPOSIT
         fen = money_to_fen(
             balance["amount"], f"accountBalance[{i}].amount", allow_negative=not is_deposit
         )
-        balance["amount"] = fen_to_money(fen)
+        balance["amount"] = tmf_money_from_fen(fen)
         check_period(balance.get("validFor"), f"accountBalance[{i}].validFor")
     if deposit_fen(doc) > MAX_FEN:
         raise Unprocessable("the deposits of one account add up to too much", code="INVALID_AMOUNT")
     for i, plan in enumerate(doc.get("paymentPlan") or []):
         if plan.get("totalAmount") is not None:
             fen = money_to_fen(plan["totalAmount"], f"paymentPlan[{i}].totalAmount")
-            plan["totalAmount"] = fen_to_money(fen)
+            plan["totalAmount"] = tmf_money_from_fen(fen)
         check_period(plan.get("validFor"), f"paymentPlan[{i}].validFor")
 
 

@@ -23,10 +23,10 @@ from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.resource_router import request_body
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.ids import new_id
-from openbss.kit.money import CURRENCY
+from openbss.kit.money import tmf_money_from_fen
 from openbss.kit.tmf import format_datetime
 from openbss.numbering import service
-from openbss.numbering.calculations import MAX_HOLD_MINUTES, MAX_QUARANTINE_DAYS, yuan_value
+from openbss.numbering.calculations import MAX_HOLD_MINUTES, MAX_QUARANTINE_DAYS
 from openbss.numbering.service import (
     NumberHold,
     NumberInfo,
@@ -74,10 +74,6 @@ def _parse(schema: type[B], body: dict[str, Any]) -> B:
         raise BadRequest(validation_message(exc), code="INVALID_BODY") from None
 
 
-def _money(fen: int) -> dict[str, Any]:
-    return {"unit": CURRENCY, "value": yuan_value(fen)}
-
-
 def _when(value: datetime | None) -> str | None:
     return format_datetime(value) if value is not None else None
 
@@ -89,7 +85,7 @@ def _free_number(info: NumberInfo) -> dict[str, Any]:
         "kind": info.kind.value,
         "areaCode": info.area_code,
         "goldenLevel": info.golden_level,
-        "goldenPrice": _money(info.golden_price_fen),
+        "goldenPrice": tmf_money_from_fen(info.golden_price_fen),
     }
 
 
@@ -114,7 +110,7 @@ def _reservation(reservation_id: str, hold: NumberHold) -> dict[str, Any]:
         "kind": hold.kind.value,
         "areaCode": hold.area_code,
         "goldenLevel": hold.golden_level,
-        "goldenPrice": _money(hold.golden_price_fen),
+        "goldenPrice": tmf_money_from_fen(hold.golden_price_fen),
         "heldUntil": _when(hold.held_until),
     }
 

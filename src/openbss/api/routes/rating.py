@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.resource_router import request_body
 from openbss.kit.errors import NotFound
-from openbss.kit.money import CURRENCY, li_to_yuan
+from openbss.kit.money import tmf_money_from_li
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import format_datetime
 from openbss.rating import inquiry, runs, tariffs
@@ -38,10 +38,6 @@ PATH = "/api/v1/rating"
 PeriodQuery = Annotated[str | None, Query(description="rating period, YYYY-MM")]
 
 router = APIRouter(tags=["Rating"])
-
-
-def _money(li: int) -> dict[str, Any]:
-    return {"unit": CURRENCY, "value": float(li_to_yuan(li))}
 
 
 def _when(value: datetime | None) -> str | None:
@@ -98,7 +94,7 @@ def _run(row: RatingRun, current: bool) -> dict[str, Any]:
         "rated": row.rated,
         "errors": dict(row.errors or {}),
         "amountLi": row.amount_li,
-        "amount": _money(row.amount_li),
+        "amount": tmf_money_from_li(row.amount_li),
         "changedRecords": row.changed_records,
         "deltaLi": row.delta_li,
         "error": row.error,
@@ -114,7 +110,7 @@ def _account_delta(row: AccountDelta) -> dict[str, Any]:
         "beforeLi": row.before_li,
         "afterLi": row.after_li,
         "deltaLi": row.delta_li,
-        "delta": _money(row.delta_li),
+        "delta": tmf_money_from_li(row.delta_li),
     }
 
 
@@ -125,7 +121,7 @@ def _adjustment(row: RatingAdjustment) -> dict[str, Any]:
         "period": row.period,
         "accountId": row.account_id,
         "amountLi": row.amount_li,
-        "amount": _money(row.amount_li),
+        "amount": tmf_money_from_li(row.amount_li),
         "runId": row.run_id,
         "reason": row.reason,
         "status": row.status,
