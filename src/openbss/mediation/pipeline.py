@@ -32,13 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
+from openbss.inventory.intervals import in_service_intervals
 from openbss.kit.clock import now
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.settings import get_settings
 from openbss.mediation import store
 from openbss.mediation.formats import decode, detect_format
-from openbss.mediation.guiding import guide, subscriber_index
+from openbss.mediation.guiding import guide
 from openbss.mediation.models import MediationBatch
 from openbss.mediation.normalise import dedup_key, normalise, reason_code, reason_text
 from openbss.mediation.records import Decoded, empty_raw
@@ -67,7 +68,7 @@ class Ingest:
         """The subscriber index, read once per run (a run is minutes, products change rarely)."""
         if self._index is None:
             with self.factory() as session:
-                self._index = subscriber_index(session, self.province)
+                self._index = in_service_intervals(session, self.province)
         return self._index
 
     def refresh_index(self) -> None:
