@@ -232,23 +232,10 @@ def _known_keys(ingest: Ingest, source: str, days: Iterable[date]) -> pl.Series:
     for day in days:
         for offset in range(-ingest.window_days, 1):
             wanted.add(day + timedelta(days=offset))
-    files: list[Path] = []
-    for day in sorted(wanted):
-        directory = store.partition(ingest.data_dir, "keys", ingest.province, day)
-        files.extend(directory.glob("part-*.parquet"))
-    if not files:
-        return pl.Series("key", [], dtype=pl.String)
-    batch_of = {path: path.name[len("part-") : -len(".parquet")] for path in files}
     with ingest.factory() as session:
-        done = set(
-            session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.id.in_(set(batch_of.values())),
-                    MediationBatch.status == "done",
-                )
-            )
+        trusted = store.finished_parts(
+            session, ingest.data_dir, "keys", ingest.province, sorted(wanted)
         )
-    trusted = [str(path) for path, batch in batch_of.items() if batch in done]
     if not trusted:
         return pl.Series("key", [], dtype=pl.String)
     keys = pl.read_parquet(trusted).filter(pl.col("source") == source)
