@@ -78,7 +78,8 @@ def test_rated_usage_is_the_current_runs_records_with_their_usage(
         AT_10 + timedelta(minutes=5),
         AT_10,
     ]
-    assert rated.get_column("called").to_list() == ["+85223456789", "+861062345678", "+862087654321"]
+    called = rated.get_column("called").to_list()
+    assert called == ["+85223456789", "+861062345678", "+862087654321"]
     assert int(rated.get_column("amount_li").sum()) == first.amount_li
 
     # The DDD day rate corrected to 0.06 per 6 s, and the period rerated: only the new
