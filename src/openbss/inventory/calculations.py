@@ -1,10 +1,12 @@
-"""Pure rules of the product inventory: status transitions and address keys."""
+"""Pure rules of the product inventory: status transitions, service intervals, address keys."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 # TMF637 ProductStatusType, as openbss moves through it:
@@ -28,6 +30,9 @@ PRODUCT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 LIVE_STATUSES = frozenset({"created", "pendingActive", "active", "suspended", "pendingTerminate"})
 IN_SERVICE_STATUSES = frozenset({"active", "suspended"})
+# The end of a stretch that has not ended: a date no product outlives, so that "in service
+# at t" is always valid_from <= t < valid_to.
+OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
 
 # The parts of a TMF GeographicAddress (or a free-text street1) that identify a premises.
 _ADDRESS_PARTS = (
@@ -47,6 +52,90 @@ _SPACE_AND_PUNCTUATION = re.compile(r"[\s,.;:，。；：、·\-]+")
 
 def can_move(current: str, target: str) -> bool:
     return target in PRODUCT_TRANSITIONS.get(current, frozenset())
+
+
+# ----- service intervals ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One row of a product's status history: from ``effective_at`` on, this status and plan."""
+
+    product_id: str
+    status: str
+    product_offering_id: str
+    effective_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A product's status and plan (product offering) over ``[valid_from, valid_to)``."""
+
+    product_id: str
+    status: str
+    product_offering_id: str
+    valid_from: datetime
+    valid_to: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InService:
+    """A product in service (active or suspended, unbroken) over ``[valid_from, valid_to)``."""
+
+    product_id: str
+    valid_from: datetime
+    valid_to: datetime
+
+
+def status_stretches(history: Iterable[StatusChange]) -> list[Stretch]:
+    """The stretches of status and plan that a status history describes.
+
+    ``history`` holds every product's changes together, each product's in its sequence
+    order. A change holds until the product's next change, the last one until
+    :data:`OPEN_END`. A change that repeats the status and plan in force (nothing billing
+    could tell apart) continues the stretch instead of starting another one.
+    """
+    stretches: list[Stretch] = []
+    for change in history:
+        previous = stretches[-1] if stretches else None
+        if previous is not None and previous.product_id == change.product_id:
+            if (previous.status, previous.product_offering_id) == (
+                change.status,
+                change.product_offering_id,
+            ):
+                continue  # the stretch in force goes on (it is still open-ended)
+            stretches[-1] = replace(previous, valid_to=change.effective_at)
+        stretches.append(
+            Stretch(
+                change.product_id,
+                change.status,
+                change.product_offering_id,
+                change.effective_at,
+                OPEN_END,
+            )
+        )
+    return stretches
+
+
+def in_service_stretches(stretches: Iterable[Stretch]) -> list[InService]:
+    """When each product was in service: its active and suspended stretches, with the ones
+    that meet merged (a barred line still receives calls, so active → suspended → active is
+    one stretch in service). A product ceased and a number reused by another product give
+    stretches of their own."""
+    result: list[InService] = []
+    for stretch in stretches:
+        if stretch.status not in IN_SERVICE_STATUSES:
+            continue
+        previous = result[-1] if result else None
+        if (
+            previous is not None
+            and previous.product_id == stretch.product_id
+            and previous.valid_to == stretch.valid_from
+        ):
+            result[-1] = replace(previous, valid_to=stretch.valid_to)
+        else:
+            result.append(InService(stretch.product_id, stretch.valid_from, stretch.valid_to))
+    return result
 
 
 def address_key(place: Mapping[str, Any]) -> str | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from openbss.inventory.calculations import LIVE_STATUSES
-from openbss.inventory.models import Product
+from openbss.inventory.models import Product, ProductStatusChange
 
 
 def live_at_address(
@@ -38,3 +39,28 @@ def children_of(session: Session, parent_id: str) -> Sequence[Product]:
         select(Product).where(Product.parent_product_id == parent_id).order_by(Product.created_at)
     )
     return session.scalars(statement).all()
+
+
+def status_history(
+    session: Session, province: str, product_ids: Iterable[str] | None = None
+) -> Sequence[Row[str, str | None, str, str | None, str, str, datetime]]:
+    """(product, service id, customer, account, status, offering, effective at) of every
+    status change of a province's products (or of these products), each product's in
+    sequence order."""
+    statement = (
+        select(
+            Product.id,
+            Product.service_id,
+            Product.customer_id,
+            Product.billing_account_id,
+            ProductStatusChange.status,
+            ProductStatusChange.product_offering_id,
+            ProductStatusChange.effective_at,
+        )
+        .join(ProductStatusChange, ProductStatusChange.product_id == Product.id)
+        .where(Product.province == province)
+        .order_by(Product.id, ProductStatusChange.sequence)
+    )
+    if product_ids is not None:
+        statement = statement.where(Product.id.in_(list(product_ids)))
+    return session.execute(statement).all()

@@ -1,7 +1,8 @@
 """Guiding: attach each usage record to the product and account in service at its event time.
 
 The product inventory's status history says when each product was in service (active or
-suspended: a barred line still receives calls and must still be accounted for). A number can
+suspended: a barred line still receives calls and must still be accounted for); the
+inventory reads it as intervals (``inventory.intervals.in_service_intervals``). A number can
 belong to different products over time (it is reused after quarantine), so a record is
 matched by its charging party *and* the interval that contains its event time. A record that
 matches nothing is rejected as UNKNOWN_SUBSCRIBER, which is recyclable.
@@ -9,55 +10,14 @@ matches nothing is rejected as UNKNOWN_SUBSCRIBER, which is recyclable.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import polars as pl
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from openbss.inventory.calculations import IN_SERVICE_STATUSES
-from openbss.inventory.models import Product, ProductStatusChange
+# The index guiding reads is the inventory's in-service intervals (one row per number and
+# stretch in service); its schema and open end are the inventory's, named here for guiding.
+from openbss.inventory.intervals import IN_SERVICE_SCHEMA as INDEX_SCHEMA
+from openbss.inventory.intervals import OPEN_END
 
-INDEX_SCHEMA: dict[str, pl.DataType] = {
-    "service_id": pl.String(),
-    "product_id": pl.String(),
-    "customer_id": pl.String(),
-    "billing_account_id": pl.String(),
-    "valid_from": pl.Datetime("us", "UTC"),
-    "valid_to": pl.Datetime("us", "UTC"),
-}
-OPEN_END = datetime(9999, 12, 31, tzinfo=UTC)
-
-
-def subscriber_index(session: Session, province: str) -> pl.DataFrame:
-    """(service id, product, customer, account, in service from, to) for one province."""
-    rows = session.execute(
-        select(
-            Product.id,
-            Product.service_id,
-            Product.customer_id,
-            Product.billing_account_id,
-            ProductStatusChange.status,
-            ProductStatusChange.effective_at,
-        )
-        .join(ProductStatusChange, ProductStatusChange.product_id == Product.id)
-        .where(Product.province == province, Product.service_id.is_not(None))
-        .order_by(Product.id, ProductStatusChange.sequence)
-    ).all()
-    intervals: list[tuple[str | None, str, str, str | None, datetime, datetime]] = []
-    for index, row in enumerate(rows):
-        product_id, service_id, customer_id, account_id, status, start = row
-        if status not in IN_SERVICE_STATUSES:
-            continue
-        following = rows[index + 1] if index + 1 < len(rows) else None
-        end = following[5] if following is not None and following[0] == product_id else OPEN_END
-        if intervals and intervals[-1][1] == product_id and intervals[-1][5] == start:
-            # active → suspended → active: one continuous stretch in service
-            intervals[-1] = (*intervals[-1][:5], end)
-        else:
-            intervals.append((service_id, product_id, customer_id, account_id, start, end))
-    return pl.DataFrame(intervals, schema=INDEX_SCHEMA, orient="row")
-
+__all__ = ["INDEX_SCHEMA", "OPEN_END", "PRODUCT_COLUMNS", "guide"]
 
 PRODUCT_COLUMNS = ("product_id", "customer_id", "billing_account_id")
 

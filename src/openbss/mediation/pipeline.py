@@ -32,13 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
+from openbss.inventory.intervals import in_service_intervals
 from openbss.kit.clock import now
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.settings import get_settings
 from openbss.mediation import store
 from openbss.mediation.formats import decode, detect_format
-from openbss.mediation.guiding import guide, subscriber_index
+from openbss.mediation.guiding import guide
 from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.mediation.normalise import dedup_key, normalise, reason_code, reason_text
 from openbss.mediation.records import Decoded, empty_raw
@@ -67,7 +68,7 @@ class Ingest:
         """The subscriber index, read once per run (a run is minutes, products change rarely)."""
         if self._index is None:
             with self.factory() as session:
-                self._index = subscriber_index(session, self.province)
+                self._index = in_service_intervals(session, self.province)
         return self._index
 
     def refresh_index(self) -> None:
@@ -231,23 +232,10 @@ def _known_keys(ingest: Ingest, source: str, days: Iterable[date]) -> pl.Series:
     for day in days:
         for offset in range(-ingest.window_days, 1):
             wanted.add(day + timedelta(days=offset))
-    files: list[Path] = []
-    for day in sorted(wanted):
-        directory = store.partition(ingest.data_dir, "keys", ingest.province, day)
-        files.extend(directory.glob("part-*.parquet"))
-    if not files:
-        return pl.Series("key", [], dtype=pl.String)
-    batch_of = {path: path.name[len("part-") : -len(".parquet")] for path in files}
     with ingest.factory() as session:
-        done = set(
-            session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.id.in_(set(batch_of.values())),
-                    MediationBatch.status == BatchStatus.DONE,
-                )
-            )
+        trusted = store.finished_parts(
+            session, ingest.data_dir, "keys", ingest.province, sorted(wanted)
         )
-    trusted = [str(path) for path, batch in batch_of.items() if batch in done]
     if not trusted:
         return pl.Series("key", [], dtype=pl.String)
     keys = pl.read_parquet(trusted).filter(pl.col("source") == source)

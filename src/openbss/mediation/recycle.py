@@ -20,7 +20,7 @@ from sqlalchemy import select
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
 from openbss.kit.ids import new_id
-from openbss.mediation import store
+from openbss.mediation import repository, store
 from openbss.mediation.guiding import guide
 from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.mediation.normalise import RECYCLABLE
@@ -43,15 +43,7 @@ def open_rejects(ingest: Ingest, reasons: frozenset[str] = RECYCLABLE) -> pl.Dat
     if wanted.is_empty():
         return wanted
     with ingest.factory() as session:
-        recycle_batches = list(
-            session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.kind == "recycle",
-                    MediationBatch.status == BatchStatus.DONE,
-                    MediationBatch.province == ingest.province,
-                )
-            )
-        )
+        recycle_batches = repository.finished_recycle_batches(session, ingest.province)
     taken = [store.read_batch(ingest.data_dir, "normalised", b) for b in recycle_batches]
     taken_ids = [t.get_column("record_id") for t in taken if t is not None]
     if taken_ids:

@@ -11,18 +11,22 @@ Every file of a batch is named after the batch and written as ``.tmp`` then rena
 reader never sees half a file. A batch is complete only when its manifest row says ``done``
 (models.py); a batch interrupted half-way is cleaned with :func:`remove_batch` and run again,
 which is why a killed ingest and an uninterrupted one end with the same store content.
+Readers outside the pipeline take finished batches' parts only: :func:`finished_parts`,
+:func:`finished_usage_parts` and :func:`usage_frame`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
+from openbss.mediation import repository
 from openbss.mediation.records import UTC_MICROS
 
 AREAS = ("normalised", "rejected", "duplicate", "keys")
@@ -80,6 +84,11 @@ def part_name(batch_id: str) -> str:
     return f"part-{batch_id}.parquet"
 
 
+def batch_of(part: Path) -> str:
+    """The batch that wrote a part (its file is named after it)."""
+    return part.name.removeprefix("part-").removesuffix(".parquet")
+
+
 def write_part(frame: pl.DataFrame, directory: Path, batch_id: str) -> Path:
     """Write one batch's rows of one partition atomically (tmp file, fsync, rename)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -131,3 +140,43 @@ def read_batch(data_dir: Path, area: str, batch_id: str) -> pl.DataFrame | None:
     if not files:
         return None
     return pl.concat([pl.read_parquet(p) for p in files])
+
+
+def finished_parts(
+    session: Session,
+    data_dir: Path,
+    area: str,
+    province: str,
+    days: Iterable[date] | None = None,
+) -> list[Path]:
+    """The parts of an area's partitions of these days (every day when None) that finished
+    batches wrote, day by day: a batch still being written, or killed half-way, is not
+    read until mediation finishes it."""
+    if days is None:
+        base = usage_root(data_dir) / area / f"province={province}"
+        directories = sorted(base.glob("day=*"))
+    else:
+        directories = [partition(data_dir, area, province, day) for day in days]
+    candidates = [part for d in directories for part in sorted(d.glob("part-*.parquet"))]
+    finished = repository.finished_batches(session, {batch_of(p) for p in candidates})
+    return [part for part in candidates if batch_of(part) in finished]
+
+
+def finished_usage_parts(
+    session: Session, data_dir: Path, province: str, days: Iterable[date] | None = None
+) -> list[Path]:
+    """The normalised usage (USAGE_SCHEMA) of these days that finished batches wrote."""
+    return finished_parts(session, data_dir, "normalised", province, days)
+
+
+def usage_frame(
+    session: Session, data_dir: Path, province: str, days: Iterable[date] | None = None
+) -> pl.LazyFrame:
+    """The normalised usage of these days, of finished batches (empty, with the store's
+    schema, when there is none)."""
+    parts = finished_usage_parts(session, data_dir, province, days)
+    if not parts:
+        empty = pl.from_arrow(USAGE_SCHEMA.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return empty.lazy()
+    return pl.scan_parquet([str(p) for p in parts])

@@ -1,7 +1,7 @@
 """Answers about single events: why a rated record costs what it costs, and what an event
 would cost now (a quote).
 
-``explain`` reads the record from the period's current run and the usage store, and adds
+``explain`` reads the record from the period's rated usage (its current run), and adds
 what the stored explanation points at: the destination's name, the rule of the tariff
 version that priced it, and the amount before the last rerate if that changed it. ``quote``
 rates one event on demand with the reference rater (one event: clarity beats speed) under
@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from openbss.kit.errors import NotFound, Unprocessable
 from openbss.kit.money import li_to_yuan, tmf_money_from_li
 from openbss.kit.security import Principal
-from openbss.mediation import store
 from openbss.rating import repository as repo
+from openbss.rating import store
 from openbss.rating.documents import TariffDocument
 from openbss.rating.model import (
     AllowanceState,
@@ -39,10 +39,7 @@ from openbss.rating.model import (
     UsageEvent,
     called_digits,
 )
-from openbss.rating.models import RatingRun
-from openbss.rating.partitioned import DIRECTION_ALIASES, SERVICE_ALIASES
 from openbss.rating.reference import longest_prefix, rate_reference
-from openbss.rating.runs import CHANGES_FILE, period_days
 from openbss.rating.tariffs import TARIFF_READERS, rating_plan, tariff_of
 from openbss.resources.service import validation_message
 
@@ -67,22 +64,12 @@ USAGE_FIELDS = (
 )
 
 
-def _rule_of(tariff: Tariff, rated: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
-    """The tariff rule that priced the record (the first one matching, as the engines do)."""
-    # The store's values as the engines read them (partitioned.usage_events).
-    direction = usage.get("direction") or Direction.MO.value
-    direction = DIRECTION_ALIASES.get(direction, direction)
-    service = SERVICE_ALIASES.get(usage.get("service") or "", usage.get("service"))
-    for index, rule in enumerate(tariff.rules):
-        if rule.matches(
-            str(service),
-            rated.get("zone"),
-            rated.get("band"),
-            str(direction),
-            usage.get("ip_access_code"),
-        ):
-            return {"index": index, "name": rule.name, "charge": asdict(rule.charge)}
-    return {}
+def _rule(tariff: Tariff, index: int | None) -> dict[str, Any]:
+    """The tariff rule that priced the record (rated usage finds it as the engines do)."""
+    if index is None:
+        return {}
+    rule = tariff.rules[index]
+    return {"index": index, "name": rule.name, "charge": asdict(rule.charge)}
 
 
 def _find(files: list[str], record_id: str) -> dict[str, Any] | None:
@@ -98,19 +85,20 @@ def explain(
     """Everything known about how one usage record was rated (404 when never rated)."""
     principal.require(*TARIFF_READERS)
     for period in sorted(repo.periods(session, province), key=lambda p: p.period, reverse=True):
-        run = session.get(RatingRun, period.current_run_id) if period.current_run_id else None
+        run = store.current_run(session, province, period.period)
         if run is None or not run.output_dir:
             continue
-        output = Path(run.output_dir)
-        rated = _find(sorted(str(p) for p in output.glob("rated-*.parquet")), record_id)
-        if rated is None:
+        found = (
+            store.rated_usage(session, data_dir, province, period.period)
+            .filter(pl.col("record_id") == record_id)
+            .collect()
+        )
+        if found.is_empty():
             continue
-        usage_files = [
-            str(p)
-            for day in period_days(period.period)
-            for p in store.partition(data_dir, "normalised", province, day).glob("part-*.parquet")
-        ]
-        usage = _find(usage_files, record_id) or {}
+        record = found.row(0, named=True)
+        rated = {k: record[k] for k in store.RATED_SCHEMA}
+        # A rated record whose usage the store no longer has shows no usage at all.
+        usage = {k: record[k] for k in USAGE_FIELDS} if record["batch_id"] is not None else {}
         explanation: dict[str, Any] = {
             "recordId": record_id,
             "province": province,
@@ -142,8 +130,8 @@ def explain(
                 if name is not None:
                     explanation["destination"] = name
             if rated.get("error") is None:
-                explanation["rule"] = _rule_of(tariff, rated, usage)
-        changes = output / CHANGES_FILE
+                explanation["rule"] = _rule(tariff, record["rule_index"])
+        changes = store.changes_file(Path(run.output_dir))
         if changes.exists():
             change = _find([str(changes)], record_id)
             if change is not None and run.previous_run_id:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from openbss.catalog.models import CatalogReference, ProductOfferingPrice
 from openbss.inventory.models import Product
-from openbss.mediation.models import BatchStatus, MediationBatch
 from openbss.rating.models import (
     AccountDelta,
     AllowanceCounter,
@@ -138,22 +137,6 @@ def products(session: Session, province: str) -> list[tuple[str, str, str | None
             )
         )
     ]
-
-
-def finished_batches(session: Session, batch_ids: Iterable[str]) -> set[str]:
-    """Those of the mediation batches that are done (their store files are complete)."""
-    wanted = list(batch_ids)
-    found: set[str] = set()
-    for first in range(0, len(wanted), 1000):  # bounded IN lists
-        found.update(
-            session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.id.in_(wanted[first : first + 1000]),
-                    MediationBatch.status == BatchStatus.DONE,
-                )
-            )
-        )
-    return found
 
 
 def account_of_product(session: Session, product_id: str) -> str | None:

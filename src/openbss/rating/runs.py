@@ -4,7 +4,8 @@ A run rates the whole period (a calendar month in the province's time zone) from
 store's finished batches, under the plan in the database, with the allowance counters the
 previous cycle left (for carry-over). Rating the whole period each time is what makes a run
 repeatable: allowances and tiers depend on every event before, so a correction cannot be
-applied to a few records alone. Its output goes to a directory of its own::
+applied to a few records alone. Its output goes to a directory of its own (store.py has
+the layout, and the one reader of rated usage)::
 
     <data dir>/rated/province=GD/period=2026-10/run=<id>/rated-NNNN.parquet
                                                          changes.parquet
@@ -21,13 +22,12 @@ become adjustments (billed with the next cycle) instead of silently changing the
 
 from __future__ import annotations
 
-import calendar
 import re
 import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -40,8 +40,8 @@ from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Conflict, NotFound
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
-from openbss.mediation import store
 from openbss.rating import repository as repo
+from openbss.rating import store
 from openbss.rating.model import (
     AllowanceState,
     PoolBalance,
@@ -52,43 +52,20 @@ from openbss.rating.model import (
 from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, RunStatus
 from openbss.rating.partitioned import RateReport, rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
+
+# Also known by these names here, where runs write them.
+from openbss.rating.store import CHANGES_FILE as CHANGES_FILE
+from openbss.rating.store import rated_root as rated_root
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
 from openbss.rating.vectorised import apply_balances, state_frame
 
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-CHANGES_FILE = "changes.parquet"
 
 
 def check_period(period: str) -> str:
     if not PERIOD_PATTERN.match(period):
         raise BadRequest(f"period must be YYYY-MM, not {period!r}", code="INVALID_PERIOD")
     return period
-
-
-def period_days(period: str) -> list[date]:
-    year, month = int(period[:4]), int(period[5:7])
-    return [date(year, month, day) for day in range(1, calendar.monthrange(year, month)[1] + 1)]
-
-
-def rated_root(data_dir: Path, province: str, period: str) -> Path:
-    return data_dir / "rated" / f"province={province}" / f"period={period}"
-
-
-def _batch_of(path: Path) -> str:
-    return path.stem.removeprefix("part-")
-
-
-def usage_files(session: Session, data_dir: Path, province: str, period: str) -> list[Path]:
-    """The period's normalised usage files, of finished mediation batches only: a batch
-    still being written (or killed half-way) is not rated until mediation finishes it."""
-    candidates = [
-        path
-        for day in period_days(period)
-        for path in sorted(store.partition(data_dir, "normalised", province, day).glob("part-*"))
-        if path.suffix == ".parquet"
-    ]
-    finished = repo.finished_batches(session, {_batch_of(p) for p in candidates})
-    return [p for p in candidates if _batch_of(p) in finished]
 
 
 @dataclass(frozen=True)
@@ -175,22 +152,13 @@ def _open_untouched_pools(plan: RatingPlan, period: str, state: AllowanceState) 
             )
 
 
-def _sweep(root: Path, keep: set[str]) -> None:
-    """Remove run directories no run row points at (killed runs, replaced runs)."""
-    if not root.is_dir():
-        return
-    for directory in root.glob("run=*"):
-        if str(directory) not in keep:
-            shutil.rmtree(directory, ignore_errors=True)
-
-
 def _start(
     factory: sessionmaker[Session], data_dir: Path, province: str, period: str
 ) -> tuple[str, str | None, Path]:
     """Register the run; runs of the period left ``running`` by a killed process are
     abandoned (their output is never read) and their directories swept."""
     run_id = new_id()
-    out_dir = rated_root(data_dir, province, period) / f"run={run_id}"
+    out_dir = store.run_dir(data_dir, province, period, run_id)
     with unit_of_work(factory) as session:
         for stale in repo.running(session, province, period):
             stale.status, stale.error, stale.output_dir = RunStatus.ABANDONED, "not finished", None
@@ -200,7 +168,7 @@ def _start(
             for r in repo.runs(session, province, period)
             if r.output_dir and r.status == RunStatus.DONE
         }
-        _sweep(rated_root(data_dir, province, period), keep)
+        store.sweep(data_dir, province, period, keep)
         session.add(
             RatingRun(
                 id=run_id,
@@ -227,18 +195,7 @@ def _compare(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Per batch counts, and per-record changes against the previous run (written to
     ``changes.parquet``) with their per-account sums."""
-    rated = (
-        read_rated(out_dir).select("record_id", "amount_li", "error", "tariff_version")
-        if any(out_dir.glob("rated-*.parquet"))
-        else pl.LazyFrame(  # a period without usage
-            schema={
-                "record_id": pl.String,
-                "amount_li": pl.Int64,
-                "error": pl.String,
-                "tariff_version": pl.Int64,
-            }
-        )
-    )
+    rated = store.run_records(out_dir).select("record_id", "amount_li", "error", "tariff_version")
     if files:
         usage = pl.scan_parquet([str(f) for f in files]).select(
             "record_id", "batch_id", account_id=pl.col("billing_account_id").fill_null("")
@@ -253,22 +210,11 @@ def _compare(
         .agg(records=pl.len(), errors=pl.col("error").is_not_null().sum())
         .collect()
     )
-    before = (
-        read_rated(previous).select(
-            "record_id",
-            before_li="amount_li",
-            before_version="tariff_version",
-            before_error=pl.col("error").cast(pl.String),
-        )
-        if previous is not None and any(previous.glob("rated-*.parquet"))
-        else pl.LazyFrame(
-            schema={
-                "record_id": pl.String,
-                "before_li": pl.Int64,
-                "before_version": pl.Int64,
-                "before_error": pl.String,
-            }
-        )
+    before = store.run_records(previous).select(
+        "record_id",
+        before_li="amount_li",
+        before_version="tariff_version",
+        before_error="error",
     )
     after = rated.select(
         "record_id",
@@ -290,7 +236,7 @@ def _compare(
         )
         .collect()
     )
-    changes.write_parquet(out_dir / CHANGES_FILE)
+    changes.write_parquet(store.changes_file(out_dir))
     accounts = (
         changes.group_by("account_id")
         .agg(
@@ -375,7 +321,7 @@ def rate_period(
     with factory() as session:
         plan = rating_plan(session, province)
         state = _opening_state(session, province, period)
-        files = usage_files(session, data_dir, province, period)
+        files = store.period_usage_parts(session, data_dir, province, period)
     run_id, previous_id, out_dir = _start(factory, data_dir, province, period)
     try:
         if engine == "spark":
@@ -491,7 +437,7 @@ def rate_period(
         keep = {r.output_dir for r in repo.runs(session, province, period) if r.output_dir} | {
             str(out_dir)
         }
-    _sweep(rated_root(data_dir, province, period), keep)
+    store.sweep(data_dir, province, period, keep)
     return RunOutcome(
         run_id=run_id,
         province=province,

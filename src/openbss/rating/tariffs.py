@@ -23,9 +23,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from openbss.audit import service as audit
+from openbss.inventory.intervals import OPEN_END, in_service_intervals
 from openbss.kit.errors import Conflict, NotFound, Unprocessable
 from openbss.kit.security import Principal, Role
-from openbss.mediation.guiding import OPEN_END, subscriber_index
 from openbss.rating import repository as repo
 from openbss.rating.documents import (
     AllowanceDocument,
@@ -279,7 +279,7 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
         pid: (offering, parent) for pid, offering, parent in repo.products(session, province)
     }
     assignments: list[Assignment] = []
-    index = subscriber_index(session, province)
+    index = in_service_intervals(session, province)
     if subscriber is not None:
         index = index.filter(pl.col("service_id") == subscriber)
     for service_id, product_id, _customer, account_id, start, end in index.iter_rows():
