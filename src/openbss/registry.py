@@ -5,6 +5,7 @@ from __future__ import annotations
 import openbss.account.models
 import openbss.audit.models
 import openbss.auth.models
+import openbss.billing.models
 import openbss.catalog.models
 import openbss.customer.models
 import openbss.events.models
