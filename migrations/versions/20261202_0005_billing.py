@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_type=Text()))
+from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
+
 import openbss.db.types
 
 revision: str = "0005"
