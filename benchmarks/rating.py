@@ -45,7 +45,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from openbss.mediation.store import USAGE_SCHEMA
-from openbss.rating.model import (
+from openbss.rating.contract import (
     DATA_PER_MB,
     DDD_DAY,
     DDD_NIGHT,

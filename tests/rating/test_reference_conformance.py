@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     CN_CALENDAR_2005,
     FIXED_TARIFF_ID,
     GUANGDONG_AREA_CODES,

@@ -24,7 +24,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     ADSL_TIME_TARIFF_ID,
     DATA_VOLUME_TARIFF_ID,
     FIXED_TARIFF_ID,

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     ADSL_TIME_TARIFF_ID,
     DATA_VOLUME_TARIFF_ID,
     FIXED_TARIFF_ID,

@@ -25,8 +25,7 @@ from openbss.kit.money import li_to_yuan
 from openbss.kit.security import Principal
 from openbss.mediation import store
 from openbss.rating import repository as repo
-from openbss.rating.documents import TariffDocument
-from openbss.rating.model import (
+from openbss.rating.contract import (
     AllowanceState,
     Assignment,
     Direction,
@@ -39,6 +38,7 @@ from openbss.rating.model import (
     UsageEvent,
     called_digits,
 )
+from openbss.rating.documents import TariffDocument
 from openbss.rating.models import RatingRun
 from openbss.rating.partitioned import DIRECTION_ALIASES, SERVICE_ALIASES
 from openbss.rating.reference import longest_prefix, rate_reference

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from openbss.kit.security import SYSTEM
 from openbss.rating import repository as repo
-from openbss.rating.documents import allowance_document, tariff_document
-from openbss.rating.model import (
+from openbss.rating.contract import (
     CT2005_BANDS,
     CT2005_EFFECTIVE_FROM,
     FIXED_TARIFF_ID,
@@ -31,6 +30,7 @@ from openbss.rating.model import (
     china_telecom_2005,
     cn_destinations,
 )
+from openbss.rating.documents import allowance_document, tariff_document
 from openbss.rating.models import PriceBinding
 from openbss.rating.tariffs import add_version, bind_price, save_allowance, save_destination_set
 
