@@ -30,7 +30,7 @@ from openbss.numbering.calculations import (
     trailing_straight,
     yuan_value,
 )
-from openbss.numbering.local_networks import (
+from openbss.refdata.numbering import (
     GUANGDONG,
     LOCAL_NETWORKS,
     area_code_for_city,
