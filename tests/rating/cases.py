@@ -20,16 +20,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from openbss.rating.contract import (
-    ADSL_TIME_TARIFF_ID,
-    BAND_DAY,
-    BAND_HOLIDAY,
-    BAND_NIGHT,
-    BAND_WEEKEND,
     BYTES_PER_MB,
-    DATA_VOLUME_TARIFF_ID,
-    FIXED_TARIFF_ID,
-    IP_ACCESS_CODE,
-    PHS_TARIFF_ID,
     Allowance,
     AllowanceState,
     Assignment,
@@ -47,6 +38,17 @@ from openbss.rating.contract import (
     Tier,
     UsageEvent,
     Zone,
+)
+from openbss.rating.ct2005 import (
+    ADSL_TIME_TARIFF_ID,
+    BAND_DAY,
+    BAND_HOLIDAY,
+    BAND_NIGHT,
+    BAND_WEEKEND,
+    DATA_VOLUME_TARIFF_ID,
+    FIXED_TARIFF_ID,
+    IP_ACCESS_CODE,
+    PHS_TARIFF_ID,
     china_telecom_2005,
 )
 

@@ -1,13 +1,20 @@
-"""Local networks (本地网): which area code (区号) serves a city.
+"""Chinese numbering: local networks, mobile blocks, service numbers and the prefix table.
 
-Every prefecture-level city of Guangdong has its own local network, so the 21 cities are all
-here, plus the major cities DOMAIN.md names. Sales uses this to turn an installation address
-into the area code of the fixed or PHS number it needs. Names are matched loosely: Chinese
-with or without 市, pinyin in any case, with or without spaces, apostrophes or "City".
+Local networks (本地网): which area code (区号) serves a city. Every prefecture-level city of
+Guangdong has its own local network, so the 21 cities are all here, plus the major cities
+DOMAIN.md names. Sales uses this to turn an installation address into the area code of the
+fixed or PHS number it needs. Names are matched loosely: Chinese with or without 市, pinyin in
+any case, with or without spaces, apostrophes or "City". Guangdong's area codes, the default
+province of rating, are read from the same table.
+
+The destination prefixes (``destination_prefixes``) are generated from ``phonenumbers`` data
+as plain records; rating turns them into its ``Destination`` contract.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -87,3 +94,107 @@ def area_code_for_city(city: str) -> str | None:
 def local_network(area_code: str) -> LocalNetwork | None:
     """The city an area code serves, when it is one of the networks listed here."""
     return _BY_CODE.get(area_code)
+
+
+# The 21 local networks of Guangdong, the default province.
+GUANGDONG_AREA_CODES: frozenset[str] = frozenset(network.area_code for network in GUANGDONG)
+
+# Number blocks of Chinese mobile networks (DOMAIN.md "Numbering").
+MOBILE_PREFIXES: tuple[str, ...] = (
+    "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "145", "147", "149",
+    "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "173", "175", "176",
+    "177", "178", "180", "181", "182", "183", "184", "185", "186", "187", "188", "189", "190",
+    "191", "193", "198", "199",
+)  # fmt: skip
+
+# Short service numbers, rated as zone ``special``.
+SERVICE_CODES: Mapping[str, str] = {
+    "110": "Police",
+    "112": "Line fault reports",
+    "114": "Directory enquiries",
+    "119": "Fire",
+    "120": "Ambulance",
+    "122": "Traffic accidents",
+    "10000": "China Telecom customer service",
+    "10010": "China Unicom customer service",
+    "10086": "China Mobile customer service",
+    "12315": "Consumer complaints",
+}
+
+HK_MO_TW_CODES: Mapping[str, str] = {"852": "Hong Kong", "853": "Macao", "886": "Taiwan"}
+
+# The zones a prefix carries when it has no area code; the values of rating's ``Zone``.
+ZONE_HK_MO_TW = "hkMoTw"
+ZONE_INTERNATIONAL = "international"
+ZONE_SPECIAL = "special"
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationPrefix:
+    """One prefix of the destination table: an area code (trunk 0 included) or a zone."""
+
+    prefix: str
+    name: str
+    zone: str | None = None
+    area_code: str | None = None
+
+
+_PROVINCE_PREFIX = re.compile(r"^(.*?(?:省|自治区))?(.*)$")
+
+
+def _area_code_of(prefix: str) -> str:
+    """'8620…' → '020', '86755…' → '0755': 2-digit codes start with 1 or 2, others 3 digits."""
+    national = prefix[2:]
+    return "0" + (national[:2] if national[0] in "12" else national[:3])
+
+
+def destination_prefixes(mobile_zone: str) -> tuple[DestinationPrefix, ...]:
+    """The destination table, generated deterministically from ``phonenumbers`` data.
+
+    - every Chinese fixed-line prefix the geocoder knows (area codes and their sub-prefixes),
+      carrying its area code;
+    - each mobile number block (e.g. '86133') with ``mobile_zone`` (a tariff's choice), and
+      every block segment (e.g. '861330200') whose home city maps to an area code, carrying
+      that area code;
+    - Hong Kong, Macao, Taiwan (``hkMoTw``), every other country code (``international``);
+    - short service numbers (``special``).
+
+    Sorted by prefix; prefixes are unique.
+    """
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    table: dict[str, DestinationPrefix] = {}
+    city_area: dict[str, str] = {}
+    for prefix in sorted(GEOCODE_DATA):
+        if not prefix.startswith("86") or (prefix.startswith("861") and prefix[:4] != "8610"):
+            continue
+        names = GEOCODE_DATA[prefix]
+        area = _area_code_of(prefix)
+        table[prefix] = DestinationPrefix(prefix, names.get("en", area), area_code=area)
+        if len(prefix) <= 5:  # an area code itself: learn its city names
+            match = _PROVINCE_PREFIX.match(names.get("zh", ""))
+            province, cities = (match.group(1) or "", match.group(2)) if match else ("", "")
+            for city in cities.split("、"):
+                city_area.setdefault(province + city, area)
+    mobile_blocks = {"86" + p for p in MOBILE_PREFIXES}
+    for block in sorted(mobile_blocks):
+        table[block] = DestinationPrefix(block, f"Mobile {block[2:]}", zone=mobile_zone)
+    for prefix in sorted(GEOCODE_DATA):
+        if prefix[:5] in mobile_blocks and len(prefix) > 5:
+            area_or_none = city_area.get(GEOCODE_DATA[prefix].get("zh", ""))
+            if area_or_none is not None:
+                name = GEOCODE_DATA[prefix].get("en", area_or_none)
+                table[prefix] = DestinationPrefix(prefix, f"Mobile {name}", area_code=area_or_none)
+    for country_code, regions in sorted(COUNTRY_CODE_TO_REGION_CODE.items()):
+        cc = str(country_code)
+        if cc == "86":
+            continue
+        if cc in HK_MO_TW_CODES:
+            table[cc] = DestinationPrefix(cc, HK_MO_TW_CODES[cc], zone=ZONE_HK_MO_TW)
+        else:
+            table[cc] = DestinationPrefix(cc, "/".join(regions), zone=ZONE_INTERNATIONAL)
+    for short_code, service_name in SERVICE_CODES.items():
+        prefix = "86" + short_code
+        table[prefix] = DestinationPrefix(prefix, service_name, zone=ZONE_SPECIAL)
+    return tuple(table[p] for p in sorted(table))
