@@ -45,20 +45,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from openbss.mediation.store import USAGE_SCHEMA
-from openbss.rating.model import (
-    DATA_PER_MB,
-    DDD_DAY,
-    DDD_NIGHT,
+from openbss.rating.contract import (
     FREE,
-    GUANGDONG_AREA_CODES,
-    HK_MO_TW,
-    INTERNATIONAL,
-    IP_ACCESS_CODE,
-    IP_LONG_DISTANCE,
-    LOCAL_CALL,
-    MOBILE_PREFIXES,
-    PHS_BETWEEN_AREAS,
-    SMS_MESSAGE,
     Allowance,
     Assignment,
     BandCrossing,
@@ -71,6 +59,18 @@ from openbss.rating.model import (
     TimeBand,
     UsageEvent,
     Zone,
+)
+from openbss.rating.ct2005 import (
+    DATA_PER_MB,
+    DDD_DAY,
+    DDD_NIGHT,
+    HK_MO_TW,
+    INTERNATIONAL,
+    IP_ACCESS_CODE,
+    IP_LONG_DISTANCE,
+    LOCAL_CALL,
+    PHS_BETWEEN_AREAS,
+    SMS_MESSAGE,
     china_telecom_2005,
 )
 from openbss.rating.partitioned import (
@@ -88,6 +88,7 @@ from openbss.rating.vectorised import (
     rate_table,
     rated_events,
 )
+from openbss.refdata.numbering import GUANGDONG_AREA_CODES, MOBILE_PREFIXES
 
 SUBSCRIBERS = 1_000_000
 UNKNOWN_SHARE = 0.005  # charging parties without a tariff: rated NO_TARIFF

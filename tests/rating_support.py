@@ -15,7 +15,7 @@ from openbss.mediation.pipeline import Ingest, Outcome, ingest_decoded
 from openbss.mediation.records import Decoded, raw_table
 from openbss.ordering.orchestrator import work_until_idle
 from openbss.ordering.service import product_orders
-from openbss.rating.model import Destination, Zone
+from openbss.rating.contract import Destination, Zone
 from openbss.rating.seed import seed_rating
 from tests.ordering_support import GD, Sales, installation, sales_ready, single_order
 

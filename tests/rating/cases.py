@@ -3,7 +3,7 @@
 Each :class:`Case` holds usage events, the rating plan they are rated under, the allowance
 balances before them, and the expected outcome per event, worked out by hand in the comment
 beside it. The tariffs are DOMAIN.md's China Telecom tariffs of 2005 as built by
-:func:`openbss.rating.model.china_telecom_2005`, a few of them varied (connection fee, cap,
+:func:`openbss.rating.ct2005.china_telecom_2005`, a few of them varied (connection fee, cap,
 tiers, off-peak days) where a rule needs exercising. The subscriber ``gz-fixed`` is a
 Guangzhou (020) fixed line; Shenzhen (0755) is in the same province, Beijing (010) is not.
 
@@ -19,17 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from openbss.rating.model import (
-    ADSL_TIME_TARIFF_ID,
-    BAND_DAY,
-    BAND_HOLIDAY,
-    BAND_NIGHT,
-    BAND_WEEKEND,
+from openbss.rating.contract import (
     BYTES_PER_MB,
-    DATA_VOLUME_TARIFF_ID,
-    FIXED_TARIFF_ID,
-    IP_ACCESS_CODE,
-    PHS_TARIFF_ID,
     Allowance,
     AllowanceState,
     Assignment,
@@ -47,6 +38,17 @@ from openbss.rating.model import (
     Tier,
     UsageEvent,
     Zone,
+)
+from openbss.rating.ct2005 import (
+    ADSL_TIME_TARIFF_ID,
+    BAND_DAY,
+    BAND_HOLIDAY,
+    BAND_NIGHT,
+    BAND_WEEKEND,
+    DATA_VOLUME_TARIFF_ID,
+    FIXED_TARIFF_ID,
+    IP_ACCESS_CODE,
+    PHS_TARIFF_ID,
     china_telecom_2005,
 )
 

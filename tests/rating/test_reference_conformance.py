@@ -10,10 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openbss.rating.model import (
-    CN_CALENDAR_2005,
-    FIXED_TARIFF_ID,
-    GUANGDONG_AREA_CODES,
+from openbss.rating.contract import (
     AllowanceState,
     Charge,
     DayType,
@@ -24,12 +21,17 @@ from openbss.rating.model import (
     TimeBand,
     Zone,
     called_digits,
-    china_telecom_2005,
-    cn_destinations,
     previous_cycle,
     zone_for,
 )
+from openbss.rating.ct2005 import (
+    CN_CALENDAR_2005,
+    FIXED_TARIFF_ID,
+    china_telecom_2005,
+    cn_destinations,
+)
 from openbss.rating.reference import longest_prefix, rate_reference
+from openbss.refdata.numbering import GUANGDONG_AREA_CODES
 from tests.rating.cases import (
     CASES,
     CT,

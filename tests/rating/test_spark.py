@@ -24,12 +24,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from openbss.rating.model import (
-    ADSL_TIME_TARIFF_ID,
-    DATA_VOLUME_TARIFF_ID,
-    FIXED_TARIFF_ID,
-    IP_ACCESS_CODE,
-    PHS_TARIFF_ID,
+from openbss.rating.contract import (
     AllowanceState,
     Assignment,
     BandCrossing,
@@ -40,6 +35,13 @@ from openbss.rating.model import (
     Tier,
     UsageEvent,
     Zone,
+)
+from openbss.rating.ct2005 import (
+    ADSL_TIME_TARIFF_ID,
+    DATA_VOLUME_TARIFF_ID,
+    FIXED_TARIFF_ID,
+    IP_ACCESS_CODE,
+    PHS_TARIFF_ID,
     china_telecom_2005,
 )
 from openbss.rating.partitioned import rate_parquet, read_rated

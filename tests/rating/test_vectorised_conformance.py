@@ -21,12 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openbss.rating.model import (
-    ADSL_TIME_TARIFF_ID,
-    DATA_VOLUME_TARIFF_ID,
-    FIXED_TARIFF_ID,
-    IP_ACCESS_CODE,
-    PHS_TARIFF_ID,
+from openbss.rating.contract import (
     AllowanceState,
     Assignment,
     BandCrossing,
@@ -41,6 +36,13 @@ from openbss.rating.model import (
     TimeBand,
     UsageEvent,
     Zone,
+)
+from openbss.rating.ct2005 import (
+    ADSL_TIME_TARIFF_ID,
+    DATA_VOLUME_TARIFF_ID,
+    FIXED_TARIFF_ID,
+    IP_ACCESS_CODE,
+    PHS_TARIFF_ID,
     china_telecom_2005,
 )
 from openbss.rating.partitioned import rate_parquet, read_rated

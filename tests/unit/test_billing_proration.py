@@ -1,7 +1,7 @@
 """Rentals from dated status and plan history: hand-worked cases (billing/proration.py).
 
 Histories are written in Beijing local time (``bj``) and passed as UTC, as the inventory
-stores them. Prices are the 2005 catalog's (catalog/tariffs.py): fixed line 25 yuan a month,
+stores them. Prices are the 2005 catalog's (catalog/ct2005.py): fixed line 25 yuan a month,
 ADSL 2M 120 yuan a month, PHS 0.18 yuan a day, the fixed + ADSL bundle 120 yuan a month.
 """
 

@@ -29,7 +29,7 @@ from openbss.numbering.calculations import (
     trailing_run,
     trailing_straight,
 )
-from openbss.numbering.local_networks import (
+from openbss.refdata.numbering import (
     GUANGDONG,
     LOCAL_NETWORKS,
     area_code_for_city,

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from openbss.rating.contract import Allowance, BandCrossing, Service, Zone
+from openbss.rating.ct2005 import china_telecom_2005
 from openbss.rating.documents import AllowanceDocument, TariffDocument, tariff_document
-from openbss.rating.model import Allowance, BandCrossing, Service, Zone, china_telecom_2005
 from openbss.rating.seed import seed_tariffs
 from tests.rating_support import SMALL_DESTINATIONS
 

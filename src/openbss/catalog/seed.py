@@ -1,4 +1,4 @@
-"""Seeding the group master catalog (tariffs.py) through the catalog services.
+"""Seeding the group master catalog (ct2005.py) through the catalog services.
 
 Idempotent: rows are recognised by their stable ``code``; a code already present is reused
 as it is, so a second run creates nothing (and never overwrites what a product manager has
@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.catalog import tariffs
+from openbss.catalog import ct2005
 from openbss.catalog.service import (
     CatalogService,
     catalogs,
@@ -53,16 +53,16 @@ def _refs(ids: dict[str, str], codes: list[str]) -> list[dict[str, str]]:
 def seed_catalog(session: Session) -> dict[str, str]:
     """Create the master catalog if missing; return code → id (see the module docstring)."""
     ids: dict[str, str] = {}
-    for spec in tariffs.SPECIFICATIONS:
+    for spec in ct2005.SPECIFICATIONS:
         _ensure(session, product_specifications, spec, ids)
-    for category in tariffs.CATEGORIES:
+    for category in ct2005.CATEGORIES:
         _ensure(session, categories, category, ids)
-    for catalog in tariffs.CATALOGS:
+    for catalog in ct2005.CATALOGS:
         body = {**catalog, "category": _refs(ids, catalog["categoryRefs"])}
         _ensure(session, catalogs, body, ids)
-    for price in tariffs.PRICES:
+    for price in ct2005.PRICES:
         _ensure(session, product_offering_prices, price, ids)
-    for offering in tariffs.OFFERINGS:
+    for offering in ct2005.OFFERINGS:
         body = {
             **offering,
             "productSpecification": {"id": ids[offering["specRef"]]},
@@ -70,7 +70,7 @@ def seed_catalog(session: Session) -> dict[str, str]:
             "category": _refs(ids, offering["categoryRefs"]),
         }
         _ensure(session, product_offerings, body, ids)
-    for bundle in tariffs.BUNDLES:
+    for bundle in ct2005.BUNDLES:
         body = {
             **bundle,
             "bundledProductOffering": _refs(ids, bundle["bundleRefs"]),

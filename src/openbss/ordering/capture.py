@@ -31,7 +31,6 @@ from openbss.inventory.models import Product
 from openbss.kit.errors import BadRequest, Conflict, Unprocessable
 from openbss.kit.security import Principal
 from openbss.kit.tmf import parse_datetime
-from openbss.numbering.local_networks import area_code_for_city
 from openbss.numbering.service import NumberKind, offers_network
 from openbss.ordering import repository
 from openbss.ordering.calculations import (
@@ -44,6 +43,7 @@ from openbss.ordering.calculations import (
     Charge,
     normalise_action,
 )
+from openbss.refdata.numbering import area_code_for_city
 
 # Customer statuses that may buy; a suspended customer may still resume, change or cease.
 BUYING_STATUSES = frozenset({"prospective", "approved", "active"})

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     Allowance,
     BandCrossing,
     Calendar,

@@ -25,8 +25,7 @@ from openbss.kit.money import li_to_yuan, tmf_money_from_li
 from openbss.kit.security import Principal
 from openbss.rating import repository as repo
 from openbss.rating import store
-from openbss.rating.documents import TariffDocument
-from openbss.rating.model import (
+from openbss.rating.contract import (
     AllowanceState,
     Assignment,
     Direction,
@@ -39,6 +38,7 @@ from openbss.rating.model import (
     UsageEvent,
     called_digits,
 )
+from openbss.rating.documents import TariffDocument
 from openbss.rating.reference import longest_prefix, rate_reference
 from openbss.rating.tariffs import TARIFF_READERS, rating_plan, tariff_of
 from openbss.resources.service import validation_message

@@ -37,7 +37,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from openbss.rating.model import AllowanceState, Direction, RatingPlan, Service
+from openbss.rating.contract import AllowanceState, Direction, RatingPlan, Service
 from openbss.rating.vectorised import (
     BALANCE_SCHEMA,
     CompiledPlan,

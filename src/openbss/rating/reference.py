@@ -1,6 +1,6 @@
 """The reference rater: slow, one event at a time, and written to be obviously correct.
 
-It implements the contract in :mod:`openbss.rating.model` literally, with integer arithmetic
+It implements the contract in :mod:`openbss.rating.contract` literally, with integer arithmetic
 only, and is the oracle every faster engine is compared with in the conformance suite. It is
 not meant for volume: it loops over events in Python and looks prefixes up one length at a
 time.
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     Allowance,
     AllowanceState,
     Assignment,

@@ -42,7 +42,7 @@ from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.rating import repository as repo
 from openbss.rating import store
-from openbss.rating.model import (
+from openbss.rating.contract import (
     AllowanceState,
     PoolBalance,
     PoolKey,

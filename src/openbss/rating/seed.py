@@ -15,22 +15,16 @@ from sqlalchemy.orm import Session
 
 from openbss.kit.security import SYSTEM
 from openbss.rating import repository as repo
-from openbss.rating.documents import allowance_document, tariff_document
-from openbss.rating.model import (
+from openbss.rating.contract import FREE, Allowance, Destination, RateRule, Service, Tariff, Zone
+from openbss.rating.ct2005 import (
     CT2005_BANDS,
     CT2005_EFFECTIVE_FROM,
     FIXED_TARIFF_ID,
-    FREE,
     PHS_TARIFF_ID,
-    Allowance,
-    Destination,
-    RateRule,
-    Service,
-    Tariff,
-    Zone,
     china_telecom_2005,
     cn_destinations,
 )
+from openbss.rating.documents import allowance_document, tariff_document
 from openbss.rating.models import PriceBinding
 from openbss.rating.tariffs import add_version, bind_price, save_allowance, save_destination_set
 

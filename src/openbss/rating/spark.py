@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import polars as pl
 import pyarrow as pa
 
-from openbss.rating.model import RatingPlan
+from openbss.rating.contract import RatingPlan
 from openbss.rating.partitioned import usage_columns, usage_events
 from openbss.rating.vectorised import (
     BALANCE_SCHEMA,

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from openbss.mediation import store as usage_store
 from openbss.rating import repository as repo
+from openbss.rating.contract import Direction, RateRule, Zone
 from openbss.rating.documents import TariffDocument
-from openbss.rating.model import Direction, RateRule, Zone
 from openbss.rating.models import RatingRun
 from openbss.rating.partitioned import DIRECTION_ALIASES, SERVICE_ALIASES, read_rated
 

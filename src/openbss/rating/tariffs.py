@@ -27,13 +27,13 @@ from openbss.inventory.intervals import OPEN_END, in_service_intervals
 from openbss.kit.errors import Conflict, NotFound, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.rating import repository as repo
+from openbss.rating.contract import Allowance, Assignment, Destination, RatingPlan, Tariff, Zone
 from openbss.rating.documents import (
     AllowanceDocument,
     TariffDocument,
     allowance_document,
     destination_rows,
 )
-from openbss.rating.model import Allowance, Assignment, Destination, RatingPlan, Tariff, Zone
 from openbss.rating.models import AllowanceDefinition, DestinationSet, PriceBinding, TariffVersion
 from openbss.resources.service import validation_message
 

@@ -27,13 +27,13 @@ from openbss.db.uow import unit_of_work
 from openbss.kit.clock import frozen_at, now
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
-from openbss.numbering.local_networks import area_code_for_city
 from openbss.numbering.service import NumberKind, offers_network, seed_number_pools
 from openbss.ordering.models import ProductOrder
 from openbss.ordering.orchestrator import work_until_idle
 from openbss.ordering.repository import by_external_id
 from openbss.ordering.service import product_orders
 from openbss.party.models import Individual, Organization
+from openbss.refdata.numbering import area_code_for_city
 
 Progress = Callable[[str, int], None]
 # (offering code, share of residential customers)

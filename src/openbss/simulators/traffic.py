@@ -40,7 +40,7 @@ from openbss.inventory.models import Product
 from openbss.mediation.layouts import FieldKind, FieldSpec, FrameSpec, Layout, RecordFormat
 from openbss.mediation.layouts import load_layout as _load_layout
 from openbss.numbering.calculations import NumberKind
-from openbss.numbering.local_networks import GUANGDONG, MAJOR_CITIES
+from openbss.refdata.numbering import GUANGDONG, MAJOR_CITIES
 
 __all__ = [
     "GenerationReport",

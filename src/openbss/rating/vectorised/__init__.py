@@ -1,8 +1,8 @@
-"""The vectorised rating engine: the contract of :mod:`openbss.rating.model` as column work.
+"""The vectorised rating engine: the contract of :mod:`openbss.rating.contract` as column work.
 
 ``rate_table`` rates a whole batch with Polars column operations and a few joins; Python
 runs per tariff, rule, band, allowance and calendar day, never per record. Every record comes
-back explained (the columns of :class:`~openbss.rating.model.RatedEvent`), errors included.
+back explained (the columns of :class:`~openbss.rating.contract.RatedEvent`), errors included.
 The conformance suite holds it equal, row for row, to
 :func:`openbss.rating.reference.rate_reference`. How each rule becomes column work:
 

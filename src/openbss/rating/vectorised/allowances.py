@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from openbss.rating.model import Allowance
+from openbss.rating.contract import Allowance
 from openbss.rating.vectorised.codes import _MAX_POSITIONS, BALANCE_SCHEMA, SERVICES, ZONES
 from openbss.rating.vectorised.plan import CompiledPlan
 

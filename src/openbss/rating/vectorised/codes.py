@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
-from openbss.rating.model import DayType, Direction, RatingError, Service, Zone
+from openbss.rating.contract import DayType, Direction, RatingError, Service, Zone
 
 SECOND_US = 1_000_000
 DAY_US = 86_400 * SECOND_US

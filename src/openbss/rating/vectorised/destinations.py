@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from openbss.rating.model import Destination, Tariff
+from openbss.rating.contract import Destination, Tariff
 from openbss.rating.vectorised.codes import ZONES
 
 

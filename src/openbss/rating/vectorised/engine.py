@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import polars as pl
 import pyarrow as pa
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     AllowanceState,
     Direction,
     PoolBalance,

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from openbss.rating.model import (
+from openbss.rating.contract import (
     Allowance,
     BandCrossing,
     Calendar,

@@ -1,20 +1,31 @@
 """The China Telecom master catalog of the mid-2000s (DOMAIN.md, "Tariffs"), as TMF620 bodies.
 
+The prices are built from the 2005 price list in :mod:`openbss.refdata.ct2005`, the table
+rating builds its tariffs from too, so the catalog and rating cannot disagree on a number.
+The bodies stay here rather than in refdata because they are the catalog's own vocabulary
+(TMF620 price types, usage events, time bands, references between entries); refdata holds
+the numbers and no TMF.
+
 Amounts are written as decimal strings ("0.07") so that they are exact from the source on;
 the price service turns them into integer li (usage) or fen (charges). References between
 entries use codes (``"ref": "CT-PS-FIXED-VOICE"``), resolved to ids by seed.py. Names are
 Chinese (zh-CN), descriptions English.
 
-Where DOMAIN.md marks a tariff *unverified* (PHS SMS, ADSL) it is a plausible default; the
-bundle discount is illustrative.
+Where the price list marks a price a plausible default (PHS SMS) or illustrative (ADSL,
+rentals, installation, the bundle) the description says so.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from openbss.kit.tmf import format_datetime
+from openbss.refdata import ct2005 as prices
+from openbss.refdata.ct2005 import FlatCharge, Source, UsageRate
+
 # Tariffs in force from 1 January 2005, Beijing time (UTC+8).
-TARIFF_START = "2004-12-31T16:00:00.000Z"
+TARIFF_START = format_datetime(prices.EFFECTIVE_FROM)
 VALID = {"startDateTime": TARIFF_START}
 
 SPECIFICATIONS: list[dict[str, Any]] = [
@@ -91,195 +102,211 @@ CATALOGS: list[dict[str, Any]] = [
 ]
 
 
+def _yuan(amount: Decimal) -> str:
+    """How a description writes an amount: "0.07", but "25" rather than "25.00"."""
+    return str(int(amount)) if amount == amount.to_integral_value() else str(amount)
+
+
+# How a description owns up to a price that is not a published one.
+_HEDGES = {Source.PLAUSIBLE_DEFAULT: "unverified", Source.ILLUSTRATIVE: "illustrative"}
+
+
+def _hedged(description: str, source: Source) -> str:
+    hedge = _HEDGES.get(source)
+    return description if hedge is None else f"{description} ({hedge})"
+
+
 def _usage(
     code: str,
     name: str,
     description: str,
-    value: str,
-    per: tuple[int, str],
+    rate: UsageRate,
     event: str,
     **extra: Any,
 ) -> dict[str, Any]:
     return {
         "code": code,
         "name": name,
-        "description": description,
+        "description": _hedged(description, rate.source),
         "priceType": "usage",
-        "price": {"unit": "CNY", "value": value},
-        "unitOfMeasure": {"amount": per[0], "units": per[1]},
+        "price": {"unit": "CNY", "value": str(rate.yuan)},
+        "unitOfMeasure": {"amount": rate.per, "units": rate.unit},
         "usageEvent": event,
         "validFor": VALID,
         **extra,
     }
 
 
-def _recurring(code: str, name: str, description: str, value: str, period: str) -> dict[str, Any]:
+def _recurring(code: str, name: str, description: str, charge: FlatCharge) -> dict[str, Any]:
+    if charge.period is None:
+        raise ValueError(f"{code}: a one-time charge is not recurring")
     return {
         "code": code,
         "name": name,
-        "description": description,
+        "description": _hedged(description, charge.source),
         "priceType": "recurring",
-        "price": {"unit": "CNY", "value": value},
-        "recurringChargePeriodType": period,
+        "price": {"unit": "CNY", "value": str(charge.yuan)},
+        "recurringChargePeriodType": charge.period,
         "recurringChargePeriodLength": 1,
         "validFor": VALID,
     }
 
 
-def _one_time(code: str, name: str, description: str, value: str) -> dict[str, Any]:
+def _one_time(code: str, name: str, description: str, charge: FlatCharge) -> dict[str, Any]:
+    if charge.period is not None:
+        raise ValueError(f"{code}: a recurring charge is not one-time")
     return {
         "code": code,
         "name": name,
-        "description": description,
+        "description": _hedged(description, charge.source),
         "priceType": "oneTime",
-        "price": {"unit": "CNY", "value": value},
+        "price": {"unit": "CNY", "value": str(charge.yuan)},
         "validFor": VALID,
     }
 
+
+_LOCAL_BLOCK_MIN = prices.LOCAL_FIRST_BLOCK.per
+_NIGHT = f"{prices.NIGHT_FROM:%H:%M}-{prices.NIGHT_TO:%H:%M}"
 
 PRICES: list[dict[str, Any]] = [
     _recurring(
         "CT-POP-FIXED-RENTAL",
         "固话月租",
-        "Fixed line monthly rental: 25 yuan (illustrative)",
-        "25.00",
-        "month",
+        f"Fixed line monthly rental: {_yuan(prices.FIXED_RENTAL.yuan)} yuan",
+        prices.FIXED_RENTAL,
     ),
     _one_time(
         "CT-POP-FIXED-INSTALL",
         "固话安装调试费",
-        "Fixed line installation (工料费): 100 yuan once (illustrative)",
-        "100.00",
+        f"Fixed line installation (工料费): {_yuan(prices.FIXED_INSTALLATION.yuan)} yuan once",
+        prices.FIXED_INSTALLATION,
     ),
     _one_time(
         "CT-POP-ADSL-INSTALL",
         "宽带安装调试费",
-        "ADSL installation and modem set-up: 100 yuan once (illustrative)",
-        "100.00",
+        f"ADSL installation and modem set-up: {_yuan(prices.ADSL_INSTALLATION.yuan)} yuan once",
+        prices.ADSL_INSTALLATION,
     ),
     _usage(
         "CT-POP-LOCAL-FIRST3",
         "市话 前3分钟",
-        "Local call, first 3 minutes: 0.22 yuan",
-        "0.22",
-        (3, "min"),
+        f"Local call, first {_LOCAL_BLOCK_MIN} minutes: {prices.LOCAL_FIRST_BLOCK.yuan} yuan",
+        prices.LOCAL_FIRST_BLOCK,
         "localCall",
-        usageTier={"from": 0, "to": 3},
+        usageTier={"from": 0, "to": _LOCAL_BLOCK_MIN},
     ),
     _usage(
         "CT-POP-LOCAL-NEXT",
         "市话 3分钟后每分钟",
-        "Local call after 3 minutes: 0.11 yuan per started minute",
-        "0.11",
-        (1, "min"),
+        f"Local call after {_LOCAL_BLOCK_MIN} minutes: "
+        f"{prices.LOCAL_NEXT_MINUTE.yuan} yuan per started minute",
+        prices.LOCAL_NEXT_MINUTE,
         "localCall",
-        usageTier={"from": 3},
+        usageTier={"from": _LOCAL_BLOCK_MIN},
     ),
     _usage(
         "CT-POP-DDD",
         "国内长途 每6秒",
-        "Domestic long distance: 0.07 yuan per 6 s",
-        "0.07",
-        (6, "s"),
+        f"Domestic long distance: {prices.DDD_DAY.yuan} yuan per {prices.DDD_DAY.per} s",
+        prices.DDD_DAY,
         "dddCall",
     ),
     _usage(
         "CT-POP-DDD-NIGHT",
         "国内长途 夜间 每6秒",
-        "Domestic long distance 00:00-07:00 (60 %): 0.04 yuan per 6 s",
-        "0.04",
-        (6, "s"),
+        f"Domestic long distance {_NIGHT} ({prices.DDD_NIGHT_PERCENT} %): "
+        f"{prices.DDD_NIGHT.yuan} yuan per {prices.DDD_NIGHT.per} s",
+        prices.DDD_NIGHT,
         "dddCall",
-        timeBand={"from": "00:00", "to": "07:00"},
+        timeBand={"from": f"{prices.NIGHT_FROM:%H:%M}", "to": f"{prices.NIGHT_TO:%H:%M}"},
     ),
     _usage(
         "CT-POP-INTL",
         "国际长途 每6秒",
-        "International: 0.80 yuan per 6 s",
-        "0.80",
-        (6, "s"),
+        f"International: {prices.INTERNATIONAL.yuan} yuan per {prices.INTERNATIONAL.per} s",
+        prices.INTERNATIONAL,
         "internationalCall",
     ),
     _usage(
         "CT-POP-HMT",
         "港澳台 每6秒",
-        "Hong Kong, Macao, Taiwan: 0.20 yuan per 6 s",
-        "0.20",
-        (6, "s"),
+        f"Hong Kong, Macao, Taiwan: {prices.HK_MO_TW.yuan} yuan per {prices.HK_MO_TW.per} s",
+        prices.HK_MO_TW,
         "hmtCall",
     ),
     _usage(
         "CT-POP-IP17909",
         "IP长途17909 每分钟",
-        "IP long distance 17909, domestic: 0.30 yuan per minute",
-        "0.30",
-        (1, "min"),
+        f"IP long distance {prices.IP_ACCESS_CODE}, domestic: "
+        f"{prices.IP_LONG_DISTANCE.yuan} yuan per minute",
+        prices.IP_LONG_DISTANCE,
         "ipCall",
     ),
-    _recurring("CT-POP-PHS-RENTAL", "小灵通 日租", "PHS rental: 0.18 yuan per day", "0.18", "day"),
+    _recurring(
+        "CT-POP-PHS-RENTAL",
+        "小灵通 日租",
+        f"PHS rental: {_yuan(prices.PHS_RENTAL.yuan)} yuan per day",
+        prices.PHS_RENTAL,
+    ),
     _usage(
         "CT-POP-PHS-LOCAL-FIRST3",
         "小灵通市话 前3分钟",
-        "PHS local call, first 3 minutes: 0.22 yuan",
-        "0.22",
-        (3, "min"),
+        f"PHS local call, first {_LOCAL_BLOCK_MIN} minutes: {prices.LOCAL_FIRST_BLOCK.yuan} yuan",
+        prices.LOCAL_FIRST_BLOCK,
         "localCall",
-        usageTier={"from": 0, "to": 3},
+        usageTier={"from": 0, "to": _LOCAL_BLOCK_MIN},
     ),
     _usage(
         "CT-POP-PHS-LOCAL-NEXT",
         "小灵通市话 3分钟后每分钟",
-        "PHS local call after 3 minutes: 0.11 yuan per minute",
-        "0.11",
-        (1, "min"),
+        f"PHS local call after {_LOCAL_BLOCK_MIN} minutes: "
+        f"{prices.LOCAL_NEXT_MINUTE.yuan} yuan per minute",
+        prices.LOCAL_NEXT_MINUTE,
         "localCall",
-        usageTier={"from": 3},
+        usageTier={"from": _LOCAL_BLOCK_MIN},
     ),
     _usage(
         "CT-POP-PHS-INTERAREA",
         "小灵通区间通话 每分钟",
-        "PHS call between local areas: 0.30 yuan per minute",
-        "0.30",
-        (1, "min"),
+        f"PHS call between local areas: {prices.PHS_BETWEEN_AREAS.yuan} yuan per minute",
+        prices.PHS_BETWEEN_AREAS,
         "interAreaCall",
     ),
     _usage(
         "CT-POP-PHS-INCOMING",
         "小灵通 接听免费",
         "PHS incoming calls are free",
-        "0.00",
-        (1, "min"),
+        prices.INCOMING,
         "incomingCall",
     ),
     _usage(
         "CT-POP-PHS-SMS",
         "小灵通短信 每条",
-        "PHS SMS: 0.10 yuan per message (unverified)",
-        "0.10",
-        (1, "message"),
+        f"PHS SMS: {prices.SMS.yuan} yuan per message",
+        prices.SMS,
         "sms",
     ),
     _recurring(
         "CT-POP-ADSL-2M-MONTHLY",
         "ADSL 2M 包月",
-        "ADSL 2 Mbit/s flat fee: 120 yuan per month (illustrative)",
-        "120.00",
-        "month",
+        f"ADSL 2 Mbit/s flat fee: {_yuan(prices.ADSL_2M_MONTHLY.yuan)} yuan per month",
+        prices.ADSL_2M_MONTHLY,
     ),
     {
         **_recurring(
             "CT-POP-BUNDLE-FIXED-ADSL",
             "固话+宽带套餐 月费",
-            "Fixed line + ADSL 2M bundle: 120 yuan per month, 10 % off (illustrative)",
-            "120.00",
-            "month",
+            "Fixed line + ADSL 2M bundle: "
+            f"{_yuan(prices.BUNDLE_FIXED_ADSL_MONTHLY.yuan)} yuan per month, "
+            f"{prices.BUNDLE_DISCOUNT_PERCENT} % off",
+            prices.BUNDLE_FIXED_ADSL_MONTHLY,
         ),
         "priceAlteration": [
             {
                 "name": "套餐九折",
-                "description": "Bundle discount 10 %",
+                "description": f"Bundle discount {prices.BUNDLE_DISCOUNT_PERCENT} %",
                 "priceType": "recurring",
-                "percentage": 10,
+                "percentage": prices.BUNDLE_DISCOUNT_PERCENT,
             }
         ],
     },
