@@ -6,6 +6,7 @@
 #                API key and example calls, serve
 #                (OPENBSS_DEMO_SERVE=0 stops after seeding)
 #   make test    setup, then the whole suite (SQLite and PostgreSQL, CTKs, schemathesis)
+#   make test-fast  the inner loop: SQLite only, no CTKs, Spark, outside clients or slow tests
 #   make lint    ruff check, ruff format --check, mypy, import-linter, models vs migrations
 #   make fmt     ruff format + ruff check --fix
 #   make serve   migrate, then serve on $(HOST):$(PORT)
@@ -30,7 +31,7 @@ XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadf
 CTK_DIR := tests/ctk
 CTK_STAMP := $(CTK_DIR)/node_modules/.package-lock.json
 
-.PHONY: help setup uv venv ctk-deps demo test lint fmt serve bench
+.PHONY: help setup uv venv ctk-deps demo test test-fast lint fmt serve bench
 
 help:
 	@sed -n 's/^#   make /make /p' $(MAKEFILE_LIST)
@@ -88,6 +89,10 @@ demo: setup
 
 test: setup
 	$(RUN) pytest -q $(XDIST) $(PYTEST_ARGS)
+
+# One domain fast: make test-fast PYTEST_ARGS=tests/service/test_rating_runs.py
+test-fast: venv
+	$(RUN) pytest -q -m "not (postgres or ctk or spark or external or slow)" $(PYTEST_ARGS)
 
 lint: venv
 	$(RUN) ruff check .

@@ -34,6 +34,15 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test run on the PostgreSQL backend (a ``postgres`` fixture parameter) is marked
+    ``postgres``, so ``make test-fast`` can leave it out with ``-m "not postgres"``."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "postgres" in callspec.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
 def _pg_available() -> bool:
     try:
         engine = create_engine(PG_ADMIN_URL)

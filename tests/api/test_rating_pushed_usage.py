@@ -12,10 +12,10 @@ from openbss.kit.clock import frozen_at
 from openbss.mediation.pipeline import Ingest
 from openbss.mediation.pushed import mediate_pushed
 from openbss.rating.runs import rate_period
-from tests.api.test_rating_runs import _correct
 from tests.api.test_usage_api import USAGE, _usage
 from tests.conftest import KeyMaker
 from tests.rating_support import PERIOD, line, rating_ready
+from tests.service.test_rating_runs import _correct
 
 AT_10 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tuesday 3 March 2026, 10:00 in Guangzhou
 

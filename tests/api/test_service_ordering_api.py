@@ -18,8 +18,8 @@ from openbss.provisioning.service import (
     create_service_order,
     run_due,
 )
-from tests.api.test_provisioning_service import T0
 from tests.conftest import KeyMaker
+from tests.service.test_provisioning_service import T0
 
 BASE = "/tmf-api/serviceOrdering/v4"
 ORCHESTRATION = Principal(key_id="orchestration", role=Role.ADMIN, province=None)

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.kit.clock import frozen_at
 from openbss.mediation.pipeline import Ingest
 from openbss.mediation.pushed import mediate_pushed
-from tests.api.test_mediation_pipeline import T0, _subscriber
 from tests.conftest import KeyMaker
 from tests.ordering_support import sales_ready
+from tests.service.test_mediation_pipeline import T0, _subscriber
 
 USAGE = "/tmf-api/usageManagement/v4"
 

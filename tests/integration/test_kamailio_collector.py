@@ -20,6 +20,8 @@ import pytest
 from openbss.mediation.decoders.kamailio_acc import decode_kamailio_acc
 from tests.support import need_executable
 
+pytestmark = pytest.mark.external
+
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "kamailio" / "kamailio.cfg"
 CALLS = 3
 CALL_MS = 1000  # SIPp holds each call this long before its BYE

@@ -23,6 +23,8 @@ from openbss.mediation.collectors.radius import RadiusAccountingServer, SpoolErr
 from openbss.mediation.decoders.radius_acct import decode_radius_spool
 from tests.support import need_executable
 
+pytestmark = pytest.mark.external
+
 SECRET = b"testing123-openbss"
 T0 = 1_740_823_200  # 2025-03-01T10:00:00Z
 GIGAWORD = 2**32

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.inventory.models import Product
@@ -20,6 +21,8 @@ from openbss.ordering.service import product_orders
 from tests.integration.test_radius_collector import GIGAWORD, SECRET, radclient
 from tests.ordering_support import GD, bundle_order, sales_ready
 from tests.support import need_executable
+
+pytestmark = pytest.mark.external
 
 ORDERED = datetime(2025, 3, 1, 1, 0, tzinfo=UTC)
 START = 1_740_823_200  # 2025-03-01T10:00:00Z, after the line was activated

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.kit.clock import frozen_at
 from openbss.mediation import store
 from openbss.mediation.collector import collect
 from openbss.mediation.pipeline import Ingest
-from tests.api.test_mediation_pipeline import _subscriber
 from tests.integration.test_kamailio_collector import (
     free_udp_ports,
     spawn,
@@ -24,7 +24,10 @@ from tests.integration.test_kamailio_collector import (
     wait_until,
 )
 from tests.ordering_support import sales_ready
+from tests.service.test_mediation_pipeline import _subscriber
 from tests.support import need_executable
+
+pytestmark = pytest.mark.external
 
 __all__ = ["spawn"]  # the fixture, used by name
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "kamailio" / "kamailio.cfg"

@@ -65,7 +65,10 @@ if TYPE_CHECKING:
 
 # PySpark warns that it is untested with pandas 3 whenever it checks for pandas; the Arrow
 # path never uses pandas.
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+]
 
 # Four, not three: Spark hashes a null account and "" into partition 0 of 3, but into
 # different ones of 4, where reading them as two owners would cut pools (and fail here).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from openbss.account.models import PARTY_ACCOUNT_MODELS
+from openbss.account.models import PARTY_ACCOUNT_MODELS, BillingAccount
 from openbss.resources.models import TmfResourceMixin
 
 
@@ -63,3 +64,27 @@ def visible_row(
     if row is None or row.province not in (None, province):
         return None
     return row
+
+
+def get_billing_account(session: Session, account_id: str) -> BillingAccount | None:
+    return session.get(BillingAccount, account_id)
+
+
+def billing_accounts_of_party(
+    session: Session, party_id: str, province: str | None
+) -> Sequence[BillingAccount]:
+    """The billing accounts a party owns in a province."""
+    return session.scalars(
+        select(BillingAccount).where(
+            BillingAccount.owner_party_id == party_id, BillingAccount.province == province
+        )
+    ).all()
+
+
+def billing_accounts_of_province(session: Session, province: str) -> Sequence[BillingAccount]:
+    """Every billing account of a province, by id."""
+    return session.scalars(
+        select(BillingAccount)
+        .where(BillingAccount.province == province)
+        .order_by(BillingAccount.id)
+    ).all()

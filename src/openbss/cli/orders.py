@@ -49,11 +49,11 @@ def fallout_list(
     province: Annotated[str | None, typer.Option(help="Only this province")] = None,
 ) -> None:
     """Orders waiting for manual handling, oldest first."""
-    from openbss.ordering import repository
+    from openbss.ordering.public import open_fallout
 
     factory = make_session_factory(make_engine())
     with unit_of_work(factory) as session:
-        rows = repository.open_fallout(session, province)
+        rows = open_fallout(session, province)
         table = Table("order", "province", "since", "reason", title="fallout")
         for row in rows:
             table.add_row(

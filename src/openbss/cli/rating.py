@@ -160,7 +160,7 @@ def adjustments_command(
     period: Annotated[str | None, typer.Option(help="Only this period")] = None,
 ) -> None:
     """Differences found by rerating billed periods, per account."""
-    from openbss.rating import repository
+    from openbss.rating import public as repository
 
     factory = make_session_factory(make_engine())
     with factory() as session:
@@ -177,7 +177,7 @@ def adjustments_command(
 @clean_errors
 def counters_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Allowance balances at the end of a cycle, as its current rating left them."""
-    from openbss.rating import repository
+    from openbss.rating import public as repository
 
     factory = make_session_factory(make_engine())
     with factory() as session:

@@ -37,8 +37,7 @@ from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
-from openbss.party.models import Individual, Organization
-from openbss.party.service import find_party
+from openbss.party.public import Individual, Organization, find_party
 from openbss.resources.service import ResourceService
 from openbss.resources.validation import check_contact_media, check_period, check_transition
 

@@ -64,3 +64,37 @@ def status_history(
     if product_ids is not None:
         statement = statement.where(Product.id.in_(list(product_ids)))
     return session.execute(statement).all()
+
+
+def get_product(session: Session, product_id: str) -> Product | None:
+    return session.get(Product, product_id)
+
+
+def offerings_of_products(session: Session, province: str) -> list[tuple[str, str, str | None]]:
+    """(product id, offering id, parent product id) of a province's products."""
+    return [
+        (r.id, r.product_offering_id, r.parent_product_id)
+        for r in session.execute(
+            select(Product.id, Product.product_offering_id, Product.parent_product_id).where(
+                Product.province == province
+            )
+        )
+    ]
+
+
+def account_of_product(session: Session, product_id: str) -> str | None:
+    return session.scalar(select(Product.billing_account_id).where(Product.id == product_id))
+
+
+def live_phone_lines(session: Session, province: str) -> list[tuple[str, str | None, str]]:
+    """(E.164 number, area code, service type) of a province's active or suspended lines."""
+    rows = session.execute(
+        select(Product.service_id, Product.area_code, Product.service_type)
+        .where(
+            Product.province == province,
+            Product.status.in_(("active", "suspended")),
+            Product.service_id.like("+%"),
+        )
+        .order_by(Product.service_id)
+    ).all()
+    return [(str(number), area, str(kind)) for number, area, kind in rows]

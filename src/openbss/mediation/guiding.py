@@ -14,8 +14,8 @@ import polars as pl
 
 # The index guiding reads is the inventory's in-service intervals (one row per number and
 # stretch in service); its schema and open end are the inventory's, named here for guiding.
-from openbss.inventory.intervals import IN_SERVICE_SCHEMA as INDEX_SCHEMA
-from openbss.inventory.intervals import OPEN_END
+from openbss.inventory.public import IN_SERVICE_SCHEMA as INDEX_SCHEMA
+from openbss.inventory.public import OPEN_END
 
 __all__ = ["INDEX_SCHEMA", "OPEN_END", "PRODUCT_COLUMNS", "guide"]
 

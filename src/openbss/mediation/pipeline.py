@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
-from openbss.inventory.intervals import in_service_intervals
+from openbss.inventory.public import in_service_intervals
 from openbss.kit.clock import now
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.ids import new_id

@@ -15,23 +15,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.account.models import BillingAccount
-from openbss.catalog.calculations import SELLABLE
-from openbss.catalog.models import ProductOffering, ProductOfferingPrice, ProductSpecification
-from openbss.catalog.pricing import MinorUnit, altered_amount
-from openbss.catalog.service import price_at
-from openbss.customer.models import Customer
-from openbss.customer.service import customer_for_party
-from openbss.inventory import repository as inventory_repository
-from openbss.inventory.calculations import IN_SERVICE_STATUSES, address_key
-from openbss.inventory.models import Product
+from openbss.account.public import BillingAccount, billing_accounts_of_party
+from openbss.catalog.public import (
+    SELLABLE,
+    MinorUnit,
+    ProductOffering,
+    ProductOfferingPrice,
+    ProductSpecification,
+    altered_amount,
+    price_at,
+)
+from openbss.customer.public import Customer, customer_for_party
+from openbss.inventory import public as inventory
+from openbss.inventory.public import IN_SERVICE_STATUSES, Product, address_key
 from openbss.kit.errors import BadRequest, Conflict, Unprocessable
 from openbss.kit.security import Principal
 from openbss.kit.tmf import parse_datetime
-from openbss.numbering.service import NumberKind, offers_network
+from openbss.numbering.public import NumberKind, offers_network
 from openbss.ordering import repository
 from openbss.ordering.calculations import (
     ACTIONS,
@@ -174,12 +176,7 @@ def resolve_billing_account(
     session: Session, principal: Principal, customer: Customer, ref: Any, missing: list[str]
 ) -> BillingAccount | None:
     if ref is None:
-        owned = session.scalars(
-            select(BillingAccount).where(
-                BillingAccount.owner_party_id == customer.engaged_party_id,
-                BillingAccount.province == customer.province,
-            )
-        ).all()
+        owned = billing_accounts_of_party(session, customer.engaged_party_id, customer.province)
         if len(owned) == 1:
             return owned[0]
         missing.append(
@@ -519,9 +516,7 @@ class _Walker:
             captured.charges = charges_of(self.session, offering, self.order_date, in_bundle=False)
         if product.service_type == "bundle":
             # Suspending, resuming or ceasing a bundle acts on every member.
-            for n, member in enumerate(
-                inventory_repository.children_of(self.session, product.id), start=1
-            ):
+            for n, member in enumerate(inventory.children_of(self.session, product.id), start=1):
                 if member.status in REQUIRED_STATUS[action]:
                     captured.children.append(
                         CapturedItem(
@@ -546,7 +541,7 @@ def _check_premises_rules(session: Session, capture: Capture) -> None:
         if leaf.service_type != "broadband" or leaf.address_key is None:
             continue
         key = leaf.address_key
-        if key in broadband_seen or inventory_repository.live_at_address(
+        if key in broadband_seen or inventory.live_at_address(
             session, province, key, ["broadband"]
         ):
             raise Unprocessable(
@@ -556,7 +551,7 @@ def _check_premises_rules(session: Session, capture: Capture) -> None:
         broadband_seen.add(key)
         if key in ordered_lines:
             continue
-        lines = inventory_repository.live_at_address(session, province, key, ["fixedVoice"])
+        lines = inventory.live_at_address(session, province, key, ["fixedVoice"])
         if not any(line.customer_id == capture.customer.id for line in lines):
             raise Unprocessable(
                 f"item {leaf.item_id}: ADSL broadband needs a fixed line of the customer at the "

@@ -29,23 +29,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from openbss.audit import service as audit
-from openbss.customer.service import customers
+from openbss.customer.public import customers
 from openbss.db.uow import on_after_commit, remove_after_commit, unit_of_work
-from openbss.inventory.models import Product
-from openbss.inventory.service import change_offering, move, note_order_item
+from openbss.inventory.public import Product, change_offering, move, note_order_item
 from openbss.kit.clock import now
 from openbss.kit.errors import Conflict, OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
 from openbss.kit.worker import BackgroundWorker, WakeSource
-from openbss.numbering.service import assign, release, retire
+from openbss.numbering.public import assign, release, retire
 from openbss.ordering import repository
 from openbss.ordering.calculations import CANCELLABLE_STATES, network_rank
 from openbss.ordering.models import Fulfilment, OrderFallout, OrderItem, ProductOrder
 from openbss.ordering.service import holder_of, log, product_orders
 from openbss.ordering.statuses import FalloutResolution, OrderPhase, ProductOrderState
-from openbss.provisioning.service import (
+from openbss.provisioning.public import (
     NETWORK_FOR_SERVICE_TYPE,
     Network,
     ServiceAction,
@@ -56,7 +55,7 @@ from openbss.provisioning.service import (
     run_due,
     service_orders_for,
 )
-from openbss.provisioning.service import (
+from openbss.provisioning.public import (
     OrderState as ServiceOrderState,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from openbss.ordering.models import (
@@ -102,3 +102,13 @@ def all_fulfilments(session: Session, order_id: str) -> Sequence[Fulfilment]:
         .order_by(Fulfilment.round, Fulfilment.purpose.desc(), Fulfilment.sequence)
     )
     return session.scalars(statement).all()
+
+
+def count_completed_with_external_prefix(session: Session, province: str, prefix: str) -> int:
+    """How many of a province's completed orders have an ``externalId`` starting ``prefix``."""
+    statement = select(func.count()).where(
+        ProductOrder.province == province,
+        ProductOrder.state == ProductOrderState.COMPLETED,
+        ProductOrder.external_id.like(f"{prefix}%"),
+    )
+    return int(session.scalar(statement) or 0)

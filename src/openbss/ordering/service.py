@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from openbss.audit import service as audit
-from openbss.inventory.service import NewProduct, create_product
+from openbss.inventory.public import NewProduct, create_product
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Conflict
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime, merge_patch
-from openbss.numbering.service import NumberKind, reserve
+from openbss.numbering.public import NumberKind, reserve
 from openbss.ordering import repository
 from openbss.ordering.calculations import (
     CHANNELS,

@@ -10,7 +10,7 @@ from openbss.kit.security import Principal
 from openbss.kit.tmf import format_datetime
 from openbss.ordering import repository
 from openbss.ordering.service import product_orders
-from openbss.provisioning.service import attempts_for, service_orders_for
+from openbss.provisioning.public import attempts_for, service_orders_for
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
+from openbss.inventory import public as inventory
 from openbss.kit.errors import NotFound, Unprocessable
 from openbss.kit.money import li_to_yuan, tmf_money_from_li
 from openbss.kit.security import Principal
@@ -238,7 +239,7 @@ def quote(session: Session, principal: Principal, province: str, request: QuoteR
     )
     tariff = None if assignment is None else plan.tariff_for(assignment.tariff_id, at)
     if assignment is not None and assignment.product_id is not None:
-        account = repo.account_of_product(session, assignment.product_id) or ""
+        account = inventory.account_of_product(session, assignment.product_id) or ""
     if tariff is not None and request.subscriber is not None:
         for c in repo.counters(session, province, tariff.cycle_of(at)):
             state.balances[PoolKey(c.allowance_id, c.owner, c.cycle)] = PoolBalance(

@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.kit.money import tmf_money_from_li
 from openbss.kit.tmf import format_datetime
-from openbss.mediation.models import MediationBatch, PushedUsage, UsageStatus
-from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation import public as mediation
+from openbss.mediation.public import SOURCE, UsageStatus, usages
 
 # Pushed usage rating may (re)write: guided by mediation, or rated before.
 RATABLE = frozenset({UsageStatus.GUIDED, UsageStatus.RATED, UsageStatus.RERATED})
@@ -38,13 +37,7 @@ def pushed_batches(session: Session, batch_ids: list[str]) -> set[str]:
     """Those of the batches that came from TMF635 pushes."""
     if not batch_ids:
         return set()
-    return set(
-        session.scalars(
-            select(MediationBatch.id).where(
-                MediationBatch.id.in_(batch_ids), MediationBatch.source == SOURCE
-            )
-        )
-    )
+    return mediation.batches_of_source(session, batch_ids, SOURCE)
 
 
 def _tag(units: int, allowance_used: int) -> str:
@@ -78,8 +71,7 @@ def mark_pushed(session: Session, rated: pl.DataFrame, at: datetime, billed: boo
     changed = 0
     batch_ids = sorted(set(rated["batch_id"].to_list()))
     by_record = {
-        (u.batch_id, u.record_no): u
-        for u in session.scalars(select(PushedUsage).where(PushedUsage.batch_id.in_(batch_ids)))
+        (u.batch_id, u.record_no): u for u in mediation.pushed_usages_of_batches(session, batch_ids)
     }
     for row in rated.iter_rows(named=True):
         number = int(str(row["record_id"]).rsplit(":", 1)[-1])

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from openbss.catalog.models import CatalogReference, ProductOfferingPrice
-from openbss.inventory.models import Product
 from openbss.rating.models import (
     AccountDelta,
     AllowanceCounter,
@@ -23,9 +21,6 @@ from openbss.rating.models import (
     RunStatus,
     TariffVersion,
 )
-
-PRICE_ATTRIBUTE = "productOfferingPrice"  # catalog reference: offering → its prices
-
 
 # --- destination sets ---------------------------------------------------------------------
 
@@ -103,47 +98,6 @@ def allowances(session: Session, ids: Iterable[str] | None = None) -> list[Allow
 
 def bindings(session: Session) -> list[PriceBinding]:
     return list(session.scalars(select(PriceBinding).order_by(PriceBinding.price_id)))
-
-
-def price_ids_by_code(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    rows = session.execute(
-        select(ProductOfferingPrice.code, ProductOfferingPrice.id).where(
-            ProductOfferingPrice.code.in_(list(codes))
-        )
-    )
-    return {code: price_id for code, price_id in rows if code is not None}
-
-
-def offering_prices(session: Session) -> dict[str, list[str]]:
-    """Offering id → the ids of its prices, in catalog order."""
-    result: dict[str, list[str]] = {}
-    rows = session.execute(
-        select(CatalogReference.source_id, CatalogReference.target_id)
-        .where(CatalogReference.attribute == PRICE_ATTRIBUTE)
-        .order_by(CatalogReference.source_id, CatalogReference.target_id)
-    )
-    for offering_id, price_id in rows:
-        result.setdefault(offering_id, []).append(price_id)
-    return result
-
-
-def products(session: Session, province: str) -> list[tuple[str, str, str | None]]:
-    """(product id, offering id, parent product id) of a province's products."""
-    return [
-        (r.id, r.product_offering_id, r.parent_product_id)
-        for r in session.execute(
-            select(Product.id, Product.product_offering_id, Product.parent_product_id).where(
-                Product.province == province
-            )
-        )
-    ]
-
-
-def account_of_product(session: Session, product_id: str) -> str | None:
-    return session.scalar(select(Product.billing_account_id).where(Product.id == product_id))
-
-
-# --- runs and periods ---------------------------------------------------------------------
 
 
 def find_period(session: Session, province: str, period_: str) -> RatingPeriod | None:

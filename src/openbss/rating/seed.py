@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from openbss.catalog import public as catalog
 from openbss.kit.security import SYSTEM
 from openbss.rating import repository as repo
 from openbss.rating.contract import FREE, Allowance, Destination, RateRule, Service, Tariff, Zone
@@ -118,7 +119,7 @@ def seed_rating(
             add_version(session, SYSTEM, tariff_document(tariff, DESTINATION_SET))
             report.tariffs_created.append(tariff.id)
     save_allowance(session, SYSTEM, allowance_document(_BUNDLE_ALLOWANCE, "套餐含本地通话100分钟"))
-    price_ids = repo.price_ids_by_code(session, BINDINGS)
+    price_ids = catalog.price_ids_by_code(session, BINDINGS)
     for code, (tariff_id, allowance_ids) in BINDINGS.items():
         price_id = price_ids.get(code)
         if price_id is None or session.get(PriceBinding, price_id) is not None:

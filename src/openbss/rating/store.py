@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.orm import Session
 
-from openbss.mediation import store as usage_store
+from openbss.mediation import public as usage_store
 from openbss.rating import repository as repo
 from openbss.rating.contract import Direction, RateRule, Zone
 from openbss.rating.documents import TariffDocument

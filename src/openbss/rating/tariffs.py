@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from openbss.audit import service as audit
-from openbss.inventory.intervals import OPEN_END, in_service_intervals
+from openbss.catalog import public as catalog
+from openbss.inventory import public as inventory
 from openbss.kit.errors import Conflict, NotFound, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.rating import repository as repo
@@ -250,7 +251,7 @@ def offering_ratings(session: Session) -> dict[str, OfferingRating]:
     """Per offering, the tariff and allowances bound to its prices."""
     bound = {b.price_id: b for b in repo.bindings(session)}
     result: dict[str, OfferingRating] = {}
-    for offering_id, price_ids in repo.offering_prices(session).items():
+    for offering_id, price_ids in catalog.offering_price_ids(session).items():
         tariff_ids = sorted(
             {t for p in price_ids if p in bound and (t := bound[p].tariff_id) is not None}
         )
@@ -276,10 +277,11 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
     allowances = tuple(allowance_of(row) for row in repo.allowances(session))
     by_offering = offering_ratings(session)
     products = {
-        pid: (offering, parent) for pid, offering, parent in repo.products(session, province)
+        pid: (offering, parent)
+        for pid, offering, parent in inventory.offerings_of_products(session, province)
     }
     assignments: list[Assignment] = []
-    index = in_service_intervals(session, province)
+    index = inventory.in_service_intervals(session, province)
     if subscriber is not None:
         index = index.filter(pl.col("service_id") == subscriber)
     for service_id, product_id, _customer, account_id, start, end in index.iter_rows():
@@ -294,7 +296,7 @@ def rating_plan(session: Session, province: str, subscriber: str | None = None) 
                 subscriber=service_id,
                 tariff_id=own.tariff_id,
                 valid_from=start,
-                valid_to=None if end >= OPEN_END else end,
+                valid_to=None if end >= inventory.OPEN_END else end,
                 product_id=product_id,
                 allowance_ids=tuple(dict.fromkeys(allowance_ids)),
                 account_id=account_id,

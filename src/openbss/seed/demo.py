@@ -19,7 +19,7 @@ from openbss.account.service import billing_accounts
 from openbss.catalog.seed import seed_catalog
 from openbss.customer.service import customer_for_party, customers
 from openbss.kit.security import SYSTEM, Principal
-from openbss.party.models import Individual, Organization
+from openbss.party.public import Individual, Organization
 from openbss.party.service import individuals, organizations
 from openbss.rating.seed import seed_rating
 from openbss.seed.people import Enterprise, Person, enterprises, people

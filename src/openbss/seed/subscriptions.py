@@ -20,19 +20,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbss.account.models import BillingAccount
-from openbss.catalog.models import ProductOffering
-from openbss.customer.models import Customer
+from openbss.account.public import BillingAccount
+from openbss.catalog.public import offering_ids_by_code
+from openbss.customer.public import Customer
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import frozen_at, now
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
-from openbss.numbering.service import NumberKind, offers_network, seed_number_pools
-from openbss.ordering.models import ProductOrder
+from openbss.numbering.public import NumberKind, offers_network, seed_number_pools
 from openbss.ordering.orchestrator import work_until_idle
-from openbss.ordering.repository import by_external_id
+from openbss.ordering.public import by_external_id, count_completed_with_external_prefix
 from openbss.ordering.service import product_orders
-from openbss.party.models import Individual, Organization
+from openbss.party.public import get_party, party_kind
 from openbss.refdata.numbering import area_code_for_city
 
 Progress = Callable[[str, int], None]
@@ -55,10 +54,7 @@ class SubscriptionReport:
 
 def _offering_ids(session: Session) -> dict[str, str]:
     codes = [code for code, _ in RESIDENTIAL_MIX]
-    rows = session.execute(
-        select(ProductOffering.code, ProductOffering.id).where(ProductOffering.code.in_(codes))
-    )
-    return {str(code): str(id_) for code, id_ in rows}
+    return offering_ids_by_code(session, codes)
 
 
 def _address_of(doc: dict[str, Any]) -> tuple[str, str]:
@@ -159,9 +155,7 @@ def _seed(
                 continue
             customer = session.get(Customer, customer_id)
             assert customer is not None
-            party: Individual | Organization | None = session.get(
-                Individual, customer.engaged_party_id
-            ) or session.get(Organization, customer.engaged_party_id)
+            party = get_party(session, customer.engaged_party_id)
             account = session.scalars(
                 select(BillingAccount)
                 .where(
@@ -173,7 +167,7 @@ def _seed(
             if party is None or account is None:
                 continue
             rng = random.Random(customer.id)
-            code = _choose(rng, isinstance(party, Organization))
+            code = _choose(rng, party_kind(party) == "Organization")
             city, street = _address_of(party.doc)
             area = area_code_for_city(city)
             if area is None or not offers_network(session, province, NumberKind.FIXED, area):
@@ -188,13 +182,5 @@ def _seed(
         tick("order", 1)
     work_until_idle(factory)
     with unit_of_work(factory) as session:
-        report.completed = len(
-            session.scalars(
-                select(ProductOrder.id).where(
-                    ProductOrder.province == province,
-                    ProductOrder.state == "completed",
-                    ProductOrder.external_id.like("DEMO-%"),
-                )
-            ).all()
-        )
+        report.completed = count_completed_with_external_prefix(session, province, "DEMO-")
     return report

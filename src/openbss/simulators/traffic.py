@@ -33,10 +33,9 @@ import phonenumbers
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.inventory.models import Product
+from openbss.inventory.public import live_phone_lines
 from openbss.mediation.layouts import FieldKind, FieldSpec, FrameSpec, Layout, RecordFormat
 from openbss.mediation.layouts import load_layout as _load_layout
 from openbss.numbering.calculations import NumberKind
@@ -205,15 +204,7 @@ _CAPITAL_AREA = {"GD": "020", "BJ": "010", "SH": "021", "TJ": "022", "CQ": "023"
 
 def subscribers_from_inventory(session: Session, province: str) -> list[Subscriber]:
     """The province's live phone lines (active or suspended products with an E.164 number)."""
-    rows = session.execute(
-        select(Product.service_id, Product.area_code, Product.service_type)
-        .where(
-            Product.province == province,
-            Product.status.in_(("active", "suspended")),
-            Product.service_id.like("+%"),
-        )
-        .order_by(Product.service_id)
-    ).all()
+    rows = live_phone_lines(session, province)
     subscribers: list[Subscriber] = []
     for number, area_code, service_type in rows:
         kind = _KIND_OF_SERVICE_TYPE.get(service_type or "", NumberKind.FIXED)

@@ -17,8 +17,7 @@ from openbss.account.calculations import bill_cycle_day, is_monthly
 from openbss.account.models import BillFormat, BillingCycleSpecification, BillPresentationMedia
 from openbss.kit.errors import Unprocessable
 from openbss.kit.security import Principal
-from openbss.party.models import Individual
-from openbss.party.service import find_party
+from openbss.party.public import Individual, find_party
 from openbss.resources.models import TmfResourceMixin
 
 LANGUAGES = frozenset({"zh-CN", "en"})

@@ -31,7 +31,7 @@ from openbss.kit.settings import get_settings
 from openbss.kit.tmf import format_datetime
 from openbss.rating import inquiry, runs, tariffs
 from openbss.rating.documents import TariffDocument
-from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, TariffVersion
+from openbss.rating.public import AccountDelta, RatingAdjustment, RatingRun, TariffVersion
 
 PATH = "/api/v1/rating"
 

@@ -695,7 +695,9 @@ def plugins(monkeypatch: pytest.MonkeyPatch) -> None:
         *entry_points(group=adapters.ENTRY_POINT_GROUP),
         *(
             EntryPoint(
-                name, f"tests.api.test_provisioning_service:{target}", adapters.ENTRY_POINT_GROUP
+                name,
+                f"tests.service.test_provisioning_service:{target}",
+                adapters.ENTRY_POINT_GROUP,
             )
             for name, target in (("echo", "EchoAdapter"), ("broken", "BrokenAdapter"))
         ),

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import openbss.rating.runs as runs
+from openbss.catalog import public as catalog
 from openbss.db.uow import unit_of_work
 from openbss.inventory.models import Product
 from openbss.kit.clock import frozen_at
@@ -56,7 +57,7 @@ def _second_customer(factory: sessionmaker[Session], sales: Sales) -> Sales:
 def _unbind_phs(factory: sessionmaker[Session]) -> None:
     """PHS prices lose their tariff: PHS lines have no tariff any more."""
     with unit_of_work(factory) as session:
-        prices = repo.price_ids_by_code(session, BINDINGS)
+        prices = catalog.price_ids_by_code(session, BINDINGS)
         for code, price_id in prices.items():
             if code.startswith("CT-POP-PHS-"):
                 bind_price(session, SYSTEM, price_id, None, ())
@@ -362,7 +363,7 @@ def test_unused_minutes_carry_into_the_next_cycle_from_the_persisted_counters(
                 "carryOverCycles": 1,
             },
         )
-        rental = repo.price_ids_by_code(session, ["CT-POP-FIXED-RENTAL"])["CT-POP-FIXED-RENTAL"]
+        rental = catalog.price_ids_by_code(session, ["CT-POP-FIXED-RENTAL"])["CT-POP-FIXED-RENTAL"]
         bind_price(session, SYSTEM, rental, None, ["CT-AL-CARRY-10MIN"])
     number = line(factory, sales)
     quiet = line(factory, sales, street="中山路 9 号")  # no call in March
@@ -410,6 +411,7 @@ def test_a_period_without_usage_is_rated_as_empty(
         assert period is not None and period.current_run_id == outcome.run_id
 
 
+@pytest.mark.spark
 def test_a_period_rated_on_spark_equals_the_in_process_rating(
     world: tuple[sessionmaker[Session], Path, Sales, Sales, dict[str, str]],
 ) -> None:

@@ -1,0 +1,21 @@
+"""What other domains may use of account (TMF666): billing accounts, read.
+
+The entity class is published for loading and type annotations; the queries live in this
+domain's repository (``models`` and ``repository`` are private, enforced by import-linter).
+"""
+
+from __future__ import annotations
+
+from openbss.account.models import BillingAccount
+from openbss.account.repository import (
+    billing_accounts_of_party,
+    billing_accounts_of_province,
+    get_billing_account,
+)
+
+__all__ = [
+    "BillingAccount",
+    "billing_accounts_of_party",
+    "billing_accounts_of_province",
+    "get_billing_account",
+]

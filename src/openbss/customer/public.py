@@ -1,0 +1,15 @@
+"""What other domains may use of customer (TMF629)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from openbss.customer.models import Customer
+from openbss.customer.service import customer_for_party, customers
+
+
+def get_customer(session: Session, customer_id: str) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+__all__ = ["Customer", "customer_for_party", "customers", "get_customer"]

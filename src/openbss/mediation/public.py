@@ -1,0 +1,37 @@
+"""What other domains may use of mediation: the usage store's finished parts and the TMF635
+usages it mediated.
+
+The usage store (Parquet under ``var/usage/``) is read only through :mod:`.store`'s readers,
+which trust the files of finished batches alone; pushed TMF635 usages are loaded through the
+queries here. ``models`` and ``repository`` are private (enforced by import-linter).
+"""
+
+from __future__ import annotations
+
+from openbss.mediation.models import PushedUsage, UsageStatus
+from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.repository import (
+    batches_of_source,
+    finished_batches,
+    pushed_usages_of_batches,
+)
+from openbss.mediation.store import (
+    batch_of,
+    finished_parts,
+    finished_usage_parts,
+    usage_frame,
+)
+
+__all__ = [
+    "SOURCE",
+    "PushedUsage",
+    "UsageStatus",
+    "batch_of",
+    "batches_of_source",
+    "finished_batches",
+    "finished_parts",
+    "finished_usage_parts",
+    "pushed_usages_of_batches",
+    "usage_frame",
+    "usages",
+]
