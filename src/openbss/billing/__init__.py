@@ -1,0 +1,1 @@
+"""Billing: bill cycles, charges, discounts, tax, bill runs, invoices."""
