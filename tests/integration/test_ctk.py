@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,11 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from openbss.billing.models import BillState
+from openbss.db.engine import make_engine, make_session_factory
+from openbss.db.uow import unit_of_work
 from openbss.party.identity import make_resident_id
+from tests.billing_support import DATA, RENTAL, make_bill
 from tests.conftest import PG_ADMIN_URL, _pg_available
 from tests.support import need
 
@@ -402,6 +406,28 @@ def usage_data(server: LiveServer) -> dict[str, str]:
     return {"af59-b504c742900e": spec["id"]}
 
 
+def billing_data(server: LiveServer) -> dict[str, str]:
+    """The CustomerBillOnDemand payload names billing account "A0815": a real account of the
+    server's province. The collection reads the bills and lines it finds, so two final bills
+    of that account (with billed and unbilled lines) and one trial bill, which the API must
+    not show, are written into the server's database as a finished bill run leaves them."""
+    party = server.post("/tmf-api/party/v4/organization", {"tradingName": "CTK 账户"})
+    account = server.post(
+        "/tmf-api/accountManagement/v4/billingAccount",
+        {"name": "CTK 账户", "relatedParty": [{"id": party["id"], "role": "owner"}]},
+    )
+    unbilled = replace(DATA, is_billed=False)
+    engine = make_engine(server.env["OPENBSS_DATABASE_URL"])
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            make_bill(session, account["id"], lines=(RENTAL, unbilled))
+            make_bill(session, account["id"], period="2026-04")
+            make_bill(session, account["id"], state=BillState.TRIAL, period="2026-05")
+    finally:
+        engine.dispose()
+    return {"A0815": account["id"]}
+
+
 @dataclass(frozen=True)
 class Ctk:
     collection: str  # relative to the TMF folder
@@ -456,6 +482,12 @@ CTKS = {
         "Product_Inventory",
         "/tmf-api/productInventory/v4/",
         inventory_products_exist,
+    ),
+    "TMF678-v4.0.0": Ctk(
+        "TMF678/ctk-v4.0.0/CTK-Customer_Bill-4.0.postman_collection.json",
+        "Customer_Bill",
+        "/tmf-api/customerBillManagement/v4/",
+        billing_data,
     ),
 }
 

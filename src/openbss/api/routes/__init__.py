@@ -11,6 +11,7 @@ from openbss.api.routes import (
     account,
     catalog,
     customer,
+    customer_bill,
     numbering,
     party,
     product_inventory,
@@ -31,4 +32,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *numbering.MOUNTS,
     *usage.MOUNTS,
     *rating.MOUNTS,
+    *customer_bill.MOUNTS,
 ]
