@@ -2,7 +2,7 @@
 
 Each :class:`Case` holds usage events, the rating plan they are rated under, the allowance
 balances before them, and the expected outcome per event, worked out by hand in the comment
-beside it. The tariffs are DOMAIN.md's China Telecom tariffs of 2005 as built by
+beside it. The tariffs are the China Telecom tariffs of docs/domain/tariffs.md of 2005 as built by
 :func:`openbss.rating.ct2005.china_telecom_2005`, a few of them varied (connection fee, cap,
 tiers, off-peak days) where a rule needs exercising. The subscriber ``gz-fixed`` is a
 Guangzhou (020) fixed line; Shenzhen (0755) is in the same province, Beijing (010) is not.

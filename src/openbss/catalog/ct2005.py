@@ -1,4 +1,4 @@
-"""The China Telecom master catalog of the mid-2000s (DOMAIN.md, "Tariffs"), as TMF620 bodies.
+"""The China Telecom master catalog of the mid-2000s (docs/domain/tariffs.md), as TMF620 bodies.
 
 The prices are built from the 2005 price list in :mod:`openbss.refdata.ct2005`, the table
 rating builds its tariffs from too, so the catalog and rating cannot disagree on a number.

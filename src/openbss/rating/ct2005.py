@@ -1,4 +1,4 @@
-"""China Telecom's 2005 tariffs as rating contract objects (DOMAIN.md "Tariffs").
+"""China Telecom's 2005 tariffs as rating contract objects (docs/domain/tariffs.md).
 
 Every number comes from reference data: the prices from :mod:`openbss.refdata.ct2005` (the
 table the master catalog is built from too), the province's area codes, mobile blocks and
@@ -155,7 +155,7 @@ def china_telecom_2005(
     effective_from: datetime = CT2005_EFFECTIVE_FROM,
     effective_to: datetime | None = None,
 ) -> tuple[Tariff, ...]:
-    """The DOMAIN.md China Telecom tariffs: fixed line, PHS, ADSL by time, data by volume.
+    """The China Telecom 2005 tariffs (docs/domain/tariffs.md): fixed line, PHS, ADSL by time, data by volume.
 
     The prices are those of ``refdata.ct2005``; the rules:
 
@@ -166,7 +166,7 @@ def china_telecom_2005(
     - international; Hong Kong, Macao, Taiwan: per started 6 s;
     - IP long distance dialled with 17909: per started minute, domestic only;
     - PHS: local as fixed, calls to other local networks of the province per started minute
-      (read as DOMAIN.md's "between local areas"), incoming free;
+      (read as the published "between local areas"), incoming free;
     - SMS per message; incoming calls and messages free; service numbers free;
     - ADSL by time per started minute; data per started MB.
     """

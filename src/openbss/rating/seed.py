@@ -82,7 +82,7 @@ class RatingSeedReport:
 
 
 def seed_tariffs() -> tuple[Tariff, ...]:
-    """The tariffs the seed stores: DOMAIN.md's, plus the ADSL flat rate."""
+    """The tariffs the seed stores: those of docs/domain/tariffs.md, plus the ADSL flat rate."""
     published = china_telecom_2005()
     flat = Tariff(
         id=ADSL_FLAT_TARIFF_ID,

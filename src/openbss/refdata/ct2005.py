@@ -4,7 +4,7 @@ The master catalog (``catalog/ct2005.py``) publishes these prices as TMF620 bodi
 (``rating/ct2005.py``) builds its 2005 tariffs from them; neither writes a number of its own,
 so a price is changed here or nowhere.
 
-Sources, as DOMAIN.md ("Tariffs") records them:
+Sources, as docs/domain/tariffs.md records them:
 
 - local calls, domestic long distance (DDD) with its night rate, international and
   Hong Kong / Macao / Taiwan calls, IP long distance 17909: China Telecom's published tariffs

@@ -2,7 +2,7 @@
 
 Local networks (本地网): which area code (区号) serves a city. Every prefecture-level city of
 Guangdong has its own local network, so the 21 cities are all here, plus the major cities
-DOMAIN.md names. Sales uses this to turn an installation address into the area code of the
+docs/domain/numbering.md names. Sales uses this to turn an installation address into the area code of the
 fixed or PHS number it needs. Names are matched loosely: Chinese with or without 市, pinyin in
 any case, with or without spaces, apostrophes or "City". Guangdong's area codes, the default
 province of rating, are read from the same table.
@@ -99,7 +99,7 @@ def local_network(area_code: str) -> LocalNetwork | None:
 # The 21 local networks of Guangdong, the default province.
 GUANGDONG_AREA_CODES: frozenset[str] = frozenset(network.area_code for network in GUANGDONG)
 
-# Number blocks of Chinese mobile networks (DOMAIN.md "Numbering").
+# Number blocks of Chinese mobile networks (docs/domain/numbering.md).
 MOBILE_PREFIXES: tuple[str, ...] = (
     "130", "131", "132", "133", "134", "135", "136", "137", "138", "139", "145", "147", "149",
     "150", "151", "152", "153", "155", "156", "157", "158", "159", "166", "173", "175", "176",

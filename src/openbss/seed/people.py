@@ -48,7 +48,7 @@ STREETS = (
     "环市东路",
     "东风路",
 )
-# China Telecom mobile prefixes (DOMAIN.md).
+# China Telecom mobile prefixes (docs/domain/numbering.md).
 CT_MOBILE_PREFIXES = ("133", "153", "173", "177", "180", "181", "189", "199")
 INDUSTRIES = (
     "科技",

@@ -93,7 +93,7 @@ OTHER_PARTY = (
     ("sms", 50),  # only PHS handsets send SMS; a wired line's draw becomes a local call
 )
 DIRECTIONS = (("mo", 620), ("mt", 330), ("fwd", 50))
-# Mobile prefixes of the three operators (DOMAIN.md), weighted to the 13x/15x ranges.
+# Mobile prefixes of the three operators (docs/domain/numbering.md), weighted to the 13x/15x ranges.
 MOBILE_PREFIXES = (
     ("134", 6), ("135", 8), ("136", 8), ("137", 8), ("138", 10), ("139", 10), ("130", 5),
     ("131", 4), ("132", 4), ("133", 5), ("150", 4), ("151", 3), ("152", 2), ("153", 3),
