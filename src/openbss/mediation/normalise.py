@@ -1,6 +1,7 @@
 """Normalisation and validation of raw usage rows, as Polars expressions (no per-record Python).
 
-Numbers become E.164 by the Chinese numbering plan (docs/domain/numbering.md): ``00`` + country code is
+Numbers become E.164 by the Chinese numbering plan (docs/domain/numbering.md):
+``00`` + country code is
 international, ``0`` + area code + subscriber is national fixed, ``1[3-9]`` + 9 digits is
 mobile, a bare 7–8 digit subscriber number is local to the record's area code, and an IP
 long-distance access code (17909 …) dialled in front is split off into ``ip_access_code``.

@@ -6,7 +6,8 @@ No database, no framework: pool creation classifies every number through
 service checks its arguments with the rules at the end (they raise 422
 ``INVALID_NUMBER_REQUEST`` with a message that says what to change).
 
-Chinese numbering (docs/domain/numbering.md): country code 86, trunk prefix 0. A fixed or PHS (小灵通)
+Chinese numbering (docs/domain/numbering.md): country code 86, trunk prefix 0.
+A fixed or PHS (小灵通)
 number is an area code (010 and 02X: three digits with the trunk 0; every other area: four)
 followed by a subscriber number of 8 digits (7 or 8 in four-digit areas) that starts with
 2–9. A mobile number is 11 digits starting with 1; its first three digits are the network

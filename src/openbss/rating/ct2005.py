@@ -155,7 +155,8 @@ def china_telecom_2005(
     effective_from: datetime = CT2005_EFFECTIVE_FROM,
     effective_to: datetime | None = None,
 ) -> tuple[Tariff, ...]:
-    """The China Telecom 2005 tariffs (docs/domain/tariffs.md): fixed line, PHS, ADSL by time, data by volume.
+    """The China Telecom 2005 tariffs (docs/domain/tariffs.md): fixed line, PHS, ADSL by time,
+    data by volume.
 
     The prices are those of ``refdata.ct2005``; the rules:
 

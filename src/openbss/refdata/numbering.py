@@ -2,7 +2,8 @@
 
 Local networks (本地网): which area code (区号) serves a city. Every prefecture-level city of
 Guangdong has its own local network, so the 21 cities are all here, plus the major cities
-docs/domain/numbering.md names. Sales uses this to turn an installation address into the area code of the
+docs/domain/numbering.md names. Sales uses this to turn an installation address into the area
+code of the
 fixed or PHS number it needs. Names are matched loosely: Chinese with or without 市, pinyin in
 any case, with or without spaces, apostrophes or "City". Guangdong's area codes, the default
 province of rating, are read from the same table.
