@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.orm import Session
 
+from openbss.account.calculations import paying_account_id
 from openbss.billing import repository as repo
 from openbss.billing.assemble import AccountCharges, ProductCharges, account_lines, adjustment_line
 from openbss.billing.cycles import BillCycle
@@ -103,19 +104,19 @@ def stretches_by_product(frame: pl.DataFrame) -> dict[str, list[_Stretch]]:
 
 
 def bill_account_of(accounts: Mapping[str, repo.AccountInfo], account_id: str) -> str:
-    """The account whose bill carries ``account_id``'s lines: itself, or its top consolidated
-    ancestor (a loop in the hierarchy stops where it would repeat)."""
-    seen = {account_id}
-    current = account_id
-    while True:
-        info = accounts.get(current)
-        if info is None or not info.consolidated or info.parent_account_id is None:
-            return current
-        parent = info.parent_account_id
-        if parent in seen or parent not in accounts:
-            return current
-        seen.add(parent)
-        current = parent
+    """The account whose bill carries ``account_id``'s lines: itself, or the ancestor that
+    pays for it under consolidated billing (集团统付)."""
+
+    def parent_of(child: str) -> str | None:
+        info = accounts.get(child)
+        parent = info.parent_account_id if info is not None else None
+        return parent if parent in accounts else None
+
+    def consolidated(child: str) -> bool:
+        info = accounts.get(child)
+        return info is not None and info.consolidated
+
+    return paying_account_id(account_id, parent_of, consolidated)
 
 
 def due_sections(data: ProvinceData) -> dict[str, list[str]]:
@@ -195,6 +196,8 @@ def _product_charges(
         for s in stretches
     ]
     if cut_at is not None:
+        # Nothing after the cut counts, not even a change already recorded for later.
+        history = [change for change in history if change.effective_at < cut_at]
         history.append(StatusChange(status=_NOT_YET, product_offering_id="", effective_at=cut_at))
     return ProductCharges(
         product_id=product.id,

@@ -139,7 +139,7 @@ def exceptions(session: Session, run_id: str | None) -> list[tuple[BillException
     if run_id is not None:
         statement = statement.where(BillException.run_id == run_id)
     statement = statement.order_by(BillRun.started_at, BillException.billing_account_id)
-    return [(e, r) for e, r in session.execute(statement).tuples()]
+    return [(e, r) for e, r in session.execute(statement)]
 
 
 def delete_bills(session: Session, run_id: str) -> None:
@@ -257,7 +257,7 @@ def products(session: Session, province: str) -> dict[str, ProductInfo]:
         select(
             Product.id, Product.billing_account_id, Product.service_type, Product.parent_product_id
         ).where(Product.province == province)
-    ).tuples()
+    )
     return {row[0]: ProductInfo(*row) for row in rows}
 
 
@@ -378,13 +378,10 @@ def one_time_fees(
         for item in _items(order.doc.get("productOrderItem") or [])
         if isinstance(item.get("product"), Mapping) and item["product"].get("id")
     }
-    owners = dict(
-        session.execute(
-            select(Product.id, Product.billing_account_id).where(
-                Product.id.in_(sorted(product_ids))
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Product.id, Product.billing_account_id).where(Product.id.in_(sorted(product_ids)))
     )
+    owners = {product_id: account_id for product_id, account_id in rows}
     fees: list[OneTimeFee] = []
     for order in orders:
         for item in _items(order.doc.get("productOrderItem") or []):

@@ -349,6 +349,7 @@ def _add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: _Draft) -
             items=len(summary.lines),
         )
     )
+    session.flush()  # the bill before its items (no ORM relationship orders them)
     for sequence, (taxed, owner) in enumerate(zip(summary.lines, draft.sections, strict=True), 1):
         line = taxed.line
         item_id = new_id()
