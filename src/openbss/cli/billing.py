@@ -62,7 +62,9 @@ def run_command(
         )
     with factory() as session:
         by_type = repo.amounts_by_charge_type(session, run.id)
-    table = Table("", "", title=f"bill run {run.id} — {province} {period}: {run.status}")
+    table = Table("", "", title=f"bill run {province} {period}")
+    table.add_row("run", run.id)
+    table.add_row("status", run.status)
     table.add_row("accounts due", str(run.accounts_due))
     table.add_row("billed", str(run.bills))
     table.add_row("exceptions", str(run.exceptions))
