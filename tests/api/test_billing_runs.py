@@ -60,7 +60,7 @@ def world(session_factory: sessionmaker[Session], tmp_path: Path) -> World:
 def bills_of(factory: sessionmaker[Session], run_id: str) -> dict[str, BillView]:
     """account → (bill number, state, amount, tax, items) of a run's bills."""
     with factory() as session:
-        found = {}
+        found: dict[str, BillView] = {}
         for bill in repo.run_bills(session, run_id):
             items = tuple(
                 (
@@ -136,7 +136,7 @@ def test_april_bills_by_hand_trial_discard_then_final_and_never_again(world: Wor
             .item()
         )
     assert rated == 1100
-    usage = sum(i[7] for v in bills.values() for i in v[4] if i[3] == "usage")
+    usage = sum(int(str(i[7])) for v in bills.values() for i in v[4] if i[3] == "usage")
     assert usage * 10 == rated
 
     # Trial bills are not final: running the trial again changes nothing.
@@ -356,3 +356,21 @@ def test_a_2005_cycle_carries_business_tax_not_vat(
         row = session.scalars(select(CustomerBill)).one()
         # 3 % of each line, half-up: 50.01 → 50 and 300.
         assert row.business_tax_fen == 350
+
+
+def test_a_trial_rerated_before_it_is_final_is_refused_and_can_be_discarded(
+    world: World,
+) -> None:
+    factory, data_dir = world.factory, world.data_dir
+    trial = run_bills(factory, data_dir, "GD", APRIL, trial=True)
+    late_call = call(7, national(world.fixed), datetime(2026, 4, 3, 6, 0, tzinfo=UTC), "0208", 9)
+    mediate(factory, data_dir, [late_call], "GZ-SW01_0002.csv")
+    rate(factory, data_dir, APRIL)
+    with pytest.raises(Conflict, match="rerated"):
+        run_bills(factory, data_dir, "GD", APRIL, trial=False)
+    with unit_of_work(factory) as session:
+        assert session.get(BillRun, trial.id).status == RunStatus.TRIAL  # type: ignore[union-attr]
+        assert session.get(BillingPeriod, ("GD", APRIL)) is None
+        discard_run(session, trial.id)
+    final = run_bills(factory, data_dir, "GD", APRIL, trial=False)
+    assert final.status == RunStatus.FINALISED and final.rating_run_id != trial.rating_run_id

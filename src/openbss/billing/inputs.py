@@ -272,15 +272,15 @@ def section_lines(
         for product_id, p in sorted(data.products.items())
         if p.billing_account_id == account_id and data.in_service(product_id)
     ]
-    charges = AccountCharges(
-        account_id=account_id,
-        products=tuple(_product_charges(data, p, cut_at) for p in products),
-        usage_li=dict(data.usage.get(account_id, {})),
-        rating_run_id=data.rating_run_id,
-        one_time=_one_time_lines(data, account_id),
-        adjustments=_adjustment_lines(account_id, adjustments),
-    )
     try:
+        charges = AccountCharges(
+            account_id=account_id,
+            products=tuple(_product_charges(data, p, cut_at) for p in products),
+            usage_li=dict(data.usage.get(account_id, {})),
+            rating_run_id=data.rating_run_id,
+            one_time=_one_time_lines(data, account_id),
+            adjustments=_adjustment_lines(account_id, adjustments),
+        )
         return account_lines(charges, data.cycle)
     except BillingInputError as error:
         raise Unbillable(ExceptionReason.INVALID_DATA, error.message) from None

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Result, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from openbss.account.models import BillingAccount
@@ -35,6 +35,7 @@ from openbss.catalog.models import PriceVersion, ProductOffering, ProductOfferin
 from openbss.catalog.pricing import MinorUnit, PriceSpan, altered_amount, version_at
 from openbss.inventory.intervals import status_intervals
 from openbss.inventory.models import Product
+from openbss.kit.errors import Conflict
 from openbss.kit.money import RoundingRule, decimal_from_json, yuan_to_fen
 from openbss.ordering.models import ProductOrder
 from openbss.rating import repository as rating_repository
@@ -170,10 +171,12 @@ def approved_adjustments(
 
 
 def mark_adjustments_billed(session: Session, items: Sequence[BillItem]) -> None:
-    """The manual and rating adjustments a run's items carry become billed."""
+    """The manual and rating adjustments a run's items carry become billed; one another
+    run billed first refuses the whole finalisation (an adjustment is billed once)."""
     manual = {i.source_id: i.bill_id for i in items if i.source_kind == MANUAL_SOURCE}
+    billed = 0
     for adjustment_id, bill_id in manual.items():
-        session.execute(
+        result = session.execute(
             update(ManualAdjustment)
             .where(
                 ManualAdjustment.id == adjustment_id,
@@ -181,13 +184,28 @@ def mark_adjustments_billed(session: Session, items: Sequence[BillItem]) -> None
             )
             .values(status=AdjustmentStatus.BILLED, bill_id=bill_id)
         )
+        billed += _rowcount(result)
     rerated = sorted({i.source_id for i in items if i.source_kind == RATING_SOURCE})
     if rerated:
-        session.execute(
+        result = session.execute(
             update(RatingAdjustment)
-            .where(RatingAdjustment.id.in_(rerated))
+            .where(
+                RatingAdjustment.id.in_(rerated),
+                RatingAdjustment.status == RatingAdjustmentStatus.OPEN,
+            )
             .values(status=RatingAdjustmentStatus.BILLED)
         )
+        billed += _rowcount(result)
+    if billed != len(manual) + len(rerated):
+        raise Conflict(
+            "an adjustment on these bills was billed by another run; discard this run and "
+            "bill the period again",
+            code="ADJUSTMENT_ALREADY_BILLED",
+        )
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 MANUAL_SOURCE = "adjustment"

@@ -206,7 +206,10 @@ def _bill(
             current = repo.current_rating_run(session, province, cycle.period)
             members = [m for a in chunk for m in data.sections[a]]
             adjustments = load_adjustments(session, province, cycle.period, members)
-        rerated = current is None or current.id != rating_run_id
+        # Usage read from another rating run than the one claimed must not reach a bill.
+        rerated = (
+            current is None or current.id != rating_run_id or data.rating_run_id != rating_run_id
+        )
         bills, failures = [], []
         for account_id in chunk:
             try:
@@ -230,7 +233,11 @@ def _bill(
         run.bills, run.exceptions, run.amount_fen = repo.run_totals(session, run_id)
         run.status, run.finished_at, run.heartbeat_at = RunStatus.TRIAL, now(), now()
         run.owner = None
-        if not trial:
+    # Finalising is a transaction of its own: when it is refused (the period was rerated
+    # meanwhile) the run stays a trial that can be discarded; when it is killed, the next
+    # `billing run` of the period finalises the trial.
+    if not trial:
+        with unit_of_work(factory) as session:
             finalise_run(session, run_id)
 
 
