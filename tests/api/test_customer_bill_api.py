@@ -13,7 +13,7 @@ from openbss.billing.service import bill_events
 from openbss.db.uow import unit_of_work
 from openbss.events.models import OutboxEvent
 from tests.api.test_account_api import create_account, organization
-from tests.billing_support import DATA, RENTAL, Line, make_bill
+from tests.billing_rows import DATA, RENTAL, Line, make_bill
 from tests.conftest import KeyMaker
 
 BASE = "/tmf-api/customerBillManagement/v4"

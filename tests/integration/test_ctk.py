@@ -35,7 +35,7 @@ from openbss.billing.models import BillState
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.party.identity import make_resident_id
-from tests.billing_support import DATA, RENTAL, make_bill
+from tests.billing_rows import DATA, RENTAL, make_bill
 from tests.conftest import PG_ADMIN_URL, _pg_available
 from tests.support import need
 

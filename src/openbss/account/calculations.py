@@ -69,23 +69,24 @@ def money_to_fen(money: Mapping[str, Any], attribute: str, *, allow_negative: bo
 # ----- bill cycle ------------------------------------------------------------------------
 
 MIN_CYCLE_DAY = 1
-# Day 28 is the last day every month has, so a cycle never skips February.
+# Day 28 is the last day every month has, so no month (February too) goes without its bill.
 MAX_CYCLE_DAY = 28
 MONTHLY = frozenset({"monthly", "month", "按月"})
 
 
 def bill_cycle_day(billing_date_shift: int | None) -> int:
-    """The cycle day of a monthly cycle from TMF ``billingDateShift`` (days after the 1st).
+    """The bill cycle day from TMF ``billingDateShift`` (days after the 1st).
 
-    TMF expresses the billing date as an offset in days from the start of the period; for a
-    monthly cycle counted from the 1st, shift 0 is the natural month (自然月, cycle day 1) and
-    shift 14 starts each period on the 15th. The cycle day must lie in 1–28.
+    The bill cycle is always the calendar month (自然月) in the province's time zone; the
+    cycle day does not move its start. It is the day of the FOLLOWING month on which the
+    cycle's bill is issued (see :mod:`openbss.billing.cycles`): shift 0 issues on the 1st,
+    shift 14 on the 15th. The cycle day must lie in 1–28.
     """
     day = MIN_CYCLE_DAY + (billing_date_shift or 0)
     if not MIN_CYCLE_DAY <= day <= MAX_CYCLE_DAY:
         raise Unprocessable(
-            f"billingDateShift {billing_date_shift} gives bill cycle day {day}; a monthly cycle "
-            f"starts on a day from {MIN_CYCLE_DAY} to {MAX_CYCLE_DAY} (shift 0 to "
+            f"billingDateShift {billing_date_shift} gives bill cycle day {day}; the bill is "
+            f"issued on a day from {MIN_CYCLE_DAY} to {MAX_CYCLE_DAY} (shift 0 to "
             f"{MAX_CYCLE_DAY - MIN_CYCLE_DAY})",
             code="INVALID_BILL_CYCLE_DAY",
         )

@@ -6,6 +6,7 @@ domain's repository (``models`` and ``repository`` are private, enforced by impo
 
 from __future__ import annotations
 
+from openbss.account.calculations import paying_account_id
 from openbss.account.models import BillingAccount
 from openbss.account.repository import (
     billing_accounts_of_party,
@@ -18,4 +19,5 @@ __all__ = [
     "billing_accounts_of_party",
     "billing_accounts_of_province",
     "get_billing_account",
+    "paying_account_id",
 ]

@@ -14,20 +14,24 @@ from openbss.catalog.models import (
     ProductOfferingPrice,
     ProductSpecification,
 )
-from openbss.catalog.pricing import MinorUnit, altered_amount
+from openbss.catalog.pricing import MinorUnit, PriceSpan, altered_amount, version_at
 from openbss.catalog.repository import (
     get_offering,
     get_price,
     get_specification,
     offering_ids_by_code,
     offering_price_ids,
+    offerings,
     price_ids_by_code,
+    price_spans,
+    prices_of_type,
 )
 from openbss.catalog.service import price_at
 
 __all__ = [
     "SELLABLE",
     "MinorUnit",
+    "PriceSpan",
     "PriceVersion",
     "ProductOffering",
     "ProductOfferingPrice",
@@ -38,6 +42,10 @@ __all__ = [
     "get_specification",
     "offering_ids_by_code",
     "offering_price_ids",
+    "offerings",
     "price_at",
     "price_ids_by_code",
+    "price_spans",
+    "prices_of_type",
+    "version_at",
 ]

@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from openbss.catalog.models import (
     CatalogReference,
+    PriceVersion,
     ProductOffering,
     ProductOfferingPrice,
     ProductSpecification,
 )
+from openbss.catalog.pricing import PriceSpan
 
 PRICE_ATTRIBUTE = "productOfferingPrice"  # catalog reference: offering → its prices
 
@@ -60,3 +62,46 @@ def offering_price_ids(session: Session) -> dict[str, list[str]]:
     for offering_id, price_id in rows:
         result.setdefault(offering_id, []).append(price_id)
     return result
+
+
+def offerings(session: Session, offering_ids: Iterable[str]) -> list[ProductOffering]:
+    """The offerings with these ids, by id."""
+    wanted = sorted(set(offering_ids))
+    return list(
+        session.scalars(
+            select(ProductOffering)
+            .where(ProductOffering.id.in_(wanted))
+            .order_by(ProductOffering.id)
+        )
+    )
+
+
+def prices_of_type(
+    session: Session, price_ids: Iterable[str], price_type: str
+) -> list[ProductOfferingPrice]:
+    """Those of the prices with this ``priceType``, by id."""
+    return list(
+        session.scalars(
+            select(ProductOfferingPrice)
+            .where(
+                ProductOfferingPrice.id.in_(sorted(set(price_ids))),
+                ProductOfferingPrice.price_type == price_type,
+            )
+            .order_by(ProductOfferingPrice.id)
+        )
+    )
+
+
+def price_spans(session: Session, price_id: str, *, no_amount: int) -> tuple[PriceSpan, ...]:
+    """Every dated version of a price as spans in fen (``no_amount`` where a version has no
+    amount in fen: a usage rate)."""
+    versions = session.scalars(select(PriceVersion).where(PriceVersion.price_id == price_id))
+    return tuple(
+        PriceSpan(
+            v.version,
+            no_amount if v.amount_fen is None else v.amount_fen,
+            v.effective_from,
+            v.effective_to,
+        )
+        for v in versions
+    )

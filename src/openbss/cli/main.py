@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from openbss.auth import service as auth_service
+from openbss.cli.billing import billing_app
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
@@ -37,6 +38,7 @@ app.add_typer(oss_app, name="oss")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
+app.add_typer(billing_app, name="billing")
 
 
 @db_app.command("upgrade")

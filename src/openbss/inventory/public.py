@@ -27,11 +27,13 @@ from openbss.inventory.intervals import (
 from openbss.inventory.models import Product, ProductStatusChange
 from openbss.inventory.repository import (
     account_of_product,
+    accounts_of_products,
     children_of,
     get_product,
     live_at_address,
     live_phone_lines,
     offerings_of_products,
+    product_summaries,
 )
 from openbss.inventory.service import (
     API,
@@ -56,6 +58,7 @@ __all__ = [
     "Product",
     "ProductStatusChange",
     "account_of_product",
+    "accounts_of_products",
     "address_key",
     "change_offering",
     "children_of",
@@ -67,6 +70,7 @@ __all__ = [
     "move",
     "note_order_item",
     "offerings_of_products",
+    "product_summaries",
     "products",
     "status_intervals",
 ]

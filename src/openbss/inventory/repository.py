@@ -98,3 +98,23 @@ def live_phone_lines(session: Session, province: str) -> list[tuple[str, str | N
         .order_by(Product.service_id)
     ).all()
     return [(str(number), area, str(kind)) for number, area, kind in rows]
+
+
+def product_summaries(
+    session: Session, province: str
+) -> list[tuple[str, str | None, str, str | None]]:
+    """(product id, billing account, service type, parent product) of a province's products."""
+    rows = session.execute(
+        select(
+            Product.id, Product.billing_account_id, Product.service_type, Product.parent_product_id
+        ).where(Product.province == province)
+    )
+    return [(str(a), b, str(c), d) for a, b, c, d in rows]
+
+
+def accounts_of_products(session: Session, product_ids: Iterable[str]) -> dict[str, str | None]:
+    """Product id → its billing account, for the products that exist."""
+    rows = session.execute(
+        select(Product.id, Product.billing_account_id).where(Product.id.in_(sorted(product_ids)))
+    )
+    return {str(product_id): account_id for product_id, account_id in rows}

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from openbss.ordering.repository import (
     by_external_id,
+    completed_between,
     count_completed_with_external_prefix,
     open_fallout,
 )
 
-__all__ = ["by_external_id", "count_completed_with_external_prefix", "open_fallout"]
+__all__ = [
+    "by_external_id",
+    "completed_between",
+    "count_completed_with_external_prefix",
+    "open_fallout",
+]

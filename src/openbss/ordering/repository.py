@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -112,3 +113,20 @@ def count_completed_with_external_prefix(session: Session, province: str, prefix
         ProductOrder.external_id.like(f"{prefix}%"),
     )
     return int(session.scalar(statement) or 0)
+
+
+def completed_between(
+    session: Session, province: str, start: datetime, end: datetime
+) -> Sequence[ProductOrder]:
+    """A province's orders completed in ``[start, end)``, in completion order."""
+    statement = (
+        select(ProductOrder)
+        .where(
+            ProductOrder.province == province,
+            ProductOrder.state == ProductOrderState.COMPLETED,
+            ProductOrder.completion_date >= start,
+            ProductOrder.completion_date < end,
+        )
+        .order_by(ProductOrder.completion_date, ProductOrder.id)
+    )
+    return session.scalars(statement).all()

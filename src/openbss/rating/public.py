@@ -21,7 +21,13 @@ from openbss.rating.models import (
     RunStatus,
     TariffVersion,
 )
-from openbss.rating.repository import adjustments, counters
+from openbss.rating.repository import (
+    adjustments,
+    counters,
+    lock_period,
+    mark_adjustments_billed,
+    open_adjustments_before,
+)
 from openbss.rating.runs import check_period, close_period
 from openbss.rating.store import current_run, rated_usage
 
@@ -38,5 +44,8 @@ __all__ = [
     "close_period",
     "counters",
     "current_run",
+    "lock_period",
+    "mark_adjustments_billed",
+    "open_adjustments_before",
     "rated_usage",
 ]

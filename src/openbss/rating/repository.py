@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from openbss.rating.models import (
     AccountDelta,
+    AdjustmentStatus,
     AllowanceCounter,
     AllowanceDefinition,
     DestinationPrefix,
@@ -218,3 +219,40 @@ def batch_counts(session: Session, run_ids: Sequence[str]) -> dict[str, tuple[in
         before = result.get(batch_id, (0, 0))
         result[batch_id] = (before[0] + records, before[1] + errors)
     return result
+
+
+def open_adjustments_before(
+    session: Session, province: str, period_: str, account_ids: Iterable[str]
+) -> list[RatingAdjustment]:
+    """Open adjustments of periods before ``period_`` (rerating after the bill)."""
+    return list(
+        session.scalars(
+            select(RatingAdjustment)
+            .where(
+                RatingAdjustment.province == province,
+                RatingAdjustment.period < period_,
+                RatingAdjustment.account_id.in_(list(account_ids)),
+                RatingAdjustment.status == AdjustmentStatus.OPEN,
+            )
+            .order_by(RatingAdjustment.period, RatingAdjustment.created_at, RatingAdjustment.id)
+        )
+    )
+
+
+def mark_adjustments_billed(session: Session, adjustment_ids: Iterable[str]) -> int:
+    """Open adjustments among these become billed; how many did (one billed elsewhere first
+    does not count)."""
+    result = session.execute(
+        update(RatingAdjustment)
+        .where(
+            RatingAdjustment.id.in_(sorted(set(adjustment_ids))),
+            RatingAdjustment.status == AdjustmentStatus.OPEN,
+        )
+        .values(status=AdjustmentStatus.BILLED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def lock_period(session: Session, province: str, period_: str) -> None:
+    """Serialise work on a period (a row lock on PostgreSQL)."""
+    period(session, province, period_, lock=True)
