@@ -30,7 +30,6 @@ from openbss.billing.representation import API, API_PATH, bill_ref
 from openbss.billing.schemas import CustomerBillOnDemandCreate, CustomerBillUpdate
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Unprocessable
-from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import JSON, format_datetime
@@ -98,15 +97,7 @@ class RenderedResourceService(ResourceService[M]):
     """A resource whose JSON is rendered from its columns, not stored: filters on a typed
     column run in SQL, filters on any other attribute match the rendered JSON."""
 
-    def list(
-        self,
-        session: Session,
-        principal: Principal,
-        filters: Mapping[str, list[str]],
-        page: PageRequest,
-    ) -> Page[M]:
-        principal.require(*self.read_roles)
-        return self.repo.list(session, principal, filters, page, document=self.render)
+    filters_match_rendered = True
 
 
 def _base(base_url: str | None) -> str:
