@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, ColumnElement, Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, object_session
 
 from openbss.account.service import billing_accounts
@@ -30,10 +30,9 @@ from openbss.billing.representation import API, API_PATH, bill_ref
 from openbss.billing.schemas import CustomerBillOnDemandCreate, CustomerBillUpdate
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Unprocessable
-from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
-from openbss.kit.tmf import JSON, filter_values, format_datetime, matches
+from openbss.kit.tmf import JSON, format_datetime
 from openbss.resources.models import TmfResourceMixin
 from openbss.resources.repository import ResourceRepository
 from openbss.resources.service import ResourceService
@@ -94,55 +93,11 @@ class FinalBillItems(ResourceRepository[BillItem]):
         return None if bill is None or bill.state == BillState.TRIAL else row
 
 
-def _boolean(attribute: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered not in ("true", "false"):
-        raise BadRequest(f"'{attribute}' filters on true or false, got {value!r}")
-    return lowered == "true"
-
-
-def column_condition(
-    model: type[Any], column_name: str, attribute: str, values: list[str]
-) -> ColumnElement[bool]:
-    """``attribute=v1,v2`` on a typed column; a boolean column takes ``true``/``false``."""
-    column = getattr(model, column_name)
-    wanted: list[Any] = filter_values(values)
-    if isinstance(column.type, Boolean):
-        wanted = [_boolean(attribute, value) for value in wanted]
-    condition: ColumnElement[bool] = column.in_(wanted)
-    return condition
-
-
 class RenderedResourceService(ResourceService[M]):
     """A resource whose JSON is rendered from its columns, not stored: filters on a typed
     column run in SQL, filters on any other attribute match the rendered JSON."""
 
-    def list(
-        self,
-        session: Session,
-        principal: Principal,
-        filters: Mapping[str, list[str]],
-        page: PageRequest,
-    ) -> Page[M]:
-        principal.require(*self.read_roles)
-        statement = self.repo.scoped(principal)
-        rest: dict[str, list[str]] = {}
-        for attribute, values in filters.items():
-            column_name = self.model.FILTER_COLUMNS.get(attribute)
-            if column_name is None:
-                rest[attribute] = values
-            else:
-                statement = statement.where(
-                    column_condition(self.model, column_name, attribute, values)
-                )
-        statement = statement.order_by(self.model.created_at, self.model.id)
-        if not rest:
-            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-            rows = session.scalars(statement.offset(page.offset).limit(page.limit)).all()
-            return Page(items=list(rows), total=total, offset=page.offset)
-        matching = [row for row in session.scalars(statement) if matches(self.render(row), rest)]
-        window = matching[page.offset : page.offset + page.limit]
-        return Page(items=window, total=len(matching), offset=page.offset)
+    filters_match_rendered = True
 
 
 def _base(base_url: str | None) -> str:

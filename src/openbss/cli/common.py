@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
+from openbss.db.engine import make_engine, make_session_factory
+from openbss.db.uow import unit_of_work
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.settings import Settings
 
@@ -41,3 +45,11 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+@contextmanager
+def database_work() -> Iterator[Session]:
+    """One unit of work on the configured database: the command's transaction, committed
+    when the block ends and rolled back if it raises."""
+    with unit_of_work(make_session_factory(make_engine())) as session:
+        yield session

@@ -11,9 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, err, out
-from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
+from openbss.cli.common import clean_errors, database_work, err, out
 from openbss.kit.money import format_fen
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
@@ -55,8 +53,7 @@ def pool_create(
     province: ProvinceOption = None,
 ) -> None:
     """Create a pool and all its numbers (golden numbers classified and priced)."""
-    factory = make_session_factory(make_engine())
-    with err.status("creating numbers…"), unit_of_work(factory) as session:
+    with err.status("creating numbers…"), database_work() as session:
         pool = service.create_pool(
             session,
             _operator(province),
@@ -91,8 +88,7 @@ def pool_list(
         *(status.value for status in NumberStatus),
         "quarantine days",
     )
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         for info in service.list_pools(session, caller):
             pool = info.pool
             table.add_row(
@@ -122,9 +118,8 @@ def search(
     province: ProvinceOption = None,
 ) -> None:
     """Free numbers to choose from, lowest first."""
-    factory = make_session_factory(make_engine())
     table = Table("number", "display", "golden", "price")
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         found = service.search(
             session,
             _operator(province),
@@ -148,8 +143,7 @@ def search(
 def show(number: str, province: ProvinceOption = None) -> None:
     """The state of one number."""
     caller = _operator(province)
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         info = service.find_number(session, caller, number)
     if info is None:
         err.print(f"[red]error:[/red] {number} is not a number of province {caller.province}")
@@ -174,8 +168,7 @@ def release(
     province: ProvinceOption = None,
 ) -> None:
     """Release every number a holder has reserved (e.g. an abandoned sale)."""
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         count = service.release(session, _operator(province), holder=holder)
     err.print(f"{count} number(s) released")
 
@@ -184,8 +177,7 @@ def release(
 @clean_errors
 def release_expired() -> None:
     """Store lapsed holds and ended quarantines as available (every province)."""
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         count = service.release_expired(session)
     err.print(f"{count} number(s) made available")
 
@@ -195,8 +187,7 @@ def release_expired() -> None:
 def seed(province: ProvinceOption = None) -> None:
     """Create the demo number pools of a province (idempotent)."""
     chosen = province or get_settings().default_province
-    factory = make_session_factory(make_engine())
-    with err.status("seeding number pools…"), unit_of_work(factory) as session:
+    with err.status("seeding number pools…"), database_work() as session:
         sizes = service.seed_number_pools(session, chosen)
     table = Table("pool", "numbers", title=f"number pools of {chosen}")
     for name, size in sizes.items():

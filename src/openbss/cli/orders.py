@@ -8,9 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, err, out
+from openbss.cli.common import clean_errors, database_work, err, out
 from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 from openbss.kit.security import SYSTEM
 from openbss.kit.tmf import format_datetime
 
@@ -51,8 +50,7 @@ def fallout_list(
     """Orders waiting for manual handling, oldest first."""
     from openbss.ordering.public import open_fallout
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         rows = open_fallout(session, province)
         table = Table("order", "province", "since", "reason", title="fallout")
         for row in rows:
@@ -72,8 +70,7 @@ def fallout_retry(order_id: str) -> None:
     """Provision a failed order again (after the cause was fixed)."""
     from openbss.ordering.orchestrator import retry
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         order = retry(session, SYSTEM, order_id)
         round_ = order.round
     err.print(f"order {order_id} queued again (round {round_})")
@@ -88,8 +85,7 @@ def fallout_cancel(
     """Give up a failed order: numbers released, products cancelled."""
     from openbss.ordering.orchestrator import cancel
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         cancel(session, SYSTEM, order_id, reason)
     err.print(f"order {order_id} cancelled")
 
@@ -100,8 +96,7 @@ def trace(order_id: str) -> None:
     """An order's orchestration: its steps, service orders and every network attempt."""
     from openbss.ordering.trace import order_trace
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         lines = order_trace(session, SYSTEM, order_id)
     table = Table("at", "step", "detail", title=f"order {order_id}")
     for line in lines:

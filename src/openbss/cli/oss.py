@@ -14,9 +14,8 @@ from typing import Annotated
 import typer
 from rich.table import Column, Table
 
-from openbss.cli.common import clean_errors, err, out
+from openbss.cli.common import clean_errors, database_work, err, out
 from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,9 @@ def ne_list(
     """List network elements with their adapter and settings."""
     from openbss.provisioning.service import ensure_network_elements, network_elements
 
-    factory = make_session_factory(make_engine())
     table = Table("province", "network", "adapter", "mode", "delay ms", "fail next")
     table.columns.insert(0, Column("code", no_wrap=True))
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         if province is not None:
             ensure_network_elements(session, province)
         for element in network_elements(session, province):
@@ -69,8 +67,7 @@ def ne_set(
     """Change how a simulated element behaves (takes effect on its next call)."""
     from openbss.provisioning.service import configure_element
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         element = configure_element(
             session, code, mode=mode, delay_ms=delay_ms, fail_next=fail_next
         )

@@ -11,9 +11,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.common import (
+    DEFAULT_PROVINCE,
+    clean_errors,
+    database_work,
+    err,
+    out,
+    province_option,
+)
 from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.money import li_to_yuan
 from openbss.kit.security import SYSTEM, Principal
@@ -147,8 +153,7 @@ def close_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PROVI
     """Mark a period billed: later rerating produces adjustments instead of changes."""
     from openbss.rating.runs import close_period
 
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         run_id = close_period(session, province, period)
     err.print(f"{province} {period} billed from run {run_id}")
 
@@ -246,8 +251,7 @@ def tariff_load(
         raise BadRequest(f"{document}: not a JSON document ({exc})") from None
     if not isinstance(body, dict):
         raise BadRequest(f"{document}: a tariff document is a JSON object")
-    factory = make_session_factory(make_engine())
-    with unit_of_work(factory) as session:
+    with database_work() as session:
         row = add_version(session, _actor(None if "province" not in body else province), body)
         stored = f"{row.tariff_id} version {row.version}"
     err.print(f"stored {stored}; run `openbss rating run --period …` to rerate")

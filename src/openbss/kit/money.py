@@ -91,6 +91,12 @@ def tmf_money_from_li(li: int) -> dict[str, Any]:
     return {"unit": CURRENCY, "value": float(li_to_yuan(li))}
 
 
+def li_and_money(name: str, li: int) -> dict[str, Any]:
+    """A li amount as the project's own API shows it: the exact integer as ``<name>Li``
+    beside its TMF ``Money`` as ``<name>``, e.g. ``amountLi`` and ``amount``."""
+    return {f"{name}Li": li, name: tmf_money_from_li(li)}
+
+
 def decimal_from_json(value: int | float | str | Decimal) -> Decimal:
     """The exact Decimal of a ``Money.value`` as JSON parsing hands it over.
 

@@ -7,7 +7,7 @@ half-way, is never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -21,19 +21,30 @@ def _finished() -> ColumnElement[bool]:
     return MediationBatch.status == BatchStatus.DONE
 
 
-def finished_batches(session: Session, batch_ids: Iterable[str]) -> set[str]:
-    """Those of the batches that are finished (their store files are complete)."""
-    wanted = sorted(set(batch_ids))
-    found: set[str] = set()
+def _in_lists(ids: Iterable[str]) -> Iterator[list[str]]:
+    """The distinct ids, sorted, one bounded IN list at a time."""
+    wanted = sorted(set(ids))
     for first in range(0, len(wanted), _IN_LIST):
+        yield wanted[first : first + _IN_LIST]
+
+
+def _batches_where(
+    session: Session, batch_ids: Iterable[str], condition: ColumnElement[bool]
+) -> set[str]:
+    """Those of the batches that meet ``condition``."""
+    found: set[str] = set()
+    for chunk in _in_lists(batch_ids):
         found.update(
             session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.id.in_(wanted[first : first + _IN_LIST]), _finished()
-                )
+                select(MediationBatch.id).where(MediationBatch.id.in_(chunk), condition)
             )
         )
     return found
+
+
+def finished_batches(session: Session, batch_ids: Iterable[str]) -> set[str]:
+    """Those of the batches that are finished (their store files are complete)."""
+    return _batches_where(session, batch_ids, _finished())
 
 
 def finished_recycle_batches(session: Session, province: str) -> list[str]:
@@ -51,30 +62,12 @@ def finished_recycle_batches(session: Session, province: str) -> list[str]:
 
 def batches_of_source(session: Session, batch_ids: Iterable[str], source: str) -> set[str]:
     """Those of the batches that came from ``source``."""
-    wanted = sorted(set(batch_ids))
-    found: set[str] = set()
-    for first in range(0, len(wanted), _IN_LIST):
-        found.update(
-            session.scalars(
-                select(MediationBatch.id).where(
-                    MediationBatch.id.in_(wanted[first : first + _IN_LIST]),
-                    MediationBatch.source == source,
-                )
-            )
-        )
-    return found
+    return _batches_where(session, batch_ids, MediationBatch.source == source)
 
 
 def pushed_usages_of_batches(session: Session, batch_ids: Iterable[str]) -> list[PushedUsage]:
     """The TMF635 usages mediated in these batches."""
-    wanted = sorted(set(batch_ids))
     found: list[PushedUsage] = []
-    for first in range(0, len(wanted), _IN_LIST):
-        found.extend(
-            session.scalars(
-                select(PushedUsage).where(
-                    PushedUsage.batch_id.in_(wanted[first : first + _IN_LIST])
-                )
-            )
-        )
+    for chunk in _in_lists(batch_ids):
+        found.extend(session.scalars(select(PushedUsage).where(PushedUsage.batch_id.in_(chunk))))
     return found

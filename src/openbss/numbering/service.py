@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.orm import Session
 
@@ -236,17 +236,30 @@ def _holder(value: str, attribute: str) -> str:
 # ----- shapes -----------------------------------------------------------------------------
 
 
-def _hold(row: NumberResource, holder: str, held_until: datetime | None) -> NumberHold:
-    return NumberHold(
+class _NumberFacts(TypedDict):
+    """What a hold and an info both say of a number, whatever its status."""
+
+    number: str
+    national: str
+    kind: NumberKind
+    area_code: str | None
+    golden_level: str | None
+    golden_price_fen: int
+
+
+def _facts(row: NumberResource) -> _NumberFacts:
+    return _NumberFacts(
         number=row.number,
         national=to_national(row.number),
         kind=NumberKind(row.kind),
         area_code=row.area_code,
         golden_level=row.golden_level,
         golden_price_fen=row.golden_price_fen,
-        holder=holder,
-        held_until=held_until,
     )
+
+
+def _hold(row: NumberResource, holder: str, held_until: datetime | None) -> NumberHold:
+    return NumberHold(**_facts(row), holder=holder, held_until=held_until)
 
 
 def _lapsed(row: NumberResource, at: datetime) -> bool:
@@ -261,12 +274,7 @@ def _info(row: NumberResource, at: datetime) -> NumberInfo:
     lapsed = _lapsed(row, at)
     free = lapsed or row.status == NumberStatus.AVAILABLE
     return NumberInfo(
-        number=row.number,
-        national=to_national(row.number),
-        kind=NumberKind(row.kind),
-        area_code=row.area_code,
-        golden_level=row.golden_level,
-        golden_price_fen=row.golden_price_fen,
+        **_facts(row),
         province=row.province,
         pool_id=row.pool_id,
         status=NumberStatus.AVAILABLE if lapsed else NumberStatus(row.status),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Select, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from openbss.provisioning.calculations import BLOCKING_STATES, Network, OrderState
@@ -165,25 +165,45 @@ def blocked_orders(session: Session, limit: int) -> Sequence[ServiceOrder]:
     ).all()
 
 
-def claim(
-    session: Session, order_id: str, seen_attempts: int, at: datetime, lease_until: datetime
+def _set_if_unchanged(
+    session: Session,
+    order_id: str,
+    state: ColumnElement[bool],
+    attempts: int,
+    values: Mapping[str, Any],
+    *conditions: ColumnElement[bool],
 ) -> bool:
-    """Take the order for one attempt. ``attempts`` doubles as the version: a worker that
-    saw the same count but lost the race finds it changed and claims nothing."""
+    """Change the order only if it is still as the caller saw it (its state and attempt
+    count, plus ``conditions``); True when it did. ``attempts`` doubles as the version."""
     return _changed(
         session,
         update(ServiceOrder)
         .where(
             ServiceOrder.id == order_id,
-            ServiceOrder.state.in_(OPEN_STATES),
-            ServiceOrder.attempts == seen_attempts,
-            or_(ServiceOrder.lease_until.is_(None), ServiceOrder.lease_until <= at),
+            state,
+            ServiceOrder.attempts == attempts,
+            *conditions,
         )
-        .values(
-            state=OrderState.IN_PROGRESS.value,
-            attempts=seen_attempts + 1,
-            lease_until=lease_until,
-        ),
+        .values(**values),
+    )
+
+
+def claim(
+    session: Session, order_id: str, seen_attempts: int, at: datetime, lease_until: datetime
+) -> bool:
+    """Take the order for one attempt. ``attempts`` doubles as the version: a worker that
+    saw the same count but lost the race finds it changed and claims nothing."""
+    return _set_if_unchanged(
+        session,
+        order_id,
+        ServiceOrder.state.in_(OPEN_STATES),
+        seen_attempts,
+        {
+            "state": OrderState.IN_PROGRESS.value,
+            "attempts": seen_attempts + 1,
+            "lease_until": lease_until,
+        },
+        or_(ServiceOrder.lease_until.is_(None), ServiceOrder.lease_until <= at),
     )
 
 
@@ -192,49 +212,40 @@ def settle(
 ) -> bool:
     """Record an attempt's outcome, if the claim is still ours (no other worker took the
     order over after our lease ran out)."""
-    return _changed(
+    return _set_if_unchanged(
         session,
-        update(ServiceOrder)
-        .where(
-            ServiceOrder.id == order_id,
-            ServiceOrder.state == OrderState.IN_PROGRESS.value,
-            ServiceOrder.attempts == claimed_attempts,
-        )
-        .values(lease_until=None, **values),
+        order_id,
+        ServiceOrder.state == OrderState.IN_PROGRESS.value,
+        claimed_attempts,
+        {"lease_until": None, **values},
     )
 
 
 def end_unstarted(session: Session, order_id: str, values: Mapping[str, Any]) -> bool:
     """Move an order that has not started (acknowledged, never claimed) to a final state."""
-    return _changed(
+    return _set_if_unchanged(
         session,
-        update(ServiceOrder)
-        .where(
-            ServiceOrder.id == order_id,
-            ServiceOrder.state == OrderState.ACKNOWLEDGED.value,
-            ServiceOrder.attempts == 0,
-        )
-        .values(next_attempt_at=None, **values),
+        order_id,
+        ServiceOrder.state == OrderState.ACKNOWLEDGED.value,
+        0,
+        {"next_attempt_at": None, **values},
     )
 
 
 def end_exhausted(session: Session, order_id: str, seen_attempts: int, at: datetime) -> bool:
     """Release an order whose worker died on its last allowed attempt, to fail it."""
-    return _changed(
+    return _set_if_unchanged(
         session,
-        update(ServiceOrder)
-        .where(
-            ServiceOrder.id == order_id,
-            ServiceOrder.state == OrderState.IN_PROGRESS.value,
-            ServiceOrder.attempts == seen_attempts,
-            ServiceOrder.lease_until <= at,
-        )
-        .values(
-            state=OrderState.FAILED.value,
-            lease_until=None,
-            next_attempt_at=None,
-            completed_at=at,
-        ),
+        order_id,
+        ServiceOrder.state == OrderState.IN_PROGRESS.value,
+        seen_attempts,
+        {
+            "state": OrderState.FAILED.value,
+            "lease_until": None,
+            "next_attempt_at": None,
+            "completed_at": at,
+        },
+        ServiceOrder.lease_until <= at,
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from openbss.inventory import public as inventory
 from openbss.kit.errors import NotFound, Unprocessable
-from openbss.kit.money import li_to_yuan, tmf_money_from_li
+from openbss.kit.money import li_and_money, li_to_yuan
 from openbss.kit.security import Principal
 from openbss.rating import repository as repo
 from openbss.rating import store
@@ -42,6 +42,7 @@ from openbss.rating.contract import (
 from openbss.rating.documents import TariffDocument
 from openbss.rating.reference import longest_prefix, rate_reference
 from openbss.rating.tariffs import TARIFF_READERS, rating_plan, tariff_of
+from openbss.rating.vectorised import RATED_SCHEMA
 from openbss.resources.service import validation_message
 
 QUOTE_SUBSCRIBER = "quote"
@@ -97,7 +98,7 @@ def explain(
         if found.is_empty():
             continue
         record = found.row(0, named=True)
-        rated = {k: record[k] for k in store.RATED_SCHEMA}
+        rated = {k: record[k] for k in RATED_SCHEMA}
         # A rated record whose usage the store no longer has shows no usage at all.
         usage = {k: record[k] for k in USAGE_FIELDS} if record["batch_id"] is not None else {}
         explanation: dict[str, Any] = {
@@ -186,8 +187,7 @@ class Quote:
     def document(self) -> dict[str, Any]:
         r = self.rated
         return {
-            "amountLi": r.amount_li,
-            "amount": tmf_money_from_li(r.amount_li),
+            **li_and_money("amount", r.amount_li),
             "tariffId": r.tariff_id,
             "tariffVersion": r.tariff_version,
             "matchedPrefix": r.matched_prefix,

@@ -28,6 +28,7 @@ from openbss.rating.contract import RatingPlan
 from openbss.rating.partitioned import usage_columns, usage_events
 from openbss.rating.vectorised import (
     BALANCE_SCHEMA,
+    RATED_SCHEMA,
     USAGE_EVENT_SCHEMA,
     CompiledPlan,
     compile_plan,
@@ -39,21 +40,6 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql.types import DataType, StructType
 
-# The rated rows as Spark holds them: the engine's enums as plain strings (Spark has no
-# enum type), its integers as longs.
-RATED_SCHEMA: dict[str, pl.DataType] = {
-    "record_id": pl.String(),
-    "tariff_id": pl.String(),
-    "tariff_version": pl.Int64(),
-    "matched_prefix": pl.String(),
-    "zone": pl.String(),
-    "band": pl.String(),
-    "units": pl.Int64(),
-    "allowance_id": pl.String(),
-    "allowance_used": pl.Int64(),
-    "amount_li": pl.Int64(),
-    "error": pl.String(),
-}
 
 # One Spark job yields both outputs, so the kernel emits one row layout for both kinds of
 # row: the rated columns, the pool columns (prefixed: both have an ``allowance_id``) and a

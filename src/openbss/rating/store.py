@@ -30,25 +30,11 @@ from openbss.rating.contract import Direction, RateRule, Zone
 from openbss.rating.documents import TariffDocument
 from openbss.rating.models import RatingRun
 from openbss.rating.partitioned import DIRECTION_ALIASES, SERVICE_ALIASES, read_rated
+from openbss.rating.vectorised import RATED_SCHEMA
 
 CHANGES_FILE = "changes.parquet"
 _RATED_PARTS = "rated-*.parquet"
 
-# The engines' output columns, as rated usage shows them: text columns as plain strings
-# (the engines write some as enumerations whose categories differ from plan to plan).
-RATED_SCHEMA: dict[str, pl.DataType] = {
-    "record_id": pl.String(),
-    "tariff_id": pl.String(),
-    "tariff_version": pl.Int64(),
-    "matched_prefix": pl.String(),
-    "zone": pl.String(),
-    "band": pl.String(),
-    "units": pl.Int64(),
-    "allowance_id": pl.String(),
-    "allowance_used": pl.Int64(),
-    "amount_li": pl.Int64(),
-    "error": pl.String(),
-}
 # What a rated record was, from the usage store.
 USAGE_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from openbss.kit.errors import BadRequest
 from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal
-from openbss.kit.tmf import filter_values, matches
+from openbss.kit.tmf import JSON, filter_values, matches
 from openbss.resources.models import TmfResourceMixin
 
 M = TypeVar("M", bound=TmfResourceMixin)
+
+
+def _boolean(attribute: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false"):
+        raise BadRequest(f"'{attribute}' filters on true or false, got {value!r}")
+    return lowered == "true"
+
+
+def column_condition(
+    model: type[Any], column_name: str, attribute: str, values: list[str]
+) -> ColumnElement[bool]:
+    """``attribute=v1,v2`` on a typed column; a boolean column takes ``true``/``false``."""
+    column = getattr(model, column_name)
+    wanted: list[Any] = filter_values(values)
+    if isinstance(column.type, Boolean):
+        wanted = [_boolean(attribute, value) for value in wanted]
+    condition: ColumnElement[bool] = column.in_(wanted)
+    return condition
 
 
 class ResourceRepository(Generic[M]):
@@ -43,7 +63,10 @@ class ResourceRepository(Generic[M]):
         principal: Principal,
         filters: Mapping[str, list[str]],
         page: PageRequest,
+        document: Callable[[M], JSON] | None = None,
     ) -> Page[M]:
+        """Filters on a typed column run in SQL; filters on any other attribute match the
+        row's JSON: ``document(row)`` when given (a rendered resource), else the stored one."""
         statement = self.scoped(principal)
         rest: dict[str, list[str]] = {}
         for attribute, values in filters.items():
@@ -51,14 +74,16 @@ class ResourceRepository(Generic[M]):
             if column_name is None:
                 rest[attribute] = values
                 continue
-            wanted = filter_values(values)
-            statement = statement.where(getattr(self.model, column_name).in_(wanted))
+            statement = statement.where(
+                column_condition(self.model, column_name, attribute, values)
+            )
         statement = statement.order_by(self.model.created_at, self.model.id)
         if not rest:
             total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
             rows = session.scalars(statement.offset(page.offset).limit(page.limit)).all()
             return Page(items=list(rows), total=total, offset=page.offset)
-        matching = [row for row in session.scalars(statement) if matches(row.doc, rest)]
+        json_of = document or (lambda row: row.doc)
+        matching = [row for row in session.scalars(statement) if matches(json_of(row), rest)]
         window = matching[page.offset : page.offset + page.limit]
         return Page(items=window, total=len(matching), offset=page.offset)
 

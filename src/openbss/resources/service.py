@@ -55,6 +55,9 @@ class ResourceService(Generic[M]):
     state_attribute: ClassVar[str | None] = None
     stamp_last_update: ClassVar[bool] = False
     server_attributes: ClassVar[frozenset[str]] = frozenset()
+    # Whether list filters on untyped attributes match the rendered JSON (a resource rendered
+    # from its columns) rather than the stored document.
+    filters_match_rendered: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.repo: ResourceRepository[M] = ResourceRepository(self.model)
@@ -116,7 +119,8 @@ class ResourceService(Generic[M]):
         page: PageRequest,
     ) -> Page[M]:
         principal.require(*self.read_roles)
-        return self.repo.list(session, principal, filters, page)
+        document = self.render if self.filters_match_rendered else None
+        return self.repo.list(session, principal, filters, page, document)
 
     def _owning_province(self, principal: Principal) -> str | None:
         if principal.province is None and self.province_owned:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -19,12 +20,14 @@ from openbss.account.service import billing_accounts
 from openbss.catalog.seed import seed_catalog
 from openbss.customer.service import customer_for_party, customers
 from openbss.kit.security import SYSTEM, Principal
-from openbss.party.public import Individual, Organization
 from openbss.party.service import individuals, organizations
 from openbss.rating.seed import seed_rating
+from openbss.resources.models import TmfResourceMixin
+from openbss.resources.service import ResourceService
 from openbss.seed.people import Enterprise, Person, enterprises, people
 
 Progress = Callable[[str, int], None]
+P = TypeVar("P", bound=TmfResourceMixin)
 
 
 @dataclass
@@ -122,39 +125,44 @@ def seed_demo(
     tick = progress or (lambda _kind, _n: None)
 
     for person in people(customer_count):
-        party, created = _ensure_individual(session, actor, person)
+        party, created = _ensure_party(
+            individuals,
+            session,
+            actor,
+            partial(_individual_body, person),
+            resident_id_number=person.resident_id,
+        )
         report.count("individual", created)
         _ensure_customer_and_account(session, actor, report, party.id, "Individual", person)
         tick("residential", 1)
 
     for enterprise in enterprises(enterprise_count):
-        org, created = _ensure_organization(session, actor, enterprise)
+        org, created = _ensure_party(
+            organizations,
+            session,
+            actor,
+            partial(_organization_body, enterprise),
+            credit_code=enterprise.credit_code,
+        )
         report.count("organization", created)
         _ensure_customer_and_account(session, actor, report, org.id, "Organization", enterprise)
         tick("enterprise", 1)
     return report
 
 
-def _ensure_individual(
-    session: Session, actor: Principal, person: Person
-) -> tuple[Individual, bool]:
-    found = individuals.repo.find_by(
-        session, actor, resident_id_number=person.resident_id, province=actor.province
-    )
+def _ensure_party(
+    service: ResourceService[P],
+    session: Session,
+    actor: Principal,
+    body: Callable[[], dict[str, Any]],
+    **identity: str,
+) -> tuple[P, bool]:
+    """The province's party with that identity, or a new one from ``body()``; and whether
+    it was created (a re-run finds what the run before made)."""
+    found = service.repo.find_by(session, actor, **identity, province=actor.province)
     if found:
         return found[0], False
-    return individuals.create(session, actor, _individual_body(person)), True
-
-
-def _ensure_organization(
-    session: Session, actor: Principal, enterprise: Enterprise
-) -> tuple[Organization, bool]:
-    found = organizations.repo.find_by(
-        session, actor, credit_code=enterprise.credit_code, province=actor.province
-    )
-    if found:
-        return found[0], False
-    return organizations.create(session, actor, _organization_body(enterprise)), True
+    return service.create(session, actor, body()), True
 
 
 def _ensure_customer_and_account(

@@ -11,7 +11,7 @@ taken account by account, not a side effect of editing a catalogue entry.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -28,8 +28,11 @@ from openbss.account.service.references import DEFAULT_LANGUAGE, check_language
 from openbss.kit.errors import Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON
+from openbss.resources.models import TmfResourceMixin
 from openbss.resources.service import ALL_ROLES, ResourceService
 from openbss.resources.validation import check_period
+
+R = TypeVar("R", bound=TmfResourceMixin)
 
 ADMINS = frozenset({Role.ADMIN})
 # Offsets are days within one billing period; the longest period we accept is a year.
@@ -43,16 +46,36 @@ def in_use(what: str, resource_id: str, users: int) -> Conflict:
     )
 
 
-class BillFormatService(ResourceService[BillFormat]):
-    model = BillFormat
+class ReferenceDataService(ResourceService[R]):
+    """What the three kinds share: who reads and writes them, and the refusal to delete (or
+    change what accounts copied from) a row that accounts use."""
+
     api = API
     api_path = API_PATH
-    path = "billFormat"
-    resource_type = "BillFormat"
-    schema = BillFormatSchema
     read_roles = ALL_ROLES
     write_roles = ADMINS
     province_owned: ClassVar[bool] = False
+    # The account column that refers to a row of this kind.
+    account_column: ClassVar[str]
+
+    def accounts_using(self, session: Session, resource_id: str) -> int:
+        return repository.party_accounts_using(session, self.account_column, resource_id)
+
+    def refuse_if_used(self, session: Session, resource_id: str) -> None:
+        users = self.accounts_using(session, resource_id)
+        if users:
+            raise in_use(self.resource_type, resource_id, users)
+
+    def before_delete(self, session: Session, principal: Principal, row: R) -> None:
+        self.refuse_if_used(session, row.id)
+
+
+class BillFormatService(ReferenceDataService[BillFormat]):
+    model = BillFormat
+    path = "billFormat"
+    resource_type = "BillFormat"
+    schema = BillFormatSchema
+    account_column = "bill_format_id"
 
     def validate(
         self, session: Session, principal: Principal, doc: JSON, existing: BillFormat | None
@@ -60,50 +83,31 @@ class BillFormatService(ResourceService[BillFormat]):
         self.check_schema(doc)
         language = check_language(doc.get("language"), "language")
         if existing is not None and language != existing.language:
-            users = repository.party_accounts_using(session, "bill_format_id", existing.id)
-            if users:
-                raise in_use("BillFormat", existing.id, users)
+            self.refuse_if_used(session, existing.id)
         return doc
 
     def apply_columns(self, row: BillFormat, doc: JSON) -> None:
         super().apply_columns(row, doc)
         row.language = doc.get("language") or DEFAULT_LANGUAGE
 
-    def before_delete(self, session: Session, principal: Principal, row: BillFormat) -> None:
-        users = repository.party_accounts_using(session, "bill_format_id", row.id)
-        if users:
-            raise in_use("BillFormat", row.id, users)
 
-
-class BillPresentationMediaService(ResourceService[BillPresentationMedia]):
+class BillPresentationMediaService(ReferenceDataService[BillPresentationMedia]):
     model = BillPresentationMedia
-    api = API
-    api_path = API_PATH
     path = "billPresentationMedia"
     resource_type = "BillPresentationMedia"
     schema = BillPresentationMediaSchema
-    read_roles = ALL_ROLES
-    write_roles = ADMINS
-    province_owned: ClassVar[bool] = False
 
-    def before_delete(
-        self, session: Session, principal: Principal, row: BillPresentationMedia
-    ) -> None:
-        users = repository.party_accounts_mentioning(session, row.id)
-        if users:
-            raise in_use("BillPresentationMedia", row.id, users)
+    def accounts_using(self, session: Session, resource_id: str) -> int:
+        # Accounts hold their media in a list, without a column.
+        return repository.party_accounts_mentioning(session, resource_id)
 
 
-class BillingCycleSpecificationService(ResourceService[BillingCycleSpecification]):
+class BillingCycleSpecificationService(ReferenceDataService[BillingCycleSpecification]):
     model = BillingCycleSpecification
-    api = API
-    api_path = API_PATH
     path = "billingCycleSpecification"
     resource_type = "BillingCycleSpecification"
     schema = BillingCycleSpecificationSchema
-    read_roles = ALL_ROLES
-    write_roles = ADMINS
-    province_owned: ClassVar[bool] = False
+    account_column = "cycle_specification_id"
 
     def validate(
         self,
@@ -127,18 +131,9 @@ class BillingCycleSpecificationService(ResourceService[BillingCycleSpecification
             (shift or 0) != (existing.billing_date_shift or 0)
             or is_monthly(doc.get("frequency")) != is_monthly(existing.frequency)
         ):
-            users = repository.party_accounts_using(session, "cycle_specification_id", existing.id)
-            if users:
-                raise in_use("BillingCycleSpecification", existing.id, users)
+            self.refuse_if_used(session, existing.id)
         return doc
 
     def apply_columns(self, row: BillingCycleSpecification, doc: JSON) -> None:
         super().apply_columns(row, doc)
         row.billing_date_shift = doc.get("billingDateShift")
-
-    def before_delete(
-        self, session: Session, principal: Principal, row: BillingCycleSpecification
-    ) -> None:
-        users = repository.party_accounts_using(session, "cycle_specification_id", row.id)
-        if users:
-            raise in_use("BillingCycleSpecification", row.id, users)

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.resource_router import request_body
 from openbss.kit.errors import NotFound
-from openbss.kit.money import tmf_money_from_li
+from openbss.kit.money import li_and_money
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import format_datetime
 from openbss.rating import inquiry, runs, tariffs
@@ -93,8 +93,7 @@ def _run(row: RatingRun, current: bool) -> dict[str, Any]:
         "records": row.records,
         "rated": row.rated,
         "errors": dict(row.errors or {}),
-        "amountLi": row.amount_li,
-        "amount": tmf_money_from_li(row.amount_li),
+        **li_and_money("amount", row.amount_li),
         "changedRecords": row.changed_records,
         "deltaLi": row.delta_li,
         "error": row.error,
@@ -109,8 +108,7 @@ def _account_delta(row: AccountDelta) -> dict[str, Any]:
         "records": row.records,
         "beforeLi": row.before_li,
         "afterLi": row.after_li,
-        "deltaLi": row.delta_li,
-        "delta": tmf_money_from_li(row.delta_li),
+        **li_and_money("delta", row.delta_li),
     }
 
 
@@ -120,8 +118,7 @@ def _adjustment(row: RatingAdjustment) -> dict[str, Any]:
         "province": row.province,
         "period": row.period,
         "accountId": row.account_id,
-        "amountLi": row.amount_li,
-        "amount": tmf_money_from_li(row.amount_li),
+        **li_and_money("amount", row.amount_li),
         "runId": row.run_id,
         "reason": row.reason,
         "status": row.status,

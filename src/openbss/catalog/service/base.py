@@ -72,6 +72,8 @@ class CatalogService(ResourceService[M]):
     state_attribute: ClassVar[str | None] = "lifecycleStatus"
     # References whose targets must be sellable when this resource is (e.g. a bundle's parts).
     sellable_references: ClassVar[frozenset[str]] = frozenset()
+    # Whether the resource may be a bundle of its own kind (TMF620 ``isBundle``, false unless said).
+    bundles: ClassVar[bool] = False
 
     # ----- hooks for the resource services ----------------------------------------------
     def check_rules(
@@ -84,6 +86,8 @@ class CatalogService(ResourceService[M]):
 
     # ----- shared rules ------------------------------------------------------------------
     def defaults(self, doc: JSON) -> JSON:
+        if self.bundles:
+            doc.setdefault("isBundle", False)
         doc["lifecycleStatus"] = calc.normalise_lifecycle(
             doc.get("lifecycleStatus") or calc.DEFAULT_LIFECYCLE
         )

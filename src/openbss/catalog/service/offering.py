@@ -26,10 +26,7 @@ class ProductOfferingService(CatalogService[ProductOffering]):
     sellable_references: ClassVar[frozenset[str]] = frozenset(
         {"productSpecification", "bundledProductOffering", "productOfferingPrice"}
     )
-
-    def defaults(self, doc: JSON) -> JSON:
-        doc.setdefault("isBundle", False)
-        return super().defaults(doc)
+    bundles = True
 
     def check_rules(
         self, session: Session, principal: Principal, doc: JSON, existing: ProductOffering | None

@@ -82,10 +82,7 @@ class ProductOfferingPriceService(CatalogService[ProductOfferingPrice]):
     resource_type = "ProductOfferingPrice"
     schema = ProductOfferingPriceSchema
     sellable_references: ClassVar[frozenset[str]] = frozenset({"bundledPopRelationship"})
-
-    def defaults(self, doc: JSON) -> JSON:
-        doc.setdefault("isBundle", False)
-        return super().defaults(doc)
+    bundles = True
 
     def check_rules(
         self,

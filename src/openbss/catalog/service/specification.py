@@ -21,10 +21,7 @@ class ProductSpecificationService(CatalogService[ProductSpecification]):
     resource_type = "ProductSpecification"
     schema = ProductSpecificationSchema
     sellable_references: ClassVar[frozenset[str]] = frozenset({"bundledProductSpecification"})
-
-    def defaults(self, doc: JSON) -> JSON:
-        doc.setdefault("isBundle", False)
-        return super().defaults(doc)
+    bundles = True
 
     def check_rules(
         self,

@@ -205,26 +205,11 @@ def children(
 def child_map(buf: bytes, tlv: Tlv, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[int, Tlv]:
     """The direct children by tag key (the first of each key: SET / SEQUENCE members).
 
-    Written out rather than built on children(): decoders call it once per record.
+    For headers read once per file; per-record hot paths use member_spans.
     """
-    if not tlv.constructed:
-        raise BerError(f"{describe_key(tlv.key)} is primitive, not constructed", tlv.start)
     found: dict[int, Tlv] = {}
-    p, end = tlv.value_start, tlv.value_end
-    while p < end:
-        key, constructed, value_start, length = read_header(buf, p, end)
-        if key == 0:
-            raise BerError("end-of-contents where a value was expected", p)
-        if length >= 0:
-            value_end = next_p = value_start + length
-            if value_end > end:
-                raise BerError(f"value of {length} octets runs past the end", p)
-        else:
-            next_p = _walk(buf, p, end, 1, max_depth)
-            value_end = next_p - 2
-        if key not in found:
-            found[key] = Tlv(key, constructed, p, value_start, value_end, next_p, length < 0)
-        p = next_p
+    for child in children(buf, tlv, max_depth=max_depth):
+        found.setdefault(child.key, child)
     return found
 
 

@@ -33,6 +33,7 @@ Negative durations or volumes are refused (mediation rejects them); null numbers
 from openbss.rating.vectorised.codes import (
     BALANCE_SCHEMA,
     OUTPUT_COLUMNS,
+    RATED_SCHEMA,
     REQUIRED,
     USAGE_EVENT_SCHEMA,
 )
@@ -51,6 +52,7 @@ from openbss.rating.vectorised.plan import CompiledPlan, compile_plan
 __all__ = [
     "BALANCE_SCHEMA",
     "OUTPUT_COLUMNS",
+    "RATED_SCHEMA",
     "REQUIRED",
     "USAGE_EVENT_SCHEMA",
     "CompiledPlan",

@@ -43,6 +43,22 @@ OUTPUT_COLUMNS = (
     "amount_li",
     "error",
 )
+# The output columns as readers see them: text as plain strings (the engine writes some as
+# enumerations whose categories differ from plan to plan; Spark has no enum type), integers
+# as longs.
+RATED_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.String(),
+    "tariff_id": pl.String(),
+    "tariff_version": pl.Int64(),
+    "matched_prefix": pl.String(),
+    "zone": pl.String(),
+    "band": pl.String(),
+    "units": pl.Int64(),
+    "allowance_id": pl.String(),
+    "allowance_used": pl.Int64(),
+    "amount_li": pl.Int64(),
+    "error": pl.String(),
+}
 USAGE_EVENT_SCHEMA: dict[str, pl.DataType] = {
     "record_id": pl.String(),
     "subscriber": pl.String(),
