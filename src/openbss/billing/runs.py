@@ -56,9 +56,9 @@ from openbss.billing.models import (
     CustomerBill,
     RunStatus,
 )
+from openbss.billing.service import bill_events
 from openbss.billing.totals import BillSummary, summarise
 from openbss.db.uow import unit_of_work
-from openbss.events import outbox
 from openbss.kit.clock import now
 from openbss.kit.errors import Conflict, NotFound
 from openbss.kit.ids import new_id
@@ -67,7 +67,6 @@ from openbss.kit.tmf import format_datetime
 from openbss.rating.public import RunStatus as RatingRunStatus
 
 LEASE = timedelta(seconds=120)
-API = "customerBillManagement"
 
 Progress = Callable[[int, int], None]
 
@@ -428,10 +427,7 @@ def finalise_run(session: Session, run_id: str) -> BillRun:
     repo.mark_adjustments_billed(session, repo.run_items(session, run_id))
     session.add(BillingPeriod(province=run.province, period=run.period, run_id=run_id))
     repo.close_rating_period(session, run.province, run.period)
-    for bill in bills:
-        outbox.emit(
-            session, API, "CustomerBillCreateEvent", "customerBill", bill.doc, bill.province
-        )
+    bill_events(session, bills)
     run.status, run.finalised_at = RunStatus.FINALISED, at
     session.flush()
     return run
