@@ -38,7 +38,7 @@ CHARGE_TYPES = ("recurring", "oneTime", "usage")
 CHARGE_TYPE_ATTRIBUTE = "chargeType"
 
 _BASIS_POINTS_PER_PERCENT = 100
-_NOT_FOR_TERMS = ("priceAlteration", "unitOfMeasure", "isBundle")
+_NOT_FOR_TERMS = ("priceAlteration", "unitOfMeasure")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +84,8 @@ def check_billing_discount(doc: Mapping[str, Any]) -> None:
         if not has_price:
             raise MissingAttribute(f"a {kind} needs its amount in 'price'")
     present = [name for name in _NOT_FOR_TERMS if doc.get(name) is not None]
+    if doc.get("isBundle") is True:
+        present.append("isBundle")
     if present:
         raise InvalidPrice(f"{', '.join(present)} do not apply to a {kind} price")
     period = doc.get("recurringChargePeriodType")
