@@ -1,10 +1,11 @@
 """Every query of billing: its own rows, and what it reads of the other domains.
 
 Billing reads the inventory (products and their dated status history), the catalog (the
-recurring prices of offerings, with their dated versions), accounts (cycle day, hierarchy),
-ordering (one-time fees of completed orders), and rating (the period's current run, its rated
-usage, open adjustments of closed periods, closing a period). Those reads are gathered here
-so that pointing them at the domains' public faces later touches one module.
+recurring, discount, cap and minimum spend prices of offerings, with their dated versions),
+accounts (cycle day, hierarchy, enterprise discount), ordering (one-time fees of completed
+orders), and rating (the period's current run, its rated usage, open adjustments of closed
+periods, closing a period). Those reads are gathered here so that pointing them at the
+domains' public faces later touches one module.
 """
 
 from __future__ import annotations
