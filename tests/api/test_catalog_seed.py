@@ -41,7 +41,7 @@ def test_seed_is_idempotent_and_exact(session: Session) -> None:
     ids = seed_catalog(session)
     session.commit()
     first = _counts(session)
-    assert first[:6] == [1, 5, 5, 8, 18, 18]
+    assert first[:6] == [1, 5, 5, 9, 19, 19]
     again = seed_catalog(session)
     session.commit()
     assert again == ids
@@ -63,6 +63,7 @@ def test_seed_is_idempotent_and_exact(session: Session) -> None:
         "CT-POP-FIXED-RENTAL": (2500, None),
         "CT-POP-FIXED-INSTALL": (10000, None),
         "CT-POP-ADSL-INSTALL": (10000, None),
+        "CT-POP-PHS-CAP": (3000, None),  # the capped PHS plan's 封顶 (illustrative)
     }
     for code, amounts in expected.items():
         version = price_at(session, ids[code], in_2006)

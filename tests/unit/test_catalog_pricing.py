@@ -73,8 +73,10 @@ def test_units_and_wire_form() -> None:
         FEN,
         FEN,
     )
+    # Billing discounts (a fixed amount off, a cap, a minimum spend) are kept in fen.
+    assert {minor_unit_for(t) for t in ("discount", "cap", "minimumSpend")} == {FEN}
     with pytest.raises(InvalidPrice):
-        minor_unit_for("discount")
+        minor_unit_for("rebate")
     assert to_decimal(0.07) == Decimal("0.07")  # through repr, never binary float maths
     assert minor_to_money(70, LI) == {"unit": "CNY", "value": 0.07}
     assert minor_to_money(12000, FEN) == {"unit": "CNY", "value": 120.0}

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from openbss.kit.errors import Unprocessable
 from openbss.kit.money import CURRENCY, FEN_PER_YUAN, Fen, decimal_from_json
+
+T = TypeVar("T")
 
 # The largest amount a BigInteger fen column holds.
 MAX_FEN = 2**63 - 1
@@ -194,3 +196,51 @@ def paying_account_id(
         seen.add(parent)
         current = parent
     return current
+
+
+# ----- enterprise discount ---------------------------------------------------------------
+
+# Extension attribute of a billing account (TMF666 has none): a percentage off every
+# discountable charge of the account, e.g. a negotiated enterprise (政企) rate.
+ENTERPRISE_DISCOUNT = "enterpriseDiscountPercent"
+_BASIS_POINTS_PER_PERCENT = 100
+
+
+def enterprise_discount_basis_points(value: object) -> int | None:
+    """``enterpriseDiscountPercent`` (0–100, to 0.01 %) as basis points, None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Unprocessable(
+            f"{ENTERPRISE_DISCOUNT} must be a number from 0 to 100", code="INVALID_DISCOUNT"
+        )
+    share = decimal_from_json(value)
+    if not share.is_finite() or not 0 <= share <= 100:
+        raise Unprocessable(
+            f"{ENTERPRISE_DISCOUNT} {value} must be from 0 to 100", code="INVALID_DISCOUNT"
+        )
+    basis_points = share * _BASIS_POINTS_PER_PERCENT
+    if basis_points != basis_points.to_integral_value():
+        raise Unprocessable(
+            f"{ENTERPRISE_DISCOUNT} {value} is finer than 0.01 %", code="INVALID_DISCOUNT"
+        )
+    return int(basis_points)
+
+
+def inherited_setting(
+    account_id: str,
+    parent_of: Callable[[str], str | None],
+    own: Callable[[str], T | None],
+) -> tuple[str, T] | None:
+    """The nearest account up the hierarchy from ``account_id`` (itself first) that has a
+    setting of its own, with that setting; None when none has. A child's own setting (even
+    0 %) overrides its parents'."""
+    current: str | None = account_id
+    seen: set[str] = set()
+    while current is not None and current not in seen:
+        value = own(current)
+        if value is not None:
+            return current, value
+        seen.add(current)
+        current = parent_of(current)
+    return None

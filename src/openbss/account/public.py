@@ -6,7 +6,12 @@ domain's repository (``models`` and ``repository`` are private, enforced by impo
 
 from __future__ import annotations
 
-from openbss.account.calculations import paying_account_id
+from openbss.account.calculations import (
+    ENTERPRISE_DISCOUNT,
+    enterprise_discount_basis_points,
+    inherited_setting,
+    paying_account_id,
+)
 from openbss.account.models import BillingAccount
 from openbss.account.repository import (
     billing_accounts_of_party,
@@ -15,9 +20,12 @@ from openbss.account.repository import (
 )
 
 __all__ = [
+    "ENTERPRISE_DISCOUNT",
     "BillingAccount",
     "billing_accounts_of_party",
     "billing_accounts_of_province",
+    "enterprise_discount_basis_points",
     "get_billing_account",
+    "inherited_setting",
     "paying_account_id",
 ]

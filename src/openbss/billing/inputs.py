@@ -17,6 +17,9 @@ kernel. Decisions:
 - **Consolidated billing.** A child account whose ``consolidatedBilling`` is set has its
   lines on its top consolidated ancestor's bill, as a section of its own (each line keeps
   the child's account id); discounts apply per account, before the sections are summed.
+- **Discounts.** The discounts, caps and minimum spends of the products' offerings and the
+  account's enterprise discount (own or inherited), as :mod:`openbss.billing.offer_terms`
+  decides; the bundle's own price alteration stays in its rental.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from openbss.billing.assemble import AccountCharges, ProductCharges, account_lin
 from openbss.billing.cycles import BillCycle
 from openbss.billing.errors import BillingInputError
 from openbss.billing.lines import ChargeLine, ChargeType, SourceRef
+from openbss.billing.offer_terms import OfferTerms, account_discount, product_terms
 from openbss.billing.proration import RecurringPrice, RentalPeriod, StatusChange
 from openbss.billing.tax import tax_category_for
 from openbss.kit.money import RoundingRule, li_to_fen
@@ -146,6 +150,40 @@ def _period(price: repo.CatalogPrice) -> RentalPeriod:
     )
 
 
+def _is_member(data: ProvinceData, product: repo.ProductInfo) -> bool:
+    return product.parent_product_id is not None and product.parent_product_id in data.products
+
+
+def _offerings_since(data: ProvinceData, product_id: str) -> dict[str, datetime]:
+    """Each offering the product had in the cycle → when its first stretch under it in the
+    cycle begins (or the cycle's start, whichever is later): the instant its prices are read."""
+    cycle = data.cycle
+    first_in_cycle: dict[str, datetime] = {}
+    for s in data.stretches.get(product_id, ()):
+        if s.valid_from < cycle.end_utc and s.valid_to > cycle.start_utc:
+            first_in_cycle.setdefault(s.offering_id, max(s.valid_from, cycle.start_utc))
+    return first_in_cycle
+
+
+def _offer_terms(data: ProvinceData, products: Sequence[repo.ProductInfo]) -> OfferTerms:
+    """The discounts, caps and minimum spends of the products' offerings (members excepted)."""
+    terms = OfferTerms()
+    for product in products:
+        if _is_member(data, product):
+            continue
+        members = sorted(p.id for p in data.products.values() if p.parent_product_id == product.id)
+        terms.extend(
+            product_terms(
+                product.id,
+                members,
+                _offerings_since(data, product.id),
+                data.prices,
+                tax_category_for(product.service_type),
+            )
+        )
+    return terms
+
+
 _RENTAL_KEYS = {RentalPeriod.MONTH: "rental.monthly", RentalPeriod.DAY: "rental.daily"}
 # What a product is "in" after hot billing's cut: nothing is charged from then on.
 _NOT_YET = "notYetBilled"
@@ -155,12 +193,8 @@ def _product_charges(
     data: ProvinceData, product: repo.ProductInfo, cut_at: datetime | None
 ) -> ProductCharges:
     stretches = data.stretches.get(product.id, ())
-    cycle = data.cycle
-    member = product.parent_product_id is not None and product.parent_product_id in data.products
-    first_in_cycle: dict[str, datetime] = {}
-    for s in stretches:
-        if s.valid_from < cycle.end_utc and s.valid_to > cycle.start_utc:
-            first_in_cycle.setdefault(s.offering_id, max(s.valid_from, cycle.start_utc))
+    member = _is_member(data, product)
+    first_in_cycle = _offerings_since(data, product.id)
     prices: list[RecurringPrice] = []
     for offering_id, since in first_in_cycle.items():
         offering = data.prices.get(offering_id)
@@ -273,6 +307,7 @@ def section_lines(
         if p.billing_account_id == account_id and data.in_service(product_id)
     ]
     try:
+        terms = _offer_terms(data, products)
         charges = AccountCharges(
             account_id=account_id,
             products=tuple(_product_charges(data, p, cut_at) for p in products),
@@ -280,6 +315,10 @@ def section_lines(
             rating_run_id=data.rating_run_id,
             one_time=_one_time_lines(data, account_id),
             adjustments=_adjustment_lines(account_id, adjustments),
+            product_discounts=tuple(terms.discounts),
+            account_discount=account_discount(data.accounts, account_id),
+            caps=tuple(terms.caps),
+            minimum_spends=tuple(terms.minimum_spends),
         )
         return account_lines(charges, data.cycle)
     except BillingInputError as error:

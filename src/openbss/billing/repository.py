@@ -1,10 +1,11 @@
 """Every query of billing: its own rows, and what it reads of the other domains.
 
 Billing reads the inventory (products and their dated status history), the catalog (the
-recurring prices of offerings, with their dated versions), accounts (cycle day, hierarchy),
-ordering (one-time fees of completed orders), and rating (the period's current run, its rated
-usage, open adjustments of closed periods, closing a period). Those reads are gathered here
-so that pointing them at the domains' public faces later touches one module.
+recurring, discount, cap and minimum spend prices of offerings, with their dated versions),
+accounts (cycle day, hierarchy, enterprise discount), ordering (one-time fees of completed
+orders), and rating (the period's current run, its rated usage, open adjustments of closed
+periods, closing a period). Those reads are gathered here so that pointing them at the
+domains' public faces later touches one module.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from openbss.catalog.public import MinorUnit, PriceSpan, altered_amount, version
 from openbss.inventory import public as inventory
 from openbss.kit.errors import Conflict
 from openbss.kit.money import RoundingRule, decimal_from_json, yuan_to_fen
+from openbss.kit.tmf import parse_datetime
 from openbss.ordering import public as ordering
 from openbss.rating import public as rating
 from openbss.rating.public import RatingAdjustment, RatingRun
@@ -210,6 +212,8 @@ class AccountInfo:
     payment_terms_days: int | None
     parent_account_id: str | None
     consolidated: bool
+    # enterpriseDiscountPercent as written (checked when the bill is made).
+    enterprise_discount_percent: object = None
 
 
 def accounts(session: Session, province: str) -> dict[str, AccountInfo]:
@@ -230,6 +234,7 @@ def _account_info(row: BillingAccount) -> AccountInfo:
         payment_terms_days=terms if isinstance(terms, int) else None,
         parent_account_id=row.parent_account_id,
         consolidated=row.consolidated_billing,
+        enterprise_discount_percent=(row.doc or {}).get(accounts_face.ENTERPRISE_DISCOUNT),
     )
 
 
@@ -299,10 +304,31 @@ class CatalogPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class CatalogDiscount:
+    """A discount, cap or minimum spend price of an offering, with its dated amounts."""
+
+    price_id: str
+    name: str
+    terms: catalog.DiscountTerms
+    valid_for: tuple[datetime | None, datetime | None]
+    versions: tuple[PriceSpan, ...]
+
+    def in_force(self, instant: datetime) -> bool:
+        start, end = self.valid_for
+        return (start is None or start <= instant) and (end is None or instant < end)
+
+    def amount_at(self, instant: datetime) -> int | None:
+        """The amount in fen in force at ``instant`` (None: no version then)."""
+        chosen = version_at(self.versions, instant)
+        return None if chosen is None or chosen.amount < 0 else chosen.amount
+
+
+@dataclass(frozen=True, slots=True)
 class OfferingPrices:
     offering_id: str
     has_prices: bool  # the offering names any price at all
     recurring: tuple[CatalogPrice, ...]
+    discounts: tuple[CatalogDiscount, ...] = ()
 
 
 def offering_prices(session: Session, offering_ids: Iterable[str]) -> dict[str, OfferingPrices]:
@@ -321,8 +347,32 @@ def offering_prices(session: Session, offering_ids: Iterable[str]) -> dict[str, 
             )
             for price in catalog.prices_of_type(session, refs, "recurring")
         ]
-        found[offering.id] = OfferingPrices(offering.id, bool(refs), tuple(recurring))
+        discounts = [
+            CatalogDiscount(
+                price_id=price.id,
+                name=price.name or price.id,
+                terms=catalog.discount_terms(price.doc),
+                valid_for=_valid_for(price.doc.get("validFor")),
+                versions=catalog.price_spans(session, price.id, no_amount=_NO_AMOUNT),
+            )
+            for price_type in sorted(catalog.BILLING_DISCOUNT_TYPES)
+            for price in catalog.prices_of_type(session, refs, price_type)
+        ]
+        discounts.sort(key=lambda d: d.price_id)
+        found[offering.id] = OfferingPrices(
+            offering.id, bool(refs), tuple(recurring), tuple(discounts)
+        )
     return found
+
+
+def _valid_for(period: Any) -> tuple[datetime | None, datetime | None]:
+    if not isinstance(period, Mapping):
+        return None, None
+    start, end = period.get("startDateTime"), period.get("endDateTime")
+    return (
+        parse_datetime(start, "validFor.startDateTime") if start else None,
+        parse_datetime(end, "validFor.endDateTime") if end else None,
+    )
 
 
 # ----- orders -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ entries use codes (``"ref": "CT-PS-FIXED-VOICE"``), resolved to ids by seed.py. 
 Chinese (zh-CN), descriptions English.
 
 Where the price list marks a price a plausible default (PHS SMS) or illustrative (ADSL,
-rentals, installation, the bundle) the description says so.
+rentals, installation, the bundle, the PHS monthly cap) the description says so.
 """
 
 from __future__ import annotations
@@ -310,6 +310,20 @@ PRICES: list[dict[str, Any]] = [
             }
         ],
     },
+    {
+        "code": "CT-POP-PHS-CAP",
+        "name": "小灵通 月封顶",
+        "description": _hedged(
+            f"PHS monthly cap: rental and calls billed at most "
+            f"{_yuan(prices.PHS_MONTHLY_CAP.yuan)} yuan a month",
+            prices.PHS_MONTHLY_CAP.source,
+        ),
+        "priceType": "cap",
+        "price": {"unit": "CNY", "value": str(prices.PHS_MONTHLY_CAP.yuan)},
+        "recurringChargePeriodType": "month",
+        "chargeType": ["recurring", "usage"],
+        "validFor": VALID,
+    },
 ]
 
 
@@ -378,6 +392,21 @@ OFFERINGS: list[dict[str, Any]] = [
             "CT-POP-PHS-LOCAL-NEXT",
             "CT-POP-PHS-INTERAREA",
             "CT-POP-PHS-INCOMING",
+        ],
+        "CT-CAT-PHS",
+    ),
+    _offering(
+        "CT-PO-PHS-CAPPED",
+        "小灵通封顶套餐",
+        "PHS capped plan: the basic plan, rental and calls capped each month (illustrative)",
+        "CT-PS-PHS",
+        [
+            "CT-POP-PHS-RENTAL",
+            "CT-POP-PHS-LOCAL-FIRST3",
+            "CT-POP-PHS-LOCAL-NEXT",
+            "CT-POP-PHS-INTERAREA",
+            "CT-POP-PHS-INCOMING",
+            "CT-POP-PHS-CAP",
         ],
         "CT-CAT-PHS",
     ),

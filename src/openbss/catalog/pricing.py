@@ -51,6 +51,10 @@ PRICE_TYPES: dict[str, MinorUnit] = {
     "recurring": MinorUnit.FEN,
     "oneTime": MinorUnit.FEN,
     "usage": MinorUnit.LI,
+    # Billing discounts (catalog/billing_discounts.py): a fixed amount off, a cap, a minimum.
+    "discount": MinorUnit.FEN,
+    "cap": MinorUnit.FEN,
+    "minimumSpend": MinorUnit.FEN,
 }
 RECURRING_PERIODS = frozenset({"day", "week", "month", "year"})
 # Units a usage price may be counted in (unitOfMeasure.units).

@@ -7,6 +7,14 @@ import-linter).
 
 from __future__ import annotations
 
+from openbss.catalog.billing_discounts import (
+    BILLING_DISCOUNT_TYPES,
+    CAP,
+    DISCOUNT,
+    MINIMUM_SPEND,
+    DiscountTerms,
+    discount_terms,
+)
 from openbss.catalog.calculations import SELLABLE
 from openbss.catalog.models import (
     PriceVersion,
@@ -29,7 +37,12 @@ from openbss.catalog.repository import (
 from openbss.catalog.service import price_at
 
 __all__ = [
+    "BILLING_DISCOUNT_TYPES",
+    "CAP",
+    "DISCOUNT",
+    "MINIMUM_SPEND",
     "SELLABLE",
+    "DiscountTerms",
     "MinorUnit",
     "PriceSpan",
     "PriceVersion",
@@ -37,6 +50,7 @@ __all__ = [
     "ProductOfferingPrice",
     "ProductSpecification",
     "altered_amount",
+    "discount_terms",
     "get_offering",
     "get_price",
     "get_specification",

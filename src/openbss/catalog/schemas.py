@@ -9,7 +9,9 @@ attributes of this project (documented on the attribute):
 - on a usage price: ``usageEvent`` (what it rates, e.g. "localCall", "dddCall", "sms"),
   ``usageTier`` ({"from": 0, "to": 3} in unitOfMeasure units: the first three minutes) and
   ``timeBand`` ({"from": "00:00", "to": "07:00"}, province local time);
-- ``priceAlteration`` on a price: discounts (percentage or fixed amount off).
+- ``priceAlteration`` on a price: discounts (percentage or fixed amount off);
+- ``chargeType`` on a billing discount price (``priceType`` discount, cap, minimumSpend):
+  the charge types it acts on (see catalog/billing_discounts.py).
 """
 
 from __future__ import annotations
@@ -186,3 +188,4 @@ class ProductOfferingPriceSchema(CatalogItem):
     usageEvent: str | None = Field(default=None, min_length=1, max_length=48)
     usageTier: UsageTier | None = None
     timeBand: TimeBand | None = None
+    chargeType: list[str] | None = None

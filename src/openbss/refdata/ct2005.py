@@ -136,6 +136,8 @@ ADSL_2M_MONTHLY = _charge("120.00", "month", Source.ILLUSTRATIVE)
 ADSL_INSTALLATION = _charge("100.00", None, Source.ILLUSTRATIVE)
 BUNDLE_FIXED_ADSL_MONTHLY = _charge("120.00", "month", Source.ILLUSTRATIVE)
 BUNDLE_DISCOUNT_PERCENT = 10  # off the bundle's monthly fee (illustrative)
+# 封顶: a PHS plan whose rental and calls are never billed above this in a month (illustrative).
+PHS_MONTHLY_CAP = _charge("30.00", "month", Source.ILLUSTRATIVE)
 
 # The whole price list, by name.
 PRICE_LIST: Mapping[str, UsageRate | FlatCharge] = {
@@ -157,4 +159,5 @@ PRICE_LIST: Mapping[str, UsageRate | FlatCharge] = {
     "ADSL_2M_MONTHLY": ADSL_2M_MONTHLY,
     "ADSL_INSTALLATION": ADSL_INSTALLATION,
     "BUNDLE_FIXED_ADSL_MONTHLY": BUNDLE_FIXED_ADSL_MONTHLY,
+    "PHS_MONTHLY_CAP": PHS_MONTHLY_CAP,
 }

@@ -1,7 +1,9 @@
 """The four TMF666 account resources.
 
 - billing accounts (帐户): what a customer is billed on; csr, billing operators, finance and
-  admin write them (accounts are opened at the counter and adjusted by billing);
+  admin write them (accounts are opened at the counter and adjusted by billing); an
+  extension attribute ``enterpriseDiscountPercent`` (0–100) gives the account, and its
+  children without one of their own, a percentage off their bills;
 - party accounts: agents' and partners' accounts (commissions, channel fees) and settlement
   accounts: SP/CP revenue share and interconnect with other carriers (China Mobile, China
   Unicom); money flows to and from partners, so only finance and admin write them, and
@@ -20,7 +22,13 @@ from typing import ClassVar, TypeVar
 from sqlalchemy.orm import Session
 
 from openbss.account import repository
-from openbss.account.calculations import bill_cycle_day, paying_account_id, payment_method_kind
+from openbss.account.calculations import (
+    ENTERPRISE_DISCOUNT,
+    bill_cycle_day,
+    enterprise_discount_basis_points,
+    paying_account_id,
+    payment_method_kind,
+)
 from openbss.account.models import (
     BillingAccount,
     FinancialAccount,
@@ -92,6 +100,18 @@ class BillingAccountService(PartyAccountRules[BillingAccount]):
     path = "billingAccount"
     resource_type = "BillingAccount"
     write_roles = BILLING_WRITERS
+
+    def validate_more(
+        self,
+        session: Session,
+        principal: Principal,
+        doc: JSON,
+        existing: BillingAccount | None,
+        province: str | None,
+    ) -> None:
+        super().validate_more(session, principal, doc, existing, province)
+        # The bill run applies it to this account and to children without one of their own.
+        enterprise_discount_basis_points(doc.get(ENTERPRISE_DISCOUNT))
 
     def paying_account(
         self, session: Session, principal: Principal, account_id: str

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbss.catalog import pricing
+from openbss.catalog import billing_discounts, pricing
 from openbss.catalog.errors import InvalidPrice, MissingAttribute, PriceVersionConflict
 from openbss.catalog.models import PriceVersion, ProductOfferingPrice
 from openbss.catalog.schemas import ProductOfferingPriceSchema
@@ -108,6 +108,8 @@ class ProductOfferingPriceService(CatalogService[ProductOfferingPrice]):
             doc["price"] = {**doc["price"], **pricing.minor_to_money(amount, unit)}
         elif existing is not None and existing.versions:
             raise PriceVersionConflict("a dated price cannot lose its amount; retire it instead")
+        if billing_discounts.is_billing_discount(price_type):
+            billing_discounts.check_billing_discount(doc)
         self._check_charge_shape(doc, str(price_type))
         for index, alteration in enumerate(doc.get("priceAlteration") or []):
             pricing.check_alteration(alteration, unit, f"priceAlteration[{index}]")
