@@ -1,9 +1,10 @@
 """``openbss billing``: run, review, finalise or discard a period's bills; hot billing;
-manual adjustments with maker-checker; the exception report."""
+manual adjustments with maker-checker; the exception report; invoices (PDF)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ from rich.table import Table
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
-from openbss.kit.errors import NotFound
+from openbss.kit.errors import Conflict, NotFound
 from openbss.kit.money import format_fen
 from openbss.kit.settings import get_settings
 
@@ -197,3 +198,57 @@ def approve_command(
         approved = approve_adjustment(session, adjustment, by)
         status = approved.status
     out.print(f"adjustment {adjustment}: {status}")
+
+
+@billing_app.command("pdf")
+@clean_errors
+def pdf_command(
+    bill: Annotated[str, typer.Argument(help="Bill id or bill number")],
+    destination: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the PDF (default: the run's invoice folder)"),
+    ] = None,
+) -> None:
+    """Render a bill's invoice (PDF) and print where it is."""
+    from openbss.billing import repository as repo
+    from openbss.billing.invoices import invoice_path, render_bill_invoice
+    from openbss.billing.models import BillState
+
+    data_dir = get_settings().data_dir
+    with make_session_factory(make_engine())() as session:
+        found = repo.bill_by_id_or_number(session, bill)
+        if found is None:
+            raise NotFound(f"bill {bill!r} not found")
+        if destination is None and found.state == BillState.TRIAL:
+            raise Conflict(
+                f"bill {found.bill_no} is a trial: give --out to preview it, or finalise its run"
+            )
+        target = destination or invoice_path(
+            data_dir, found.province or "", found.period, found.bill_no
+        )
+        written = render_bill_invoice(session, data_dir, found.id, target)
+    out.print(str(written), soft_wrap=True)
+
+
+@billing_app.command("invoices")
+@clean_errors
+def invoices_command(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A finalised bill run")],
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes")] = 2,
+) -> None:
+    """Render the invoice (PDF) of every bill of a finalised run."""
+    from openbss.billing.invoices import render_run_invoices
+
+    factory = make_session_factory(make_engine())
+    columns = (TextColumn("invoices"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("bills", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        paths = render_run_invoices(
+            factory, get_settings().data_dir, run_id, workers=workers, progress=advance
+        )
+    folder = paths[0].parent if paths else "-"
+    out.print(f"{len(paths)} invoices of bill run {run_id} in {folder}", soft_wrap=True)
