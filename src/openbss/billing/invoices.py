@@ -54,7 +54,7 @@ from openbss.billing.invoice import (
     render_invoice_pdf,
 )
 from openbss.billing.lines import REDUCING_TYPES
-from openbss.billing.models import BillItem, BillRun, CustomerBill, RunStatus
+from openbss.billing.models import BillItem, BillRun, BillState, CustomerBill, RunStatus
 from openbss.billing.texts import line_text
 from openbss.customer import public as customers
 from openbss.inventory import public as inventory
@@ -352,9 +352,23 @@ def write_if_changed(path: Path, content: bytes) -> bool:
     return True
 
 
-def render_bill_invoice(session: Session, data_dir: Path, bill_id: str, out: Path) -> Path:
-    """Render one bill's invoice to ``out`` (kept when unchanged); returns ``out``."""
-    write_if_changed(out, render_invoice_pdf(invoice_document(session, data_dir, bill_id)))
+def render_bill_invoice(
+    session: Session, data_dir: Path, bill_key: str, out: Path | None = None
+) -> Path:
+    """Render a bill's invoice (by id or bill number) to ``out``, by default its place under
+    :func:`invoice_path`; a file already holding the same PDF is kept. Returns the path.
+
+    A trial bill may yet be discarded and its number reused, so it is rendered only to a
+    path the caller names (a preview), never into the invoice folder."""
+    bill = _bill(session, bill_key)
+    if out is None:
+        if bill.state == BillState.TRIAL:
+            raise Conflict(
+                f"bill {bill.bill_no} is a trial: give --out to preview it, or finalise its run",
+                code="BILL_NOT_FINAL",
+            )
+        out = invoice_path(data_dir, bill.province or "", bill.period, bill.bill_no)
+    write_if_changed(out, render_invoice_pdf(invoice_document(session, data_dir, bill.id)))
     return out
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
-from openbss.kit.errors import Conflict, NotFound
+from openbss.kit.errors import NotFound
 from openbss.kit.money import format_fen
 from openbss.kit.settings import get_settings
 
@@ -210,23 +210,10 @@ def pdf_command(
     ] = None,
 ) -> None:
     """Render a bill's invoice (PDF) and print where it is."""
-    from openbss.billing import repository as repo
-    from openbss.billing.invoices import invoice_path, render_bill_invoice
-    from openbss.billing.models import BillState
+    from openbss.billing.invoices import render_bill_invoice
 
-    data_dir = get_settings().data_dir
     with make_session_factory(make_engine())() as session:
-        found = repo.bill_by_id_or_number(session, bill)
-        if found is None:
-            raise NotFound(f"bill {bill!r} not found")
-        if destination is None and found.state == BillState.TRIAL:
-            raise Conflict(
-                f"bill {found.bill_no} is a trial: give --out to preview it, or finalise its run"
-            )
-        target = destination or invoice_path(
-            data_dir, found.province or "", found.period, found.bill_no
-        )
-        written = render_bill_invoice(session, data_dir, found.id, target)
+        written = render_bill_invoice(session, get_settings().data_dir, bill, destination)
     out.print(str(written), soft_wrap=True)
 
 
