@@ -58,7 +58,7 @@ from openbss.billing.models import BillItem, BillRun, BillState, CustomerBill, R
 from openbss.billing.texts import line_text
 from openbss.customer import public as customers
 from openbss.inventory import public as inventory
-from openbss.kit.errors import Conflict, NotFound
+from openbss.kit.errors import BadRequest, Conflict, NotFound
 from openbss.kit.money import RoundingRule, li_to_fen
 from openbss.kit.settings import get_settings
 from openbss.party import public as parties
@@ -411,7 +411,7 @@ def render_run_invoices(
     """The PDF of every bill of a finalised run, under :func:`invoice_path`, in bill-number
     order. A trial's bills may yet be discarded, so they get no files."""
     if workers < 1:
-        raise Conflict(f"workers must be at least 1, not {workers}", code="BAD_WORKERS")
+        raise BadRequest(f"workers must be at least 1, not {workers}")
     with factory() as session:
         run = session.get(BillRun, run_id)
         if run is None:
