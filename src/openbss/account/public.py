@@ -1,4 +1,4 @@
-"""What other domains may use of account (TMF666): billing accounts, read.
+"""What other domains may use of account (TMF666): billing accounts and bill formats, read.
 
 The entity class is published for loading and type annotations; the queries live in this
 domain's repository (``models`` and ``repository`` are private, enforced by import-linter).
@@ -12,19 +12,22 @@ from openbss.account.calculations import (
     inherited_setting,
     paying_account_id,
 )
-from openbss.account.models import BillingAccount
+from openbss.account.models import BillFormat, BillingAccount
 from openbss.account.repository import (
     billing_accounts_of_party,
     billing_accounts_of_province,
+    get_bill_format,
     get_billing_account,
 )
 
 __all__ = [
     "ENTERPRISE_DISCOUNT",
+    "BillFormat",
     "BillingAccount",
     "billing_accounts_of_party",
     "billing_accounts_of_province",
     "enterprise_discount_basis_points",
+    "get_bill_format",
     "get_billing_account",
     "inherited_setting",
     "paying_account_id",

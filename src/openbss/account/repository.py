@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from openbss.account.models import PARTY_ACCOUNT_MODELS, BillingAccount
+from openbss.account.models import PARTY_ACCOUNT_MODELS, BillFormat, BillingAccount
 from openbss.resources.models import TmfResourceMixin
 
 
@@ -68,6 +68,10 @@ def visible_row(
 
 def get_billing_account(session: Session, account_id: str) -> BillingAccount | None:
     return session.get(BillingAccount, account_id)
+
+
+def get_bill_format(session: Session, format_id: str) -> BillFormat | None:
+    return session.get(BillFormat, format_id)
 
 
 def billing_accounts_of_party(

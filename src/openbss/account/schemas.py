@@ -96,6 +96,7 @@ class RefOrValue(TmfModel):
 
 class BillFormatRefOrValue(RefOrValue):
     language: str | None = None
+    maskCalledNumbers: bool | None = None
 
 
 class BillingCycleSpecificationRefOrValue(RefOrValue):
@@ -151,6 +152,8 @@ class BillFormatSchema(TmfModel):
     description: str | None = None
     # Extension attribute (TMF has none): the language bills in this format are printed in.
     language: str | None = None
+    # Extension attribute: the itemised detail hides part of the other party's number.
+    maskCalledNumbers: bool | None = None
 
 
 class BillPresentationMediaSchema(TmfModel):

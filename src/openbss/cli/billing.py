@@ -1,9 +1,10 @@
 """``openbss billing``: run, review, finalise or discard a period's bills; hot billing;
-manual adjustments with maker-checker; the exception report."""
+manual adjustments with maker-checker; the exception report; invoices (PDF)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -197,3 +198,44 @@ def approve_command(
         approved = approve_adjustment(session, adjustment, by)
         status = approved.status
     out.print(f"adjustment {adjustment}: {status}")
+
+
+@billing_app.command("pdf")
+@clean_errors
+def pdf_command(
+    bill: Annotated[str, typer.Argument(help="Bill id or bill number")],
+    destination: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the PDF (default: the run's invoice folder)"),
+    ] = None,
+) -> None:
+    """Render a bill's invoice (PDF) and print where it is."""
+    from openbss.billing.invoices import render_bill_invoice
+
+    with make_session_factory(make_engine())() as session:
+        written = render_bill_invoice(session, get_settings().data_dir, bill, destination)
+    out.print(str(written), soft_wrap=True)
+
+
+@billing_app.command("invoices")
+@clean_errors
+def invoices_command(
+    run_id: Annotated[str, typer.Argument(metavar="RUN", help="A finalised bill run")],
+    workers: Annotated[int, typer.Option(min=1, help="Rendering processes")] = 2,
+) -> None:
+    """Render the invoice (PDF) of every bill of a finalised run."""
+    from openbss.billing.invoices import render_run_invoices
+
+    factory = make_session_factory(make_engine())
+    columns = (TextColumn("invoices"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("bills", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        paths = render_run_invoices(
+            factory, get_settings().data_dir, run_id, workers=workers, progress=advance
+        )
+    folder = paths[0].parent if paths else "-"
+    out.print(f"{len(paths)} invoices of bill run {run_id} in {folder}", soft_wrap=True)

@@ -25,4 +25,20 @@ def party_kind(party: Party) -> str:
     return "Individual" if isinstance(party, Individual) else "Organization"
 
 
-__all__ = ["Individual", "Organization", "Party", "find_party", "get_party", "party_kind"]
+def party_name(party: Party) -> str:
+    """How a party is addressed: an individual's family then given name (Chinese order), an
+    organization's trading name, else its registered name."""
+    if isinstance(party, Individual):
+        return f"{party.family_name or ''}{party.given_name or ''}"
+    return party.trading_name or party.name or ""
+
+
+__all__ = [
+    "Individual",
+    "Organization",
+    "Party",
+    "find_party",
+    "get_party",
+    "party_kind",
+    "party_name",
+]

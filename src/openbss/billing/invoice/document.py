@@ -142,6 +142,8 @@ class InvoiceDocument:
     mask_called_numbers: bool = False
     children: tuple[ChildAccountSection, ...] = ()
     time_zone: str = "Asia/Shanghai"
+    # (zh, en) printed above the itemised detail, e.g. that usage was re-rated after the bill.
+    usage_detail_note: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not PERIOD_PATTERN.fullmatch(self.period):

@@ -33,6 +33,7 @@ NAME_LIMIT = 80
 ADDRESS_LIMIT = 100
 DESCRIPTION_LIMIT = 60
 NUMBER_LIMIT = 32
+NOTE_LIMIT = 200
 NO_VALUE = "—"
 
 Pair = tuple[str, str]  # (zh, en)
@@ -103,6 +104,7 @@ class _Printer:
         self.zh_first = doc.language is Language.ZH
         self.zone = ZoneInfo(doc.time_zone)
         self.mask = doc.mask_called_numbers
+        self.detail_note = doc.usage_detail_note
 
     def pair(self, zh: str, en: str) -> list[str]:
         """Both languages, first-language first: the layout stacks them."""
@@ -169,8 +171,15 @@ class _Printer:
             ],
             "rows": [self._detail_row(row) for row in rows],
             "empty": self.label_inline("no_detail"),
-            "note": self.label_inline("masked_note") if self.mask else "",
+            "note": "  ".join(self._detail_notes()),
         }
+
+    def _detail_notes(self) -> list[str]:
+        notes = [self.label_inline("masked_note")] if self.mask else []
+        if self.detail_note is not None:
+            zh, en = self.detail_note
+            notes.append(self.inline(clean_text(zh, NOTE_LIMIT), clean_text(en, NOTE_LIMIT)))
+        return notes
 
     def _detail_row(self, row: UsageDetailRow) -> list[str]:
         called = clean_text(row.called_number, NUMBER_LIMIT)
