@@ -315,7 +315,7 @@ def generate_command(
                 out, served, day=traffic_day, files=files, records_per_file=records,
                 seed=seed + number + 1000 * index, duplicate_rate=duplicate_rate,
                 garbage_rate=garbage_rate, gap_rate=gap_rate, switch_id=switch,
-                first_sequence=next_sequence,
+                first_sequence=next_sequence, pool_seed=seed + number,
             )  # fmt: skip
             next_sequence = report.sequences[-1] + 1
             written += len(report.files)
