@@ -8,7 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -78,6 +78,17 @@ def test_the_demo_bills_the_previous_month_once(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr[-4000:]
     run_id = _cell(first.stdout, "run")
     assert f"traffic of {period}-01 to" in first.stderr
+    # A file per switch and day, the switch's sequence numbers running on across the days.
+    archived = [p.name for p in (tmp_path / "inbox" / "switch" / "archive").rglob("*-SW01_*")]
+    by_switch: dict[str, list[tuple[str, int]]] = {}
+    for name in archived:
+        switch, day, sequence = name.split(".")[0].split("_")
+        by_switch.setdefault(switch, []).append((day, int(sequence)))
+    following = (date.fromisoformat(f"{period}-01") + timedelta(days=31)).replace(day=1)
+    days = (following - date.fromisoformat(f"{period}-01")).days
+    for files in by_switch.values():
+        assert [seq for _, seq in sorted(files)] == list(range(1, days + 1))
+        assert len({day for day, _ in files}) == days
 
     factory = make_session_factory(make_engine(url))
     with factory() as session:
