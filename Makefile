@@ -2,9 +2,9 @@
 # through `uv run --frozen`; `make setup` creates it.
 #
 #   make setup   uv (installed with pip if missing), `uv sync --frozen`, the CTK runner's npm packages
-#   make demo    setup, migrate, seed the demo province, mediate and rate a day of its traffic, print an
-#                API key and example calls, serve
-#                (OPENBSS_DEMO_SERVE=0 stops after seeding)
+#   make demo    setup, then scripts/demo.sh: seed the demo province, mediate and rate a month of its
+#                traffic, bill the month, PDF invoices, a summary of the bill run; print an API key
+#                and example calls, serve (OPENBSS_DEMO_SERVE=0 stops before serving)
 #   make test    setup, then the whole suite (SQLite and PostgreSQL, CTKs, schemathesis)
 #   make test-fast  the inner loop: SQLite only, no CTKs, Spark, outside clients or slow tests
 #   make lint    ruff check, ruff format --check, mypy, import-linter, models vs migrations
@@ -60,12 +60,7 @@ ctk-deps:
 setup: venv ctk-deps
 
 demo: setup
-	$(RUN) openbss db upgrade
-	$(RUN) openbss seed demo
-	$(RUN) openbss mediation generate var/inbox/switch --files 2 --records 20000
-	$(RUN) openbss mediation ingest var/inbox/switch
-	$(RUN) openbss rating run
-	$(RUN) openbss mediation reconcile
+	OPENBSS="$(RUN) openbss" scripts/demo.sh
 	@key=$$($(RUN) openbss auth create-key --role admin --province GD --label demo); \
 	echo; \
 	echo "API key (admin, province GD) — shown once:"; \
@@ -78,7 +73,10 @@ demo: setup
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productCatalogManagement/v4/productOffering?limit=2'"; \
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productInventory/v4/product?limit=2'"; \
 	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/productOrderingManagement/v4/productOrder?limit=2'"; \
+	echo "  curl -s -H \"Authorization: Bearer \$$KEY\" 'http://$(HOST):$(PORT)/tmf-api/customerBillManagement/v4/customerBill?limit=2'"; \
 	echo "  OpenAPI: http://$(HOST):$(PORT)/docs"; \
+	echo "  $(RUN) openbss billing show BILLNO     (a bill number from the summary)"; \
+	echo "  $(RUN) openbss billing pdf BILLNO      (its PDF invoice)"; \
 	echo
 	@if [ "$${OPENBSS_DEMO_SERVE:-1}" = "0" ]; then \
 		echo "OPENBSS_DEMO_SERVE=0: not serving (make serve starts the API)"; \

@@ -134,6 +134,44 @@ def amounts_by_charge_type(session: Session, run_id: str) -> dict[str, int]:
     return {str(kind): int(total) for kind, total in rows}
 
 
+def bill_run(session: Session, run_id: str) -> BillRun | None:
+    return session.get(BillRun, run_id)
+
+
+def amounts_by_product_and_charge_type(
+    session: Session, run_id: str
+) -> dict[tuple[str | None, str], int]:
+    """(product or None for account-level lines, charge type) → the run's fen."""
+    bill_ids = select(CustomerBill.id).where(CustomerBill.run_id == run_id)
+    rows = session.execute(
+        select(BillItem.product_id, BillItem.charge_type, func.sum(BillItem.amount_fen))
+        .where(BillItem.bill_id.in_(bill_ids))
+        .group_by(BillItem.product_id, BillItem.charge_type)
+    ).all()
+    return {(product, str(kind)): int(total) for product, kind, total in rows}
+
+
+def largest_bills(session: Session, run_id: str, limit: int) -> list[CustomerBill]:
+    """The run's ``limit`` largest bills, largest first (bill number breaks ties)."""
+    return list(
+        session.scalars(
+            select(CustomerBill)
+            .where(CustomerBill.run_id == run_id)
+            .order_by(CustomerBill.amount_fen.desc(), CustomerBill.bill_no)
+            .limit(limit)
+        )
+    )
+
+
+def exception_reasons(session: Session, run_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(BillException.reason, func.count())
+        .where(BillException.run_id == run_id)
+        .group_by(BillException.reason)
+    ).all()
+    return {str(reason): int(count) for reason, count in rows}
+
+
 def exceptions(session: Session, run_id: str | None) -> list[tuple[BillException, BillRun]]:
     statement = select(BillException, BillRun).join(BillRun, BillRun.id == BillException.run_id)
     if run_id is not None:

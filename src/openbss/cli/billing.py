@@ -98,6 +98,43 @@ def discard_command(run_id: str) -> None:
     out.print(f"bill run {run_id} discarded")
 
 
+@billing_app.command("summary")
+@clean_errors
+def summary_command(run_id: Annotated[str, typer.Argument(help="Bill run id")]) -> None:
+    """A bill run at a glance: accounts billed, exceptions, revenue by service and charge
+    type, the five largest bills, where three of their PDF invoices are."""
+    from openbss.billing.summary import run_summary
+
+    with make_session_factory(make_engine())() as session:
+        summary = run_summary(session, get_settings().data_dir, run_id)
+    title = f"bill run {summary.province} {summary.period} ({summary.status})"
+    head = Table("", "", title=title)
+    head.add_row("run", summary.run_id)
+    head.add_row("accounts due", str(summary.accounts_due))
+    head.add_row("accounts billed", str(summary.bills))
+    head.add_row("exceptions", str(summary.exceptions))
+    for reason, count in sorted(summary.exceptions_by_reason.items()):
+        head.add_row(f"  {reason}", str(count))
+    head.add_row("total (yuan)", _yuan(summary.amount_fen))
+    out.print(head)
+    revenue = Table("service", "charge type", "yuan", title="revenue")
+    for (service, charge_type), fen in sorted(summary.by_service.items()):
+        revenue.add_row(service, charge_type, _yuan(fen))
+    revenue.add_section()
+    for charge_type, fen in sorted(summary.by_charge_type.items()):
+        revenue.add_row("all", charge_type, _yuan(fen))
+    out.print(revenue)
+    largest = Table("bill", "account", "lines", "yuan", title="largest bills")
+    for bill in summary.largest:
+        largest.add_row(
+            bill.bill_no, bill.billing_account_id, str(bill.items), _yuan(bill.amount_fen)
+        )
+    out.print(largest)
+    for path in summary.invoices:
+        note = "" if path.is_file() else "  (not rendered yet: openbss billing invoices RUN)"
+        out.print(f"invoice {path}{note}", soft_wrap=True)
+
+
 @billing_app.command("show")
 @clean_errors
 def show_command(bill: Annotated[str, typer.Argument(help="Bill id or bill number")]) -> None:

@@ -13,9 +13,12 @@ from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.db.engine import make_engine, make_session_factory
+from openbss.kit.errors import BadRequest
 from openbss.kit.settings import get_settings
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from openbss.mediation.pipeline import Ingest
     from openbss.simulators.traffic import Subscriber
 
@@ -264,32 +267,37 @@ def generate_command(
     out: Annotated[Path, typer.Argument(help="Directory to write the switch CDR files into")],
     province: ProvinceOption = DEFAULT_PROVINCE,
     day: Annotated[
-        str | None, typer.Option(help="Traffic day YYYY-MM-DD (default: yesterday)")
+        str | None, typer.Option(help="(First) traffic day YYYY-MM-DD (default: yesterday)")
     ] = None,
-    files: Annotated[int, typer.Option(help="Files per switch")] = 2,
+    days: Annotated[int, typer.Option(min=1, help="Consecutive days from --day")] = 1,
+    month: Annotated[
+        str | None, typer.Option(help="Every day of this month, YYYY-MM (instead of --day)")
+    ] = None,
+    files: Annotated[int, typer.Option(help="Files per switch and day")] = 2,
     records: Annotated[int, typer.Option(help="Calls per file")] = 10_000,
     seed: Annotated[int, typer.Option(help="Same seed, same files")] = 2005,
     duplicate_rate: Annotated[float, typer.Option(help="Share of records repeated")] = 0.002,
     garbage_rate: Annotated[float, typer.Option(help="Share of garbage lines")] = 0.001,
     gap_rate: Annotated[float, typer.Option(help="Share of skipped file sequence numbers")] = 0.0,
 ) -> None:
-    """Generate a day of realistic switch CDR files for the province's subscribers: one
-    switch per local network, busy-hour profile, local / DDD / international / IP / PHS mix."""
-    from datetime import timedelta
+    """Generate days of realistic switch CDR files for the province's subscribers: one
+    switch per local network, busy-hour profile, local / DDD / international / IP / PHS mix.
+
+    Each day has its own files, as a switch writes them, numbered on from the day before."""
     from zoneinfo import ZoneInfo
 
     from openbss.simulators.traffic import generate_switch_files, subscribers_from_inventory
 
+    if month is not None and day is not None:
+        err.print("[red]error:[/red] give --day (with --days) or --month, not both")
+        raise typer.Exit(1)
     factory = make_session_factory(make_engine())
     with factory() as session:
         lines = subscribers_from_inventory(session, province)
     if not lines:
         err.print(f"[red]error:[/red] province {province} has no active phone lines to call from")
         raise typer.Exit(1)
-    zone = ZoneInfo(get_settings().timezone)
-    traffic_day = (
-        date.fromisoformat(day) if day else (datetime.now(zone) - timedelta(days=1)).date()
-    )
+    traffic_days = _traffic_days(ZoneInfo(get_settings().timezone), day, days, month)
     by_area: dict[str, list[Subscriber]] = {}
     for line in lines:
         by_area.setdefault(line.area_code, []).append(line)
@@ -298,15 +306,45 @@ def generate_command(
     )
     for number, (area, served) in enumerate(sorted(by_area.items())):
         switch = f"{SWITCH_OF_AREA.get(area, 'A' + area)}-SW01"
-        report = generate_switch_files(
-            out, served, day=traffic_day, files=files, records_per_file=records,
-            seed=seed + number, duplicate_rate=duplicate_rate, garbage_rate=garbage_rate,
-            gap_rate=gap_rate, switch_id=switch,
-        )  # fmt: skip
+        written = records_total = duplicates = garbage = skipped = 0
+        next_sequence = 1
+        for index, traffic_day in enumerate(traffic_days):
+            # Another seed each day (the first day keeps the single-day files' seed), and the
+            # switch's file sequence runs on across days.
+            report = generate_switch_files(
+                out, served, day=traffic_day, files=files, records_per_file=records,
+                seed=seed + number + 1000 * index, duplicate_rate=duplicate_rate,
+                garbage_rate=garbage_rate, gap_rate=gap_rate, switch_id=switch,
+                first_sequence=next_sequence, pool_seed=seed + number,
+            )  # fmt: skip
+            next_sequence = report.sequences[-1] + 1
+            written += len(report.files)
+            records_total += report.records
+            duplicates += report.duplicates
+            garbage += report.garbage_lines
+            skipped += len(report.skipped_sequences)
         table.add_row(
-            switch, str(len(served)), str(len(report.files)), str(report.records),
-            str(report.duplicates), str(report.garbage_lines), str(len(report.skipped_sequences)),
+            switch, str(len(served)), str(written), str(records_total), str(duplicates),
+            str(garbage), str(skipped),
         )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     err.print(table)
-    err.print(f"traffic of {traffic_day} written to {out}")
+    first, last = traffic_days[0], traffic_days[-1]
+    span = first.isoformat() if first == last else f"{first} to {last}"
+    err.print(f"traffic of {span} written to {out}")
+
+
+def _traffic_days(zone: ZoneInfo, day: str | None, days: int, month: str | None) -> list[date]:
+    """The days to write traffic for: every day of ``month``, or ``days`` days from ``day``
+    (yesterday in the province's time zone when not given)."""
+    from datetime import timedelta
+
+    if month is not None:
+        try:
+            first = date.fromisoformat(f"{month}-01")
+        except ValueError:
+            raise BadRequest(f"month must be YYYY-MM, not {month!r}") from None
+        following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return [first + timedelta(days=n) for n in range((following - first).days)]
+    start = date.fromisoformat(day) if day else (datetime.now(zone) - timedelta(days=1)).date()
+    return [start + timedelta(days=n) for n in range(days)]

@@ -134,11 +134,14 @@ def generate_switch_files(
     gap_rate: float = 0.0,
     switch_id: str = "GZ-SW01",
     first_sequence: int = 1,
+    pool_seed: int | None = None,
 ) -> GenerationReport:
     """Write ``files`` CDR files of ``records_per_file`` distinct calls each for ``day``.
 
     Duplicates and garbage lines come on top of ``records_per_file``; the trailer counts every
-    record line. File names are ``<switch>_<yyyymmdd>_<sequence><suffix>``.
+    record line. File names are ``<switch>_<yyyymmdd>_<sequence><suffix>``. The foreign
+    numbers called are drawn from ``pool_seed`` (default ``seed``): days of one switch that
+    share it draw them once.
     """
     if not subscribers:
         raise ValueError("the switch needs at least one subscriber")
@@ -149,8 +152,7 @@ def generate_switch_files(
             raise ValueError(f"{name}_rate must be between 0 and 1")
     spec = _load_layout(layout)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run = random.Random(f"openbss-traffic/{seed}")
-    pools = _Pools.draw(run)
+    pools = _pools(seed if pool_seed is None else pool_seed)
     served = _served_table(subscribers)
     sequence_rng = random.Random(f"openbss-traffic/{seed}/sequences")
 
@@ -280,6 +282,12 @@ class _Pools:
             international=_foreign_numbers(rng, INTERNATIONAL_REGIONS),
             hk_mo_tw=_foreign_numbers(rng, HK_MO_TW_REGIONS),
         )
+
+
+@cache
+def _pools(seed: int) -> _Pools:
+    # Validating the candidates is most of a small file's cost: a month of files draws once.
+    return _Pools.draw(random.Random(f"openbss-traffic/{seed}"))
 
 
 def _foreign_numbers(rng: random.Random, regions: Sequence[str]) -> tuple[str, ...]:
