@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from openbss.billing import repository as repo
+from openbss.billing.invoices import invoice_path
 from openbss.kit.errors import NotFound
 
 ACCOUNT_LEVEL = "account"  # the service of lines that belong to no product
@@ -44,12 +45,6 @@ class RunSummary:
     largest: tuple[BillAtGlance, ...]
     # The PDF invoices of the largest bills, rendered or not yet.
     invoices: tuple[Path, ...]
-
-
-def _invoice_path(data_dir: Path, province: str, period: str, bill_no: str) -> Path:
-    """Where ``openbss billing invoices`` keeps a bill's PDF:
-    ``<data dir>/invoices/<province>/<period>/<billNo>.pdf``."""
-    return data_dir / "invoices" / province / period / f"{bill_no}.pdf"
 
 
 def run_summary(
@@ -89,7 +84,7 @@ def run_summary(
         by_service=by_service,
         largest=top,
         invoices=tuple(
-            _invoice_path(data_dir, run.province, run.period, bill.bill_no)
+            invoice_path(data_dir, run.province, run.period, bill.bill_no)
             for bill in top[:invoices]
         ),
     )
