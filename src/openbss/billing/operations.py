@@ -29,7 +29,12 @@ from openbss.billing import repository as repo
 from openbss.billing.adjustments import approve_adjustment, request_adjustment
 from openbss.billing.cycles import cycle_of
 from openbss.billing.hot import hot_bill
-from openbss.billing.models import BillException, BillRun, ManualAdjustment, RunStatus
+
+# The rows these operations answer with, for the API to render (models are billing's own).
+from openbss.billing.models import BillException as BillException
+from openbss.billing.models import BillRun as BillRun
+from openbss.billing.models import ManualAdjustment as ManualAdjustment
+from openbss.billing.models import RunStatus
 from openbss.billing.runs import discard_run, finalise_run, run_bills
 from openbss.billing.totals import BillSummary
 from openbss.kit.errors import NotFound, Unprocessable

@@ -30,8 +30,7 @@ from fastapi.responses import JSONResponse
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep, session_factory
 from openbss.billing import operations
-from openbss.billing.models import BillException, BillRun, ManualAdjustment
-from openbss.billing.operations import RunView
+from openbss.billing.operations import BillException, BillRun, ManualAdjustment, RunView
 from openbss.billing.totals import BillSummary
 from openbss.kit.clock import now
 from openbss.kit.money import tmf_money_from_fen
