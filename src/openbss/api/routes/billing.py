@@ -27,8 +27,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep, session_factory
+from openbss.api.resource_router import request_body
 from openbss.billing import operations
 from openbss.billing.operations import BillException, BillRun, ManualAdjustment, RunView
 from openbss.billing.totals import BillSummary
@@ -42,6 +44,25 @@ PATH = "/api/v1/billing"
 PeriodQuery = Annotated[str | None, Query(description="bill cycle, YYYY-MM")]
 
 router = APIRouter(tags=["Billing"])
+
+
+class BillRunBody(BaseModel):
+    """What ``POST /runs`` takes (the OpenAPI document's; the service checks the body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="bill cycle, YYYY-MM")
+    trial: bool = Field(default=False, description="stop at a reviewable trial")
+
+
+class AdjustmentBody(BaseModel):
+    """What ``POST /adjustments`` takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    billingAccountId: str
+    amountFen: int = Field(description="debit (> 0) or credit (< 0), in fen")
+    reason: str
 
 
 def _when(value: datetime | None) -> str | None:
@@ -143,7 +164,12 @@ def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery 
     return JSONResponse([_run(row) for row in rows])
 
 
-@router.post("/runs", name="start_bill_run", summary="Bill a period (synchronously)")
+@router.post(
+    "/runs",
+    name="start_bill_run",
+    summary="Bill a period (synchronously)",
+    openapi_extra=request_body(BillRunBody),
+)
 def start_run(request: Request, principal: PrincipalDep, body: BodyDep) -> Any:
     wanted = operations.parse_run_request(body)
     province = principal.acting_province("a bill run")
@@ -206,6 +232,7 @@ def account_so_far(session: SessionDep, principal: PrincipalDep, account_id: str
     status_code=201,
     name="request_bill_adjustment",
     summary="A debit or credit on an account's next bill",
+    openapi_extra=request_body(AdjustmentBody),
 )
 def request_adjustment(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     wanted = operations.parse_adjustment_request(body)
