@@ -329,7 +329,21 @@ def test_a_bill_on_demand_is_recorded_for_an_account_of_the_callers_province(
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["state"] == "done"
-    assert "customerBill" not in body
+    # The open cycle so far, kept as a bill on demand: nothing owed yet, never payable.
+    bill_id = body["customerBill"]["id"]
+    assert body["customerBill"] == {
+        "id": bill_id,
+        "href": f"{HOST}{BASE}/customerBill/{bill_id}",
+        "@referredType": "CustomerBill",
+    }
+    bill = client.get(f"{BASE}/customerBill/{bill_id}", headers=csr).json()
+    assert (bill["state"], bill["category"], bill["runType"]) == ("onDemand", "interim", "offCycle")
+    assert bill["billingAccount"]["id"] == account
+    assert bill["amountDue"] == {"unit": "CNY", "value": 0.0}
+    moved = client.patch(
+        f"{BASE}/customerBill/{bill_id}", json={"state": "sent"}, headers=auth("billing_operator")
+    )
+    assert moved.status_code == 422, moved.text
     assert body["name"] == "本月话费"
     assert body["billingAccount"] == {
         "id": account,

@@ -22,20 +22,17 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from openbss.billing.models import BillState
-from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 from openbss.party.identity import make_resident_id
-from tests.billing_rows import DATA, RENTAL, make_bill
 from tests.conftest import PG_ADMIN_URL, _pg_available
 from tests.support import need
 
@@ -406,26 +403,97 @@ def usage_data(server: LiveServer) -> dict[str, str]:
     return {"af59-b504c742900e": spec["id"]}
 
 
+def _wait_completed(server: LiveServer, order_ids: list[str]) -> None:
+    deadline = time.monotonic() + 60
+    states: list[str] = []
+    while time.monotonic() < deadline:
+        states = [
+            httpx.get(
+                f"{server.url}/tmf-api/productOrderingManagement/v4/productOrder/{order_id}",
+                headers=server.headers,
+                timeout=30,
+            ).json()["state"]
+            for order_id in order_ids
+        ]
+        if all(state == "completed" for state in states):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the orders did not complete within 60 s: {states}\n{server.log_tail()}")
+
+
+def _fixed_number(server: LiveServer, account_id: str) -> str:
+    """The number (E.164) of the account's fixed line, as the inventory shows it."""
+    products = httpx.get(
+        f"{server.url}/tmf-api/productInventory/v4/product",
+        params={"limit": 1000},
+        headers=server.headers,
+        timeout=30,
+    ).json()
+    for product in products:
+        serial = str(product.get("productSerialNumber", ""))
+        if product.get("billingAccount", {}).get("id") == account_id and serial.startswith("+86"):
+            return serial
+    pytest.fail(f"no fixed line number among the account's products: {products}")
+
+
+def _call(number: str, called: str, seconds: int, ref: str) -> dict[str, Any]:
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    return {
+        "usageDate": at.isoformat().replace("+00:00", "Z"),
+        "usageType": "voice",
+        "usageCharacteristic": [
+            {"name": "callingNumber", "value": number},
+            {"name": "calledNumber", "value": called},
+            {"name": "duration", "value": seconds},
+            {"name": "callReference", "value": ref},
+            {"name": "switchId", "value": "SP-PLATFORM"},
+        ],
+    }
+
+
 def billing_data(server: LiveServer) -> dict[str, str]:
     """The CustomerBillOnDemand payload names billing account "A0815": a real account of the
-    server's province. The collection reads the bills and lines it finds, so two final bills
-    of that account (with billed and unbilled lines) and one trial bill, which the API must
-    not show, are written into the server's database as a finished bill run leaves them."""
-    party = server.post("/tmf-api/party/v4/organization", {"tradingName": "CTK 账户"})
-    account = server.post(
-        "/tmf-api/accountManagement/v4/billingAccount",
-        {"name": "CTK 账户", "relatedParty": [{"id": party["id"], "role": "owner"}]},
+    server's province. The collection reads the bills and lines it finds, so they come from a
+    real bill run, through the server's own ways in: the catalog and number pools seeded, a
+    customer's fixed line + broadband bundle ordered through TMF622 and provisioned, two calls
+    pushed through TMF635 and mediated, the period rated and billed with the CLI. The period
+    is the one open now (the products start today); its bills are finalised, so the customer
+    bill on demand the collection asks for is the rest of the same cycle."""
+    env = {**os.environ, **server.env}
+    openbss("seed", "catalog", env=env, cwd=server.workdir)
+    openbss("numbers", "seed", "--province", "GD", env=env, cwd=server.workdir)
+    catalog = httpx.get(
+        f"{server.url}/tmf-api/productCatalogManagement/v4/productOffering?code=CT-PO-BUNDLE-FIXED-ADSL",
+        headers=server.headers,
+        timeout=30,
+    ).json()
+    _, customer_id, account_id = _customer_with_account(
+        server, "钱", make_resident_id("440106", BORN, 678)
     )
-    unbilled = replace(DATA, is_billed=False)
-    engine = make_engine(server.env["OPENBSS_DATABASE_URL"])
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            make_bill(session, account["id"], lines=(RENTAL, unbilled))
-            make_bill(session, account["id"], period="2026-04")
-            make_bill(session, account["id"], state=BillState.TRIAL, period="2026-05")
-    finally:
-        engine.dispose()
-    return {"A0815": account["id"]}
+    body = _bundle_order(customer_id, account_id, 678)
+    body["productOrderItem"][0]["productOffering"]["id"] = catalog[0]["id"]
+    _wait_completed(
+        server, [server.post("/tmf-api/productOrderingManagement/v4/productOrder", body)["id"]]
+    )
+    number = _fixed_number(server, account_id)
+    for ref, called, seconds in (("ctk-1", "02087654321", 200), ("ctk-2", "01062345678", 61)):
+        server.post("/tmf-api/usageManagement/v4/usage", _call(number, called, seconds, ref))
+    openbss("mediation", "pushed", "--province", "GD", env=env, cwd=server.workdir)
+    period = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    openbss(
+        "rating", "run", "--period", period, "--province", "GD", "--workers", "1",
+        "--partitions", "1", env=env, cwd=server.workdir,
+    )  # fmt: skip
+    openbss("billing", "run", "--period", period, "--province", "GD", env=env, cwd=server.workdir)
+    bills = httpx.get(
+        f"{server.url}/tmf-api/customerBillManagement/v4/customerBill",
+        params={"billingAccount.id": account_id},
+        headers=server.headers,
+        timeout=30,
+    ).json()
+    if not bills or not bills[0]["amountDue"]["value"]:
+        pytest.fail(f"the bill run made no bill of the account: {bills}\n{server.log_tail()}")
+    return {"A0815": account_id}
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,37 @@ shown as the next bill would carry them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from openbss.billing import repository as repo
-from openbss.billing.cycles import cycle_containing, require_aware
+from openbss.billing.cycles import BillCycle, cycle_containing, require_aware
 from openbss.billing.inputs import Unbillable, load_adjustments, load_province, section_lines
 from openbss.billing.lines import ChargeLine
 from openbss.billing.totals import BillSummary, summarise
 from openbss.kit.errors import NotFound, Unprocessable
 
 
-def hot_bill(session: Session, data_dir: Path, account_id: str, at: datetime) -> BillSummary:
-    """What ``account_id`` owes for the open cycle up to the end of ``at``'s day."""
+@dataclass(frozen=True)
+class OpenCycleCharges:
+    """An account's open cycle so far: the summary, and the account each line belongs to
+    (the account's own, or a consolidated child's), in the summary's order."""
+
+    province: str
+    cycle: BillCycle
+    local_day: date  # the last day counted, in province time
+    summary: BillSummary
+    owners: tuple[str, ...]
+
+
+def open_cycle_charges(
+    session: Session, data_dir: Path, account_id: str, at: datetime
+) -> OpenCycleCharges:
+    """What ``account_id`` owes for the open cycle up to the end of ``at``'s day, with the
+    account of each line."""
     found = repo.account(session, account_id)
     if found is None or found[0] is None:
         raise NotFound(f"billing account {account_id!r} not found")
@@ -35,9 +51,17 @@ def hot_bill(session: Session, data_dir: Path, account_id: str, at: datetime) ->
     members = data.sections.get(account_id, [account_id])
     adjustments = load_adjustments(session, province, cycle.period, members)
     lines: list[ChargeLine] = []
+    owners: list[str] = []
     try:
         for member in members:
-            lines += section_lines(data, member, adjustments, cut_at=cut_at)
+            member_lines = section_lines(data, member, adjustments, cut_at=cut_at)
+            lines += member_lines
+            owners += [member] * len(member_lines)
     except Unbillable as unbillable:
         raise Unprocessable(unbillable.message, code=unbillable.reason.value) from None
-    return summarise(lines, cycle)
+    return OpenCycleCharges(province, cycle, local_day, summarise(lines, cycle), tuple(owners))
+
+
+def hot_bill(session: Session, data_dir: Path, account_id: str, at: datetime) -> BillSummary:
+    """What ``account_id`` owes for the open cycle up to the end of ``at``'s day."""
+    return open_cycle_charges(session, data_dir, account_id, at).summary

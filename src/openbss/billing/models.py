@@ -38,6 +38,8 @@ class RunStatus(StrEnum):
     FINALISED = "finalised"  # bills final, rating period closed
     DISCARDED = "discarded"  # a trial thrown away; its bills deleted
     FAILED = "failed"
+    # Not a bill run: the record of one bill on demand (see ``billing.on_demand``).
+    ON_DEMAND = "onDemand"
 
 
 class BillState(StrEnum):
@@ -50,6 +52,9 @@ class BillState(StrEnum):
     SENT = "sent"
     PARTIALLY_PAID = "partiallyPaid"
     SETTLED = "settled"
+    # A snapshot of the open cycle asked for through TMF678 customerBillOnDemand: shown,
+    # never owed, sent or paid; the period's bill comes from its bill run.
+    ON_DEMAND = "onDemand"
 
 
 class AdjustmentStatus(StrEnum):

@@ -68,6 +68,17 @@ def open_runs(session: Session, province: str, period: str) -> list[BillRun]:
     )
 
 
+def bill_runs(session: Session, province: str, period: str | None) -> list[BillRun]:
+    """The province's bill runs (of ``period``), newest first; a bill on demand's run of
+    its own is not a bill run."""
+    statement = select(BillRun).where(
+        BillRun.province == province, BillRun.status != RunStatus.ON_DEMAND
+    )
+    if period is not None:
+        statement = statement.where(BillRun.period == period)
+    return list(session.scalars(statement.order_by(BillRun.started_at.desc(), BillRun.id)))
+
+
 def run_for_update(session: Session, run_id: str) -> BillRun | None:
     return session.scalar(select(BillRun).where(BillRun.id == run_id).with_for_update())
 

@@ -31,6 +31,9 @@ ON_DEMAND_PATH = "customerBillOnDemand"
 # Every bill of the monthly run is a regular, scheduled bill.
 BILL_CATEGORY = "normal"
 RUN_TYPE = "onCycle"
+# A bill on demand (``billing.on_demand``) is made on a request, not by the cycle run.
+ON_DEMAND_CATEGORY = "interim"
+ON_DEMAND_RUN_TYPE = "offCycle"
 
 
 def day_start(day: date) -> str:
@@ -99,6 +102,7 @@ def remaining_fen(bill: CustomerBill) -> int:
 
 def bill_body(bill: CustomerBill, items: Iterable[BillItem], base: str) -> JSON:
     """TMF678 CustomerBill of ``bill`` and its lines."""
+    on_demand = bill.state == BillState.ON_DEMAND
     return {
         "id": bill.id,
         "href": resource_href(base, API_PATH, BILL_PATH, bill.id),
@@ -106,8 +110,8 @@ def bill_body(bill: CustomerBill, items: Iterable[BillItem], base: str) -> JSON:
         "billDate": day_start(bill.bill_date),
         "paymentDueDate": day_start(bill.payment_due_date),
         "billingPeriod": billing_period(bill.period),
-        "category": BILL_CATEGORY,
-        "runType": RUN_TYPE,
+        "category": ON_DEMAND_CATEGORY if on_demand else BILL_CATEGORY,
+        "runType": ON_DEMAND_RUN_TYPE if on_demand else RUN_TYPE,
         "state": bill.state,
         "amountDue": tmf_money_from_fen(bill.amount_fen),
         "taxIncludedAmount": tmf_money_from_fen(bill.amount_fen),

@@ -314,7 +314,7 @@ def _write_chunk(
         run.heartbeat_at = now()
 
 
-def _add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: _Draft) -> None:
+def _add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: _Draft) -> CustomerBill:
     summary = draft.summary
     bill_id = new_id()
     doc = {
@@ -390,6 +390,9 @@ def _add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: _Draft) -
                 is_billed=False,
             )
         )
+    bill = session.get(CustomerBill, bill_id)  # from the session's identity map
+    assert bill is not None
+    return bill
 
 
 def finalise_run(session: Session, run_id: str) -> BillRun:

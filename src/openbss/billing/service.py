@@ -10,7 +10,8 @@ The bill run calls :func:`bill_events` when it finalises, so that hub subscriber
 each new bill; a state change through the API emits ``CustomerBillStateChangeEvent``.
 
 A bill on demand records a client's request for an account's charges so far; its bill comes
-from hot billing (:func:`open_cycle_bill`), linked when there is one.
+from hot billing (:func:`open_cycle_bill`), kept as a bill in state ``onDemand`` (never owed,
+sent or paid: :mod:`openbss.billing.on_demand`) and linked as the request's ``customerBill``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from openbss.account.service import billing_accounts
 from openbss.audit import service as audit
 from openbss.billing import representation
 from openbss.billing.models import BillItem, BillOnDemand, BillState, CustomerBill
+from openbss.billing.on_demand import bill_open_cycle
 from openbss.billing.representation import API, API_PATH, bill_ref
 from openbss.billing.schemas import CustomerBillOnDemandCreate, CustomerBillUpdate
 from openbss.kit.clock import now
@@ -196,12 +198,11 @@ def bill_events(session: Session, bills: Iterable[CustomerBill]) -> None:
 def open_cycle_bill(
     session: Session, principal: Principal, billing_account_id: str
 ) -> CustomerBill | None:
-    """The bill of ``billing_account_id``'s open cycle so far, made by hot billing.
+    """The bill of ``billing_account_id``'s open cycle so far, made by hot billing and kept
+    as a bill on demand (:mod:`openbss.billing.on_demand`: state ``onDemand``, never owed).
 
-    Hot billing (``openbss.billing.hot.hot_bill``) is called here, and only here, once it
-    exists; until then there is no bill to link and a request on demand completes without one.
-    """
-    return None
+    The caller has checked that ``principal`` may see the account."""
+    return bill_open_cycle(session, get_settings().data_dir, billing_account_id, now())
 
 
 class CustomerBillOnDemandService(ResourceService[BillOnDemand]):

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from openbss.api.routes import (
     account,
+    billing,
     catalog,
     customer,
     customer_bill,
@@ -33,4 +34,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *usage.MOUNTS,
     *rating.MOUNTS,
     *customer_bill.MOUNTS,
+    *billing.MOUNTS,
 ]
