@@ -32,7 +32,7 @@ from openbss.billing.models import BillRun, BillState, CustomerBill, RunStatus
 from openbss.billing.representation import ON_DEMAND_CATEGORY, ON_DEMAND_RUN_TYPE
 
 # The bill run's own writer, so that a bill on demand has the same columns and lines.
-from openbss.billing.runs import _add_bill, _Draft
+from openbss.billing.runs import BillDraft, add_bill
 from openbss.kit.errors import NotFound
 from openbss.kit.ids import new_id
 
@@ -78,8 +78,8 @@ def bill_open_cycle(
     session.add(run)
     session.flush()
     number = on_demand_bill_number(charges.province, cycle.period, run.id)
-    draft = _Draft(account_id, number, charges.local_day, due, summary, charges.owners)
-    bill = _add_bill(session, run, cycle, draft)
+    draft = BillDraft(account_id, number, charges.local_day, due, summary, charges.owners)
+    bill = add_bill(session, run, cycle, draft)
     bill.state = BillState.ON_DEMAND
     bill.doc = {
         **bill.doc,

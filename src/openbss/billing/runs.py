@@ -251,7 +251,7 @@ def _owned(session: Session, run_id: str) -> BillRun:
 
 
 @dataclass(frozen=True)
-class _Draft:
+class BillDraft:
     account_id: str
     bill_no: str
     issued: date
@@ -264,7 +264,7 @@ def bill_number(province: str, period: str, place: int) -> str:
     return f"{province}-{period.replace('-', '')}-{place:06d}"
 
 
-def _draft(data: ProvinceData, account_id: str, place: int, adjustments: Adjustments) -> _Draft:
+def _draft(data: ProvinceData, account_id: str, place: int, adjustments: Adjustments) -> BillDraft:
     info = data.accounts.get(account_id)
     if info is None:
         raise Unbillable(ExceptionReason.INVALID_DATA, f"billing account {account_id} not found")
@@ -284,21 +284,21 @@ def _draft(data: ProvinceData, account_id: str, place: int, adjustments: Adjustm
     except BillingInputError as error:
         raise Unbillable(ExceptionReason.INVALID_DATA, error.message) from None
     number = bill_number(data.province, data.cycle.period, place)
-    return _Draft(account_id, number, issued, due, summary, tuple(owners))
+    return BillDraft(account_id, number, issued, due, summary, tuple(owners))
 
 
 def _write_chunk(
     factory: sessionmaker[Session],
     run_id: str,
     data: ProvinceData,
-    bills: Sequence[_Draft],
+    bills: Sequence[BillDraft],
     failures: Sequence[tuple[str, Unbillable]],
     due: int,
 ) -> None:
     with unit_of_work(factory) as session:
         run = _owned(session, run_id)
         for draft in bills:
-            _add_bill(session, run, data.cycle, draft)
+            add_bill(session, run, data.cycle, draft)
         for account_id, failure in failures:
             session.add(
                 BillException(
@@ -314,7 +314,7 @@ def _write_chunk(
         run.heartbeat_at = now()
 
 
-def _add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: _Draft) -> CustomerBill:
+def add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: BillDraft) -> CustomerBill:
     summary = draft.summary
     bill_id = new_id()
     doc = {
