@@ -6,7 +6,11 @@ period's current rating run priced, one-time fees of completed orders, adjustmen
 :class:`AccountCharges`; :func:`account_lines` turns it into charge lines in a fixed order:
 
 1. rentals, product by product (a bundle member's own rentals are replaced by the bundle's
-   fee: the run passes the member's replaced price ids);
+   fee: the run passes the member's replaced price ids). A rental charged **in advance** puts
+   on the bill of cycle N the cycle's real rental (prorated from the history, as in arrears),
+   a credit of what an earlier bill charged in advance for N, and the rental of N+1 as the
+   product stands at the end of N (``rental.inAdvance``): a line that changes in N+1 is
+   settled on the next bill, so over two bills every cycle is paid exactly as prorated;
 2. one-time fees;
 3. usage, one line per product and service, li → fen once per line;
 4. adjustments: rating adjustments of closed periods, then manual ones;
@@ -19,9 +23,9 @@ partitions of accounts, or in a Spark task.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from openbss.billing.cycles import BillCycle
+from openbss.billing.cycles import BillCycle, next_cycle
 from openbss.billing.discounts import (
     AccountDiscount,
     Cap,
@@ -31,6 +35,7 @@ from openbss.billing.discounts import (
 )
 from openbss.billing.lines import ChargeLine, ChargeType, SourceRef, TaxCategory, usage_line
 from openbss.billing.proration import (
+    ChargeTiming,
     RecurringPrice,
     StatusChange,
     rental_lines,
@@ -49,6 +54,8 @@ class ProductCharges:
     prices: tuple[RecurringPrice, ...]
     # Recurring price ids the product's bundle replaces with its own fee.
     replaced_price_ids: frozenset[str] = frozenset()
+    # In-advance prices: price id → the fen earlier bills charged in advance for this cycle.
+    advance_billed: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +83,7 @@ def account_lines(account: AccountCharges, cycle: BillCycle) -> list[ChargeLine]
     lines: list[ChargeLine] = []
     for product in sorted(account.products, key=lambda p: p.product_id):
         rentals = rental_lines(product.product_id, product.history, product.prices, cycle)
+        rentals += advance_lines(product, cycle)
         lines += replace_member_rentals(rentals, (), product.replaced_price_ids)
     lines += account.one_time
     for (product_id, service), total_li in sorted(account.usage_li.items()):
@@ -98,6 +106,35 @@ def account_lines(account: AccountCharges, cycle: BillCycle) -> list[ChargeLine]
         caps=account.caps,
         minimum_spends=account.minimum_spends,
     )
+
+
+def advance_lines(product: ProductCharges, cycle: BillCycle) -> list[ChargeLine]:
+    """For in-advance prices: the credit of what was charged in advance for ``cycle``, and
+    the next cycle's rental as the product stands at the end of ``cycle``."""
+    in_advance = [p for p in product.prices if p.timing is ChargeTiming.IN_ADVANCE]
+    if not in_advance:
+        return []
+    lines: list[ChargeLine] = []
+    for price in in_advance:
+        billed = product.advance_billed.get(price.price_id, 0)
+        if billed:
+            lines.append(
+                ChargeLine(
+                    charge_type=ChargeType.CREDIT,
+                    tax_category=price.tax_category,
+                    amount_fen=-billed,
+                    source=SourceRef("price", price.price_id),
+                    description_key="rental.advanceSettled",
+                    product_id=product.product_id,
+                    discounted_type=ChargeType.RECURRING,
+                )
+            )
+    # What is known at the end of the cycle holds for the whole next cycle.
+    known = tuple(c for c in product.history if c.effective_at < cycle.end_utc)
+    following = next_cycle(cycle)
+    for line in rental_lines(product.product_id, known, in_advance, following):
+        lines.append(replace(line, description_key="rental.inAdvance"))
+    return lines
 
 
 def adjustment_line(

@@ -40,7 +40,7 @@ from openbss.billing.cycles import BillCycle
 from openbss.billing.errors import BillingInputError
 from openbss.billing.lines import ChargeLine, ChargeType, SourceRef
 from openbss.billing.offer_terms import OfferTerms, account_discount, product_terms
-from openbss.billing.proration import RecurringPrice, RentalPeriod, StatusChange
+from openbss.billing.proration import ChargeTiming, RecurringPrice, RentalPeriod, StatusChange
 from openbss.billing.tax import tax_category_for
 from openbss.kit.money import RoundingRule, li_to_fen
 
@@ -86,6 +86,8 @@ class ProvinceData:
     usage: Mapping[str, Mapping[tuple[str, str], int]]
     one_time: Mapping[str, Sequence[repo.OneTimeFee]]
     rating_run_id: str = ""
+    # (product, price) → fen earlier final bills charged in advance for this cycle
+    advance_billed: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # account → the accounts whose lines are on its bill (itself first)
     sections: dict[str, list[str]] = field(default_factory=dict)
 
@@ -148,6 +150,16 @@ def _period(price: repo.CatalogPrice) -> RentalPeriod:
         ExceptionReason.INVALID_DATA,
         f"price {price.name!r}: a rental per {price.period!r} (only month and day are billed)",
     )
+
+
+def _timing(price: repo.CatalogPrice) -> ChargeTiming:
+    if price.timing not in {t.value for t in ChargeTiming}:
+        raise Unbillable(
+            ExceptionReason.INVALID_DATA,
+            f"price {price.name!r}: chargeTiming {price.timing!r} is neither inAdvance nor "
+            "inArrears",
+        )
+    return ChargeTiming(price.timing)
 
 
 def _is_member(data: ProvinceData, product: repo.ProductInfo) -> bool:
@@ -223,6 +235,8 @@ def _product_charges(
                     period=period,
                     tax_category=tax_category_for(product.service_type),
                     description_key=_RENTAL_KEYS[period],
+                    suspended_chargeable=price.charge_when_suspended,
+                    timing=_timing(price),
                 )
             )
     history = [
@@ -239,6 +253,11 @@ def _product_charges(
         history=tuple(history),
         prices=tuple(prices),
         replaced_price_ids=frozenset(p.price_id for p in prices) if member else frozenset(),
+        advance_billed={
+            p.price_id: data.advance_billed[(product.id, p.price_id)]
+            for p in prices
+            if (product.id, p.price_id) in data.advance_billed
+        },
     )
 
 
@@ -350,6 +369,7 @@ def load_province(
         else {},
         one_time=fees,
         rating_run_id=rating.id if rating is not None else "",
+        advance_billed=repo.advance_billed(session, province, cycle.first_day, cycle.last_day),
     )
     data.sections = due_sections(data)
     return data

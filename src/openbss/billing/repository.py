@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from openbss.billing.models import (
     BillingPeriod,
     BillItem,
     BillRun,
+    BillState,
     CustomerBill,
     ManualAdjustment,
     RunStatus,
@@ -133,6 +134,29 @@ def run_totals(session: Session, run_id: str) -> tuple[int, int, int]:
         select(func.count()).select_from(BillException).where(BillException.run_id == run_id)
     )
     return int(bills), int(exceptions or 0), int(amount)
+
+
+def advance_billed(
+    session: Session, province: str, first_day: date, last_day: date
+) -> dict[tuple[str, str], int]:
+    """(product, price) → the fen final bills charged in advance for days of
+    ``[first_day, last_day]`` (the ``rental.inAdvance`` lines covering that cycle)."""
+    rows = session.execute(
+        select(BillItem.product_id, BillItem.source_id, func.sum(BillItem.amount_fen))
+        .join(CustomerBill, CustomerBill.id == BillItem.bill_id)
+        .where(
+            CustomerBill.province == province,
+            CustomerBill.state.not_in([BillState.TRIAL, BillState.ON_DEMAND]),
+            BillItem.description_key == ADVANCE_KEY,
+            BillItem.first_day >= first_day,
+            BillItem.last_day <= last_day,
+        )
+        .group_by(BillItem.product_id, BillItem.source_id)
+    )
+    return {(str(product), str(price)): int(fen) for product, price, fen in rows if product}
+
+
+ADVANCE_KEY = "rental.inAdvance"
 
 
 def amounts_by_charge_type(session: Session, run_id: str) -> dict[str, int]:
@@ -337,6 +361,8 @@ class CatalogPrice:
     period: Any  # recurringChargePeriodType as written
     alteration: Mapping[str, Any] | None
     versions: tuple[PriceSpan, ...]
+    charge_when_suspended: bool = False
+    timing: str = "inArrears"  # or "inAdvance"
 
     def amount_at(self, instant: datetime) -> int:
         """The rental in fen in force at ``instant``, after the price's alteration (as the
@@ -393,6 +419,8 @@ def offering_prices(session: Session, offering_ids: Iterable[str]) -> dict[str, 
                 period=price.doc.get("recurringChargePeriodType"),
                 alteration=next(iter(price.doc.get("priceAlteration") or []), None),
                 versions=catalog.price_spans(session, price.id, no_amount=_NO_AMOUNT),
+                charge_when_suspended=price.doc.get("chargeWhenSuspended") is True,
+                timing=str(price.doc.get("chargeTiming") or "inArrears"),
             )
             for price in catalog.prices_of_type(session, refs, "recurring")
         ]

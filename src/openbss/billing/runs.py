@@ -56,7 +56,6 @@ from openbss.billing.models import (
     CustomerBill,
     RunStatus,
 )
-from openbss.billing.service import bill_events
 from openbss.billing.totals import BillSummary, summarise
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
@@ -430,6 +429,10 @@ def finalise_run(session: Session, run_id: str) -> BillRun:
     repo.mark_adjustments_billed(session, repo.run_items(session, run_id))
     session.add(BillingPeriod(province=run.province, period=run.period, run_id=run_id))
     repo.close_rating_period(session, run.province, run.period)
+    # The TMF678 service renders the events as its API serves the bills. It sits above the
+    # run (a bill on demand is written by the run's writer), hence the import here.
+    from openbss.billing.service import bill_events
+
     bill_events(session, bills)
     run.status, run.finalised_at = RunStatus.FINALISED, at
     session.flush()

@@ -22,6 +22,8 @@ LINE_TEXTS = MappingProxyType(
     {
         "rental.monthly": LineText("月租费", "Monthly rental"),
         "rental.daily": LineText("日租费", "Daily rental"),
+        "rental.inAdvance": LineText("预收下月月租费", "Next month's rental, in advance"),
+        "rental.advanceSettled": LineText("冲抵预收月租费", "Rental charged in advance, settled"),
         "rental.fixed": LineText("固定电话月租费", "Fixed line rental"),
         "rental.phs": LineText("小灵通月租费", "PHS rental"),
         "rental.mobile": LineText("移动电话月租费", "Mobile rental"),

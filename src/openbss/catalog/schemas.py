@@ -10,11 +10,16 @@ attributes of this project (documented on the attribute):
   ``usageTier`` ({"from": 0, "to": 3} in unitOfMeasure units: the first three minutes) and
   ``timeBand`` ({"from": "00:00", "to": "07:00"}, province local time);
 - ``priceAlteration`` on a price: discounts (percentage or fixed amount off);
+- on a recurring price: ``chargeWhenSuspended`` (true: a suspended line still pays the
+  rental; false by default) and ``chargeTiming`` (``inArrears``, the default: a cycle's rental
+  is on that cycle's bill; ``inAdvance``: on the bill before, corrected on the next);
 - ``chargeType`` on a billing discount price (``priceType`` discount, cap, minimumSpend):
   the charge types it acts on (see catalog/billing_discounts.py).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -189,3 +194,5 @@ class ProductOfferingPriceSchema(CatalogItem):
     usageTier: UsageTier | None = None
     timeBand: TimeBand | None = None
     chargeType: list[str] | None = None
+    chargeWhenSuspended: bool | None = None
+    chargeTiming: Literal["inAdvance", "inArrears"] | None = None
