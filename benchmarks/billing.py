@@ -54,7 +54,7 @@ from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.inventory.models import Product, ProductStatusChange
 from openbss.mediation.models import BatchStatus, MediationBatch
-from openbss.mediation.store import USAGE_SCHEMA, partition, part_name
+from openbss.mediation.store import USAGE_SCHEMA, part_name, partition
 from openbss.rating.models import RatingPeriod, RatingRun, RunStatus
 from openbss.rating.store import run_dir
 from openbss.rating.vectorised import RATED_SCHEMA
@@ -85,7 +85,9 @@ class Province:
     usage_parts: list[Path]
 
 
-def _chunks(rows: Iterator[dict[str, Any]], size: int = INSERT_ROWS) -> Iterator[list[dict[str, Any]]]:
+def _chunks(
+    rows: Iterator[dict[str, Any]], size: int = INSERT_ROWS
+) -> Iterator[list[dict[str, Any]]]:
     chunk: list[dict[str, Any]] = []
     for row in rows:
         chunk.append(row)
@@ -268,8 +270,8 @@ def _usage(
                 "amount_li": ((i * 37) % 2_000) + 110,
             }
         ).select(
-            pl.col(name).cast(dtype) if name in ("record_id", "tariff_id", "tariff_version",
-                                                 "units", "amount_li")
+            pl.col(name).cast(dtype)
+            if name in ("record_id", "tariff_id", "tariff_version", "units", "amount_li")
             else pl.lit(None, dtype).alias(name)
             for name, dtype in RATED_SCHEMA.items()
         )
