@@ -44,6 +44,8 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,7 +117,7 @@ def _products_of(n: int) -> list[tuple[str, str, tuple[str, ...]]]:
     return [FIXED, PHS if n % 4 == 0 else ADSL]
 
 
-def _history(serial: int, offering_id: str) -> list[tuple[str, datetime]]:
+def _history(serial: int) -> list[tuple[str, datetime]]:
     """A product's status changes: activated in 2004, some changed in mid-March."""
     kind = serial % 20
     if kind == 1:
@@ -191,9 +193,7 @@ def build_province(root: Path, accounts: int, records_per_account: int) -> Provi
                     "recorded_at": effective,
                 }
                 for serial, (product_id, _, ptype, _) in enumerate(product_rows)
-                for sequence, (status, effective) in enumerate(
-                    _history(serial, offering_of[ptype]), 1
-                )
+                for sequence, (status, effective) in enumerate(_history(serial), 1)
             ),
         )
     usage_parts, rated_parts, records = _usage(factory, data_dir, product_rows, records_per_account)
@@ -246,8 +246,6 @@ def _usage(
         )
         table = usage.to_arrow()
         columns = {name: table.column(name) for name in table.column_names}
-        import pyarrow as pa
-
         arrays = [
             columns[field.name].cast(field.type)
             if field.name in columns
@@ -257,8 +255,6 @@ def _usage(
         directory = partition(data_dir, "normalised", PROVINCE, day)
         directory.mkdir(parents=True, exist_ok=True)
         usage_path = directory / part_name(batch_id)
-        import pyarrow.parquet as pq
-
         pq.write_table(pa.Table.from_arrays(arrays, schema=USAGE_SCHEMA), usage_path)
         usage_parts.append(usage_path)
         rated = pl.DataFrame(
