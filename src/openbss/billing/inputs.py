@@ -90,6 +90,21 @@ class ProvinceData:
     advance_billed: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # account → the accounts whose lines are on its bill (itself first)
     sections: dict[str, list[str]] = field(default_factory=dict)
+    # account → its products in service in the cycle, in id order (see ``products_of``)
+    _in_service_by_account: dict[str, list[repo.ProductInfo]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def products_of(self, account_id: str) -> list[repo.ProductInfo]:
+        """The account's products in service at some point of the cycle, in id order;
+        indexed once for the whole province, as a run asks it of every account."""
+        if self._in_service_by_account is None:
+            index: dict[str, list[repo.ProductInfo]] = {}
+            for product_id, product in sorted(self.products.items()):
+                if product.billing_account_id is not None and self.in_service(product_id):
+                    index.setdefault(product.billing_account_id, []).append(product)
+            self._in_service_by_account = index
+        return self._in_service_by_account.get(account_id, [])
 
     def in_service(self, product_id: str) -> bool:
         return any(
@@ -320,11 +335,7 @@ def section_lines(
 ) -> list[ChargeLine]:
     """The lines of one account (a bill's own account or a consolidated child) for the
     cycle; with ``cut_at`` (hot billing) no day from that instant on is charged."""
-    products = [
-        p
-        for product_id, p in sorted(data.products.items())
-        if p.billing_account_id == account_id and data.in_service(product_id)
-    ]
+    products = data.products_of(account_id)
     try:
         terms = _offer_terms(data, products)
         charges = AccountCharges(

@@ -25,7 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.billing import repository as repo
@@ -66,6 +68,8 @@ from openbss.kit.tmf import format_datetime
 from openbss.rating.public import RunStatus as RatingRunStatus
 
 LEASE = timedelta(seconds=120)
+_CUSTOMER_BILLS: Table = CustomerBill.__table__  # type: ignore[assignment]
+_BILL_ITEMS: Table = BillItem.__table__  # type: ignore[assignment]
 
 Progress = Callable[[int, int], None]
 
@@ -156,10 +160,13 @@ def run_bills(
     chunk_size: int = 500,
     progress: Progress | None = None,
     pause_seconds: float = 0.0,
+    biller: ChunkBiller | None = None,
 ) -> BillRun:
     """Bill a province's period (see the module docstring); returns the run.
 
-    ``pause_seconds`` waits between chunks, to spare a database others are using."""
+    ``pause_seconds`` waits between chunks, to spare a database others are using.
+    ``biller`` makes a chunk's bills (:func:`bill_in_process` unless given, e.g.
+    :func:`openbss.billing.spark.spark_biller`); the run writes whatever it returns."""
     cycle = cycle_of(period)
     if chunk_size < 1:
         raise BillingInputError(f"chunk size {chunk_size} must be at least 1")
@@ -168,7 +175,17 @@ def run_bills(
         with unit_of_work(factory) as session:
             finalise_run(session, claim.run_id)
     elif claim.action == "bill":
-        _bill(factory, data_dir, claim.run_id, cycle, trial, chunk_size, progress, pause_seconds)
+        _bill(
+            factory,
+            data_dir,
+            claim.run_id,
+            cycle,
+            trial,
+            chunk_size,
+            progress,
+            pause_seconds,
+            biller or bill_in_process,
+        )
     with factory() as session:
         run = session.get(BillRun, claim.run_id)
         assert run is not None
@@ -185,6 +202,7 @@ def _bill(
     chunk_size: int,
     progress: Progress | None,
     pause_seconds: float,
+    biller: ChunkBiller,
 ) -> None:
     with factory() as session:
         run = session.get(BillRun, run_id)
@@ -208,18 +226,17 @@ def _bill(
         rerated = (
             current is None or current.id != rating_run_id or data.rating_run_id != rating_run_id
         )
-        bills, failures = [], []
-        for account_id in chunk:
-            try:
-                if rerated:
-                    raise Unbillable(
-                        ExceptionReason.RATING_NOT_CURRENT,
-                        f"{province} {cycle.period} was rerated during the run",
-                    )
-                bills.append(_draft(data, account_id, numbers[account_id], adjustments))
-            except Unbillable as unbillable:
-                failures.append((account_id, unbillable))
-        _write_chunk(factory, run_id, data, bills, failures, len(due))
+        outcomes: list[tuple[str, Outcome]]
+        if rerated:
+            refusal = Refusal(
+                ExceptionReason.RATING_NOT_CURRENT,
+                f"{province} {cycle.period} was rerated during the run",
+            )
+            outcomes = [(account_id, refusal) for account_id in chunk]
+        else:
+            places = tuple((account_id, numbers[account_id]) for account_id in chunk)
+            outcomes = biller(ChunkJob(run_id, data, places, adjustments))
+        _write_chunk(factory, run_id, outcomes, len(due))
         finished += len(chunk)
         if progress is not None:
             progress(finished, len(due))
@@ -286,34 +303,93 @@ def _draft(data: ProvinceData, account_id: str, place: int, adjustments: Adjustm
     return BillDraft(account_id, number, issued, due, summary, tuple(owners))
 
 
+@dataclass(frozen=True, slots=True)
+class BillRows:
+    """A drafted bill as it is inserted: its row and its items' rows."""
+
+    bill: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An account the run puts in its exception report (plain data: it crosses processes)."""
+
+    reason: ExceptionReason
+    message: str
+
+
+Outcome = BillRows | Refusal
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """What a chunk's bills are made of: the province's data, the chunk's accounts with
+    their places among the accounts due (the bill number), and their open adjustments."""
+
+    run_id: str
+    data: ProvinceData
+    accounts: tuple[tuple[str, int], ...]
+    adjustments: Adjustments
+
+
+# Makes the bills of a chunk, one outcome per account of ``job.accounts``, in their order.
+ChunkBiller = Callable[[ChunkJob], list[tuple[str, Outcome]]]
+
+
+def bill_account(
+    data: ProvinceData, run_id: str, account_id: str, place: int, adjustments: Adjustments
+) -> Outcome:
+    """The per-account kernel of a run: the bill of ``account_id`` as rows, or why not."""
+    try:
+        draft = _draft(data, account_id, place, adjustments)
+    except Unbillable as unbillable:
+        return Refusal(unbillable.reason, unbillable.message)
+    return _bill_rows(data.province, run_id, data.cycle, draft)
+
+
+def bill_in_process(job: ChunkJob) -> list[tuple[str, Outcome]]:
+    return [
+        (account_id, bill_account(job.data, job.run_id, account_id, place, job.adjustments))
+        for account_id, place in job.accounts
+    ]
+
+
 def _write_chunk(
     factory: sessionmaker[Session],
     run_id: str,
-    data: ProvinceData,
-    bills: Sequence[BillDraft],
-    failures: Sequence[tuple[str, Unbillable]],
+    outcomes: Sequence[tuple[str, Outcome]],
     due: int,
 ) -> None:
     with unit_of_work(factory) as session:
         run = _owned(session, run_id)
-        for draft in bills:
-            add_bill(session, run, data.cycle, draft)
-        for account_id, failure in failures:
-            session.add(
-                BillException(
-                    run_id=run_id,
-                    billing_account_id=account_id,
-                    reason=failure.reason.value,
-                    message=failure.message[:2000],
+        bills = [o for _, o in outcomes if isinstance(o, BillRows)]
+        # One executemany per table and chunk, in Core: ORM objects flushed one by one (and
+        # the ORM's bulk insert, which still executes row by row here) cost more than the
+        # bills themselves. The bills go first (their items refer to them).
+        if bills:
+            session.execute(_CUSTOMER_BILLS.insert(), [b.bill for b in bills])
+        items = [item for b in bills for item in b.items]
+        if items:
+            session.execute(_BILL_ITEMS.insert(), items)
+        for account_id, outcome in outcomes:
+            if isinstance(outcome, Refusal):
+                session.add(
+                    BillException(
+                        run_id=run_id,
+                        billing_account_id=account_id,
+                        reason=outcome.reason.value,
+                        message=outcome.message[:2000],
+                    )
                 )
-            )
         session.flush()
         run.accounts_due = due
         run.bills, run.exceptions, run.amount_fen = repo.run_totals(session, run_id)
         run.heartbeat_at = now()
 
 
-def add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: BillDraft) -> CustomerBill:
+def _bill_rows(province: str, run_id: str, cycle: BillCycle, draft: BillDraft) -> BillRows:
+    """The row of a drafted bill and the rows of its items, as they are inserted."""
     summary = draft.summary
     bill_id = new_id()
     doc = {
@@ -336,33 +412,31 @@ def add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: BillDraft)
             for category, amount in sorted(summary.tax_by_category.items())
         ],
     }
-    session.add(
-        CustomerBill(
-            id=bill_id,
-            province=run.province,
-            doc=doc,
-            run_id=run.id,
-            bill_no=draft.bill_no,
-            billing_account_id=draft.account_id,
-            period=cycle.period,
-            state=BillState.TRIAL,
-            bill_date=draft.issued,
-            payment_due_date=draft.due,
-            amount_fen=summary.total_fen,
-            tax_fen=summary.tax_fen,
-            business_tax_fen=summary.business_tax_fen,
-            items=len(summary.lines),
-        )
-    )
-    session.flush()  # the bill before its items (no ORM relationship orders them)
+    bill = {
+        "id": bill_id,
+        "province": province,
+        "doc": doc,
+        "run_id": run_id,
+        "bill_no": draft.bill_no,
+        "billing_account_id": draft.account_id,
+        "period": cycle.period,
+        "state": BillState.TRIAL,
+        "bill_date": draft.issued,
+        "payment_due_date": draft.due,
+        "amount_fen": summary.total_fen,
+        "tax_fen": summary.tax_fen,
+        "business_tax_fen": summary.business_tax_fen,
+        "items": len(summary.lines),
+    }
+    items: list[dict[str, Any]] = []
     for sequence, (taxed, owner) in enumerate(zip(summary.lines, draft.sections, strict=True), 1):
         line = taxed.line
         item_id = new_id()
-        session.add(
-            BillItem(
-                id=item_id,
-                province=run.province,
-                doc={
+        items.append(
+            {
+                "id": item_id,
+                "province": province,
+                "doc": {
                     "id": item_id,
                     "@type": "AppliedCustomerBillingRate",
                     "type": str(line.charge_type),
@@ -372,24 +446,33 @@ def add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: BillDraft)
                     **({"product": {"id": line.product_id}} if line.product_id else {}),
                     "taxIncludedAmount": tmf_money_from_fen(line.amount_fen),
                 },
-                bill_id=bill_id,
-                sequence=sequence,
-                billing_account_id=owner,
-                product_id=line.product_id,
-                charge_type=str(line.charge_type),
-                tax_category=str(line.tax_category),
-                source_kind=line.source.kind,
-                source_id=line.source.id,
-                description_key=line.description_key,
-                amount_fen=line.amount_fen,
-                tax_fen=taxed.tax.shown_fen,
-                tax_rate_bp=summary.regime.rate_bp(line.tax_category),
-                first_day=line.stretch.first_day if line.stretch else None,
-                last_day=line.stretch.last_day if line.stretch else None,
-                is_billed=False,
-            )
+                "bill_id": bill_id,
+                "sequence": sequence,
+                "billing_account_id": owner,
+                "product_id": line.product_id,
+                "charge_type": str(line.charge_type),
+                "tax_category": str(line.tax_category),
+                "source_kind": line.source.kind,
+                "source_id": line.source.id,
+                "description_key": line.description_key,
+                "amount_fen": line.amount_fen,
+                "tax_fen": taxed.tax.shown_fen,
+                "tax_rate_bp": summary.regime.rate_bp(line.tax_category),
+                "first_day": line.stretch.first_day if line.stretch else None,
+                "last_day": line.stretch.last_day if line.stretch else None,
+                "is_billed": False,
+            }
         )
-    bill = session.get(CustomerBill, bill_id)  # from the session's identity map
+    return BillRows(bill, items)
+
+
+def add_bill(session: Session, run: BillRun, cycle: BillCycle, draft: BillDraft) -> CustomerBill:
+    """Write one drafted bill and its items in the caller's transaction (a bill on demand)."""
+    rows = _bill_rows(run.province, run.id, cycle, draft)
+    session.execute(_CUSTOMER_BILLS.insert(), [rows.bill])
+    if rows.items:
+        session.execute(_BILL_ITEMS.insert(), rows.items)
+    bill = session.get(CustomerBill, rows.bill["id"])
     assert bill is not None
     return bill
 

@@ -4,8 +4,9 @@ manual adjustments with maker-checker; the exception report; invoices (PDF)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -18,9 +19,21 @@ from openbss.kit.errors import NotFound
 from openbss.kit.money import format_fen
 from openbss.kit.settings import get_settings
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from openbss.billing.runs import ChunkBiller
+
 billing_app = typer.Typer(
     help="Billing: bill runs (出帐), bills, adjustments", no_args_is_help=True
 )
+
+
+class Engine(StrEnum):
+    """Where a bill run's bills are made."""
+
+    LOCAL = "local"
+    SPARK = "spark"
 
 
 def _yuan(fen: int) -> str:
@@ -37,6 +50,10 @@ def run_command(
     pause: Annotated[
         float, typer.Option(min=0.0, help="Seconds to wait between chunks (spares the database)")
     ] = 0.0,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="Where bills are made: this process, or a local Spark session"),
+    ] = Engine.LOCAL,
 ) -> None:
     """Bill a period: resumes a run a dead process left, finalises a reviewed trial, and
     changes nothing for a period already billed."""
@@ -44,23 +61,33 @@ def run_command(
     from openbss.billing.runs import run_bills
 
     factory = make_session_factory(make_engine())
+    spark = None
+    if engine == Engine.SPARK:
+        from openbss.rating.spark import local_session
+
+        spark = local_session("openbss-billing")
     columns = (TextColumn("billing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("accounts", total=None)
+    try:
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("accounts", total=None)
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        run = run_bills(
-            factory,
-            get_settings().data_dir,
-            province,
-            period,
-            trial=trial,
-            chunk_size=chunk_size,
-            progress=advance,
-            pause_seconds=pause,
-        )
+            run = run_bills(
+                factory,
+                get_settings().data_dir,
+                province,
+                period,
+                trial=trial,
+                chunk_size=chunk_size,
+                progress=advance,
+                pause_seconds=pause,
+                biller=None if spark is None else _spark_biller(spark),
+            )
+    finally:
+        if spark is not None:
+            spark.stop()
     with factory() as session:
         by_type = repo.amounts_by_charge_type(session, run.id)
     table = Table("", "", title=f"bill run {province} {period}")
@@ -73,6 +100,12 @@ def run_command(
     for charge_type, amount in sorted(by_type.items()):
         table.add_row(f"  {charge_type}", _yuan(amount))
     out.print(table)
+
+
+def _spark_biller(spark: SparkSession) -> ChunkBiller:
+    from openbss.billing.spark import spark_biller
+
+    return spark_biller(spark)
 
 
 @billing_app.command("finalise")
