@@ -97,6 +97,12 @@ def li_and_money(name: str, li: int) -> dict[str, Any]:
     return {f"{name}Li": li, name: tmf_money_from_li(li)}
 
 
+def fen_and_money(name: str, fen: int) -> dict[str, Any]:
+    """A fen amount as the project's own API shows it: ``<name>Fen`` beside its TMF
+    ``Money`` as ``<name>``, e.g. ``amountFen`` and ``amount``."""
+    return {f"{name}Fen": fen, name: tmf_money_from_fen(fen)}
+
+
 def decimal_from_json(value: int | float | str | Decimal) -> Decimal:
     """The exact Decimal of a ``Money.value`` as JSON parsing hands it over.
 
@@ -125,8 +131,10 @@ __all__ = [
     "Li",
     "RoundingRule",
     "decimal_from_json",
+    "fen_and_money",
     "fen_to_yuan",
     "format_fen",
+    "li_and_money",
     "li_to_fen",
     "li_to_yuan",
     "tmf_money_from_fen",

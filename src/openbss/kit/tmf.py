@@ -25,6 +25,11 @@ def format_datetime(value: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+def format_optional_datetime(value: datetime | None) -> str | None:
+    """:func:`format_datetime`, or None for a time not set (a run not finished yet)."""
+    return format_datetime(value) if value is not None else None
+
+
 def parse_datetime(value: str, attribute: str = "date") -> datetime:
     """Parse an ISO 8601 timestamp; naive values are taken as UTC."""
     text = value.strip()

@@ -35,9 +35,9 @@ from openbss.billing import operations
 from openbss.billing.operations import BillException, BillRun, ManualAdjustment, RunView
 from openbss.billing.totals import BillSummary
 from openbss.kit.clock import now
-from openbss.kit.money import tmf_money_from_fen
+from openbss.kit.money import fen_and_money
 from openbss.kit.settings import get_settings
-from openbss.kit.tmf import format_datetime
+from openbss.kit.tmf import format_datetime, format_optional_datetime
 
 PATH = "/api/v1/billing"
 
@@ -65,15 +65,6 @@ class AdjustmentBody(BaseModel):
     reason: str
 
 
-def _when(value: datetime | None) -> str | None:
-    return format_datetime(value) if value is not None else None
-
-
-def _fen(name: str, fen: int) -> dict[str, Any]:
-    """``{name}Fen`` and ``{name}`` (TMF money) of an amount in fen."""
-    return {f"{name}Fen": fen, name: tmf_money_from_fen(fen)}
-
-
 def _run(row: BillRun) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -84,11 +75,11 @@ def _run(row: BillRun) -> dict[str, Any]:
         "accountsDue": row.accounts_due,
         "bills": row.bills,
         "exceptions": row.exceptions,
-        **_fen("amount", row.amount_fen),
+        **fen_and_money("amount", row.amount_fen),
         "error": row.error,
-        "startedAt": _when(row.started_at),
-        "finishedAt": _when(row.finished_at),
-        "finalisedAt": _when(row.finalised_at),
+        "startedAt": format_optional_datetime(row.started_at),
+        "finishedAt": format_optional_datetime(row.finished_at),
+        "finalisedAt": format_optional_datetime(row.finalised_at),
     }
 
 
@@ -97,7 +88,7 @@ def _run_view(view: RunView) -> dict[str, Any]:
     return {
         **_run(view.run),
         "amountByChargeType": [
-            {"chargeType": kind, **_fen("amount", amount)}
+            {"chargeType": kind, **fen_and_money("amount", amount)}
             for kind, amount in sorted(by_type.items())
         ],
     }
@@ -117,14 +108,14 @@ def _adjustment(row: ManualAdjustment) -> dict[str, Any]:
         "id": row.id,
         "province": row.province,
         "billingAccountId": row.billing_account_id,
-        **_fen("amount", row.amount_fen),
+        **fen_and_money("amount", row.amount_fen),
         "reason": row.reason,
         "status": row.status,
         "requestedBy": row.requested_by,
         "approvedBy": row.approved_by,
         "billId": row.bill_id,
-        "createdAt": _when(row.created_at),
-        "decidedAt": _when(row.decided_at),
+        "createdAt": format_optional_datetime(row.created_at),
+        "decidedAt": format_optional_datetime(row.decided_at),
     }
 
 
@@ -139,8 +130,8 @@ def _so_far(account_id: str, at: datetime, summary: BillSummary) -> dict[str, An
                 "descriptionKey": taxed.line.description_key,
                 "productId": taxed.line.product_id,
                 "taxCategory": str(taxed.line.tax_category),
-                **_fen("amount", taxed.line.amount_fen),
-                **_fen("tax", taxed.tax.shown_fen),
+                **fen_and_money("amount", taxed.line.amount_fen),
+                **fen_and_money("tax", taxed.tax.shown_fen),
                 "firstDay": taxed.line.stretch.first_day.isoformat()
                 if taxed.line.stretch
                 else None,
@@ -149,11 +140,11 @@ def _so_far(account_id: str, at: datetime, summary: BillSummary) -> dict[str, An
             for taxed in summary.lines
         ],
         "amountByChargeType": [
-            {"chargeType": str(kind), **_fen("amount", amount)}
+            {"chargeType": str(kind), **fen_and_money("amount", amount)}
             for kind, amount in sorted(summary.by_charge_type.items())
         ],
-        **_fen("tax", summary.tax_fen),
-        **_fen("total", summary.total_fen),
+        **fen_and_money("tax", summary.tax_fen),
+        **fen_and_money("total", summary.total_fen),
     }
 
 

@@ -12,7 +12,6 @@ admin); a group key acts for a province through ``X-Province``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Response
@@ -24,7 +23,7 @@ from openbss.api.resource_router import request_body
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.ids import new_id
 from openbss.kit.money import tmf_money_from_fen
-from openbss.kit.tmf import format_datetime
+from openbss.kit.tmf import format_optional_datetime
 from openbss.numbering import service
 from openbss.numbering.calculations import MAX_HOLD_MINUTES, MAX_QUARANTINE_DAYS
 from openbss.numbering.service import (
@@ -74,10 +73,6 @@ def _parse(schema: type[B], body: dict[str, Any]) -> B:
         raise BadRequest(validation_message(exc), code="INVALID_BODY") from None
 
 
-def _when(value: datetime | None) -> str | None:
-    return format_datetime(value) if value is not None else None
-
-
 def _free_number(info: NumberInfo) -> dict[str, Any]:
     return {
         "number": info.number,
@@ -94,10 +89,10 @@ def _number_state(info: NumberInfo) -> dict[str, Any]:
         **_free_number(info),
         "status": info.status.value,
         "holder": info.holder,
-        "heldUntil": _when(info.held_until),
+        "heldUntil": format_optional_datetime(info.held_until),
         "productId": info.product_id,
-        "assignedAt": _when(info.assigned_at),
-        "quarantineUntil": _when(info.quarantine_until),
+        "assignedAt": format_optional_datetime(info.assigned_at),
+        "quarantineUntil": format_optional_datetime(info.quarantine_until),
     }
 
 
@@ -111,7 +106,7 @@ def _reservation(reservation_id: str, hold: NumberHold) -> dict[str, Any]:
         "areaCode": hold.area_code,
         "goldenLevel": hold.golden_level,
         "goldenPrice": tmf_money_from_fen(hold.golden_price_fen),
-        "heldUntil": _when(hold.held_until),
+        "heldUntil": format_optional_datetime(hold.held_until),
     }
 
 
@@ -128,7 +123,7 @@ def _pool(info: PoolInfo) -> dict[str, Any]:
         "last": pool.last,
         "size": pool.size,
         "quarantineDays": pool.quarantine_days,
-        "createdAt": _when(pool.created_at),
+        "createdAt": format_optional_datetime(pool.created_at),
         "counts": {status.value: info.count(status) for status in NumberStatus},
     }
 

@@ -28,7 +28,7 @@ from openbss.api.resource_router import request_body
 from openbss.kit.errors import NotFound
 from openbss.kit.money import li_and_money
 from openbss.kit.settings import get_settings
-from openbss.kit.tmf import format_datetime
+from openbss.kit.tmf import format_datetime, format_optional_datetime
 from openbss.rating import inquiry, runs, tariffs
 from openbss.rating.documents import TariffDocument
 from openbss.rating.public import AccountDelta, RatingAdjustment, RatingRun, TariffVersion
@@ -38,10 +38,6 @@ PATH = "/api/v1/rating"
 PeriodQuery = Annotated[str | None, Query(description="rating period, YYYY-MM")]
 
 router = APIRouter(tags=["Rating"])
-
-
-def _when(value: datetime | None) -> str | None:
-    return format_datetime(value) if value is not None else None
 
 
 def _camel(name: str) -> str:
@@ -74,11 +70,11 @@ def _version(row: TariffVersion) -> dict[str, Any]:
         "version": row.version,
         "name": row.name,
         "province": row.province,
-        "effectiveFrom": _when(row.effective_from),
-        "effectiveTo": _when(row.effective_to),
+        "effectiveFrom": format_optional_datetime(row.effective_from),
+        "effectiveTo": format_optional_datetime(row.effective_to),
         "destinationSet": row.destination_set_id,
         "reason": row.reason,
-        "createdAt": _when(row.created_at),
+        "createdAt": format_optional_datetime(row.created_at),
     }
 
 
@@ -97,8 +93,8 @@ def _run(row: RatingRun, current: bool) -> dict[str, Any]:
         "changedRecords": row.changed_records,
         "deltaLi": row.delta_li,
         "error": row.error,
-        "startedAt": _when(row.started_at),
-        "finishedAt": _when(row.finished_at),
+        "startedAt": format_optional_datetime(row.started_at),
+        "finishedAt": format_optional_datetime(row.finished_at),
     }
 
 
@@ -122,7 +118,7 @@ def _adjustment(row: RatingAdjustment) -> dict[str, Any]:
         "runId": row.run_id,
         "reason": row.reason,
         "status": row.status,
-        "createdAt": _when(row.created_at),
+        "createdAt": format_optional_datetime(row.created_at),
     }
 
 
