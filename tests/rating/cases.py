@@ -50,6 +50,7 @@ from openbss.rating.ct2005 import (
     IP_ACCESS_CODE,
     PHS_TARIFF_ID,
     china_telecom_2005,
+    cn_calendar,
 )
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -445,6 +446,54 @@ one("holiday night", call("r", BJ, bj(*NATIONAL_DAY, 3), 61), 440, INTER, NIGHT)
 one("spring festival", call("r", BJ, bj(2, 10, 15), 6), 40, INTER, HOLIDAY, OFFPEAK)
 # 6 February 2005, a Sunday worked in exchange: weekday 70
 one("spring festival workday", call("r", BJ, bj(2, 6, 15), 6), 70, INTER, DAY, OFFPEAK)
+
+
+# --- holidays of later years (the calendar of every published year) -----------------------
+
+
+def bj_on(year: int, month: int, day: int, hour: int = 10) -> datetime:
+    """An instant of any year given in Beijing local time, as UTC."""
+    return datetime(year, month, day, hour, tzinfo=BEIJING).astimezone(UTC)
+
+
+# National Day 2026 (1–7 October): the holiday band, off-peak 440 where holidays are off-peak
+one("2026 national day", call("r", BJ, bj_on(2026, 10, 1), 61), 770, INTER, HOLIDAY)
+one(
+    "2026 national day off-peak",
+    call("r", BJ, bj_on(2026, 10, 1), 61),
+    440,
+    INTER,
+    HOLIDAY,
+    OFFPEAK,
+)
+# Spring Festival 2026 (15–23 February): 17 February, a Tuesday, is a holiday
+one("2026 spring festival", call("r", GZ, bj_on(2026, 2, 17), 181), 330, LOCAL, HOLIDAY)
+one("2026 spring festival ddd", call("r", BJ, bj_on(2026, 2, 17), 6), 40, INTER, HOLIDAY, OFFPEAK)
+# 20 September 2026, a Sunday worked for National Day: a weekday under the tariff's calendar,
+# full price 770 even where weekends are off-peak
+one("2026 adjusted working sunday", call("r", BJ, bj_on(2026, 9, 20), 61), 770, INTER, DAY, OFFPEAK)
+# a tariff whose calendar lists no adjusted working days leaves that Sunday a weekend: 440
+NO_WORKDAYS = plan(
+    tuple(replace(t, calendar=replace(t.calendar, workdays=frozenset())) for t in OFFPEAK.tariffs)
+)
+one(
+    "sunday without adjusted workdays",
+    call("r", BJ, bj_on(2026, 9, 20), 61),
+    440,
+    INTER,
+    WEEKEND,
+    NO_WORKDAYS,
+)
+# a tariff published with 2005's calendar only has no holidays in 2026: 1 October is a Thursday
+ONLY_2005 = plan(tuple(replace(t, calendar=cn_calendar([2005])) for t in OFFPEAK.tariffs))
+one(
+    "2026 under the 2005 calendar",
+    call("r", BJ, bj_on(2026, 10, 1), 61),
+    770,
+    INTER,
+    DAY,
+    ONLY_2005,
+)
 
 
 # --- international and Hong Kong / Macao / Taiwan -----------------------------------------

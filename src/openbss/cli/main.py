@@ -175,6 +175,8 @@ def seed_catalog_command() -> None:
         f"master catalog ready: {len(codes)} codes; {rating.destinations:,} destination "
         f"prefixes; tariffs created: {', '.join(rating.tariffs_created) or 'none'}"
     )
+    if rating.calendars_extended:
+        err.print(f"holiday calendars extended: {', '.join(rating.calendars_extended)}")
 
 
 @events_app.command("dispatch")

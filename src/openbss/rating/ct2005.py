@@ -28,13 +28,23 @@ from openbss.rating.contract import (
     Zone,
 )
 from openbss.refdata import ct2005 as prices
-from openbss.refdata.calendars import CN_PUBLIC_HOLIDAYS
+from openbss.refdata.calendars import PublicHolidays, cn_public_holidays
 from openbss.refdata.numbering import GUANGDONG_AREA_CODES, destination_prefixes
 
+
+def cn_calendar(years: Iterable[int] | None = None) -> Calendar:
+    """China's public holidays and adjusted working days of ``years`` (every published year
+    if None) as a rating calendar."""
+    days: PublicHolidays = cn_public_holidays(years)
+    return Calendar(holidays=days.holidays, workdays=days.workdays)
+
+
 # Public holidays of 2005 and the weekend days worked in exchange.
-CN_CALENDAR_2005 = Calendar(
-    holidays=CN_PUBLIC_HOLIDAYS[2005].holidays, workdays=CN_PUBLIC_HOLIDAYS[2005].workdays
-)
+CN_CALENDAR_2005 = cn_calendar([2005])
+# Every published year: the calendar the tariffs are published with. A year added to the
+# reference data reaches a stored tariff as its next version (``rating.seed``), never by
+# changing a version that has rated usage.
+CN_CALENDAR = cn_calendar()
 
 CT2005_EFFECTIVE_FROM = prices.EFFECTIVE_FROM
 
@@ -150,7 +160,7 @@ def china_telecom_2005(
     mobile_zone: Zone = Zone.LOCAL,
     band_crossing: BandCrossing = BandCrossing.START,
     ddd_offpeak_day_types: frozenset[str] = frozenset(),
-    calendar: Calendar = CN_CALENDAR_2005,
+    calendar: Calendar = CN_CALENDAR,
     version: int = 1,
     effective_from: datetime = CT2005_EFFECTIVE_FROM,
     effective_to: datetime | None = None,

@@ -83,6 +83,14 @@ def tariff_versions(
     return list(session.scalars(statement))
 
 
+def tariff_version(session: Session, tariff_id: str, version: int) -> TariffVersion | None:
+    return session.scalar(
+        select(TariffVersion).where(
+            TariffVersion.tariff_id == tariff_id, TariffVersion.version == version
+        )
+    )
+
+
 def latest_version(session: Session, tariff_id: str) -> int | None:
     value = session.scalar(
         select(func.max(TariffVersion.version)).where(TariffVersion.tariff_id == tariff_id)

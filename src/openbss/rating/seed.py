@@ -4,12 +4,19 @@ Idempotent like the catalog seed: the destination set is stored again only when 
 changed, a tariff gets version 1 only when it has no version at all (a correction loaded
 since is never overwritten), and bindings are set only where a price has none. Needs the
 catalog (``catalog.seed.seed_catalog``) first: bindings name its prices by code.
+
+A year of public holidays published in the reference data after a tariff was stored reaches
+it as the tariff's next version (same dates, the calendar extended by the new years only), so
+the versions that rated earlier usage keep their calendar and rerating them gives the same
+result; a year the stored calendar already has is never changed, even if it differs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +35,7 @@ from openbss.rating.ct2005 import (
 from openbss.rating.documents import allowance_document, tariff_document
 from openbss.rating.models import PriceBinding
 from openbss.rating.tariffs import add_version, bind_price, save_allowance, save_destination_set
+from openbss.refdata.calendars import CN_HOLIDAYS_SOURCE, CN_PUBLIC_HOLIDAYS, PublicHolidays
 
 DESTINATION_SET = "CN-E164"
 ADSL_FLAT_TARIFF_ID = "CT2005-ADSL-FLAT"
@@ -78,6 +86,7 @@ class RatingSeedReport:
     destinations: int = 0
     destinations_stored: bool = False
     tariffs_created: list[str] = field(default_factory=list)
+    calendars_extended: list[str] = field(default_factory=list)  # "tariff vN"
     bindings_created: list[str] = field(default_factory=list)
 
 
@@ -100,6 +109,53 @@ def seed_tariffs() -> tuple[Tariff, ...]:
     return (*published, flat)
 
 
+def calendar_with_new_years(
+    calendar: Mapping[str, Sequence[str]], published: Mapping[int, PublicHolidays]
+) -> tuple[dict[str, list[str]], list[int]] | None:
+    """A stored tariff calendar (``{"holidays": [...], "workdays": [...]}``, ISO dates) with
+    the published years it has no day of added; None when there is none to add.
+
+    A year counts as present when the stored calendar has any holiday or workday in it: the
+    tariff's own reading of that year stands.
+    """
+    holidays = {date.fromisoformat(d) for d in calendar.get("holidays", ())}
+    workdays = {date.fromisoformat(d) for d in calendar.get("workdays", ())}
+    present = {d.year for d in holidays | workdays}
+    new_years = sorted(set(published) - present)
+    if not new_years:
+        return None
+    for year in new_years:
+        holidays |= published[year].holidays
+        workdays |= published[year].workdays
+    extended = {
+        "holidays": sorted(d.isoformat() for d in holidays),
+        "workdays": sorted(d.isoformat() for d in workdays),
+    }
+    return extended, new_years
+
+
+def _years_text(years: Sequence[int]) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def _extend_calendar(session: Session, tariff_id: str) -> str | None:
+    """Store the next version of a tariff with the newly published years; "tariff vN" or None."""
+    latest = repo.latest_version(session, tariff_id)
+    row = None if latest is None else repo.tariff_version(session, tariff_id, latest)
+    if row is None:
+        return None
+    found = calendar_with_new_years(row.document.get("calendar", {}), CN_PUBLIC_HOLIDAYS)
+    if found is None:
+        return None
+    calendar, years = found
+    document: dict[str, Any] = {**row.document, "version": row.version + 1, "calendar": calendar}
+    document["reason"] = (
+        f"public holidays and adjusted working days of {_years_text(years)} ({CN_HOLIDAYS_SOURCE})"
+    )
+    add_version(session, SYSTEM, document)
+    return f"{tariff_id} v{row.version + 1}"
+
+
 def seed_rating(
     session: Session, destinations: Sequence[Destination] | None = None
 ) -> RatingSeedReport:
@@ -118,6 +174,8 @@ def seed_rating(
         if repo.latest_version(session, tariff.id) is None:
             add_version(session, SYSTEM, tariff_document(tariff, DESTINATION_SET))
             report.tariffs_created.append(tariff.id)
+        elif (extended := _extend_calendar(session, tariff.id)) is not None:
+            report.calendars_extended.append(extended)
     save_allowance(session, SYSTEM, allowance_document(_BUNDLE_ALLOWANCE, "套餐含本地通话100分钟"))
     price_ids = catalog.price_ids_by_code(session, BINDINGS)
     for code, (tariff_id, allowance_ids) in BINDINGS.items():
