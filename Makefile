@@ -1,7 +1,8 @@
 # openbss — developer entry points. Everything runs inside the locked environment (.venv/)
 # through `uv run --frozen`; `make setup` creates it.
 #
-#   make setup   uv (installed with pip if missing), `uv sync --frozen`, the CTK runner's npm packages
+#   make setup   uv (installed with pip if missing), `uv sync --frozen --all-extras` (the tests use
+#                every extra, e.g. Spark), the CTK runner's npm packages
 #   make demo    setup, then scripts/demo.sh: seed the demo province, mediate and rate a month of its
 #                traffic, bill the month, PDF invoices, a summary of the bill run; print an API key
 #                and example calls, serve (OPENBSS_DEMO_SERVE=0 stops before serving)
@@ -43,7 +44,7 @@ uv:
 		|| $(PYTHON) -m pip install --quiet --break-system-packages uv; }
 
 venv: uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --all-extras
 
 # npm ci only when the lock file changed since the last install.
 $(CTK_STAMP): $(CTK_DIR)/package-lock.json $(CTK_DIR)/package.json

@@ -13,11 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
-from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 from openbss.kit.errors import NotFound
 from openbss.kit.money import format_fen
-from openbss.kit.settings import get_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -59,6 +56,8 @@ def run_command(
     changes nothing for a period already billed."""
     from openbss.billing import repository as repo
     from openbss.billing.runs import run_bills
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
 
     factory = make_session_factory(make_engine())
     spark = None
@@ -113,6 +112,8 @@ def _spark_biller(spark: SparkSession) -> ChunkBiller:
 def finalise_command(run_id: str) -> None:
     """Make a trial run's bills final."""
     from openbss.billing.runs import finalise_run
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.db.uow import unit_of_work
 
     with unit_of_work(make_session_factory(make_engine())) as session:
         run = finalise_run(session, run_id)
@@ -125,6 +126,8 @@ def finalise_command(run_id: str) -> None:
 def discard_command(run_id: str) -> None:
     """Throw a trial run's bills away."""
     from openbss.billing.runs import discard_run
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.db.uow import unit_of_work
 
     with unit_of_work(make_session_factory(make_engine())) as session:
         discard_run(session, run_id)
@@ -137,6 +140,8 @@ def summary_command(run_id: Annotated[str, typer.Argument(help="Bill run id")]) 
     """A bill run at a glance: accounts billed, exceptions, revenue by service and charge
     type, the five largest bills, where three of their PDF invoices are."""
     from openbss.billing.summary import run_summary
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
 
     with make_session_factory(make_engine())() as session:
         summary = run_summary(session, get_settings().data_dir, run_id)
@@ -173,6 +178,7 @@ def summary_command(run_id: Annotated[str, typer.Argument(help="Bill run id")]) 
 def show_command(bill: Annotated[str, typer.Argument(help="Bill id or bill number")]) -> None:
     """A bill and its lines."""
     from openbss.billing import repository as repo
+    from openbss.db.engine import make_engine, make_session_factory
 
     with make_session_factory(make_engine())() as session:
         found = repo.bill_by_id_or_number(session, bill)
@@ -207,6 +213,8 @@ def show_command(bill: Annotated[str, typer.Argument(help="Bill id or bill numbe
 def hot_command(account: str) -> None:
     """The open cycle's charges of an account so far (nothing is written)."""
     from openbss.billing.hot import hot_bill
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
 
     with make_session_factory(make_engine())() as session:
         summary = hot_bill(session, get_settings().data_dir, account, datetime.now(UTC))
@@ -228,6 +236,7 @@ def exceptions_command(
 ) -> None:
     """Accounts bill runs could not bill, and why."""
     from openbss.billing import repository as repo
+    from openbss.db.engine import make_engine, make_session_factory
 
     table = Table("run", "period", "account", "reason", "message")
     with make_session_factory(make_engine())() as session:
@@ -249,6 +258,8 @@ def adjust_command(
 ) -> None:
     """Put a debit or credit on the account's next bill (above 100 yuan: needs approval)."""
     from openbss.billing.adjustments import request_adjustment
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.db.uow import unit_of_work
 
     with unit_of_work(make_session_factory(make_engine())) as session:
         adjustment = request_adjustment(session, account, amount_fen, reason, by)
@@ -263,6 +274,8 @@ def approve_command(
 ) -> None:
     """Approve a pending adjustment (maker-checker)."""
     from openbss.billing.adjustments import approve_adjustment
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.db.uow import unit_of_work
 
     with unit_of_work(make_session_factory(make_engine())) as session:
         approved = approve_adjustment(session, adjustment, by)
@@ -281,6 +294,8 @@ def pdf_command(
 ) -> None:
     """Render a bill's invoice (PDF) and print where it is."""
     from openbss.billing.invoices import render_bill_invoice
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
 
     with make_session_factory(make_engine())() as session:
         written = render_bill_invoice(session, get_settings().data_dir, bill, destination)
@@ -295,6 +310,8 @@ def invoices_command(
 ) -> None:
     """Render the invoice (PDF) of every bill of a finalised run."""
     from openbss.billing.invoices import render_run_invoices
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
 
     factory = make_session_factory(make_engine())
     columns = (TextColumn("invoices"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

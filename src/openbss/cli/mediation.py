@@ -12,9 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
-from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.errors import BadRequest
-from openbss.kit.settings import get_settings
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -35,6 +33,8 @@ def _ingest(
     default_area: str | None = None,
     dedup_fields: tuple[str, ...] | None = None,
 ) -> Ingest:
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
     from openbss.mediation.pipeline import Ingest
 
     settings = get_settings()
@@ -132,6 +132,7 @@ def reconcile_command(
 ) -> None:
     """Per source and day: in = normalised + rejected + duplicate, normalised = rated +
     rating errors + not rated yet; and sequence gaps."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.mediation.reconcile import reconcile, sequence_gaps
     from openbss.rating.runs import current_batch_counts
 
@@ -234,6 +235,7 @@ def radius_command(
     OPENBSS_RADIUS_SECRET; closed spool files are ingested with `mediation ingest <spool>`."""
     import os
 
+    from openbss.kit.settings import get_settings
     from openbss.mediation.collectors.radius import RadiusAccountingServer
 
     secret = os.environ.get("OPENBSS_RADIUS_SECRET", "")
@@ -286,6 +288,8 @@ def generate_command(
     Each day has its own files, as a switch writes them, numbered on from the day before."""
     from zoneinfo import ZoneInfo
 
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
     from openbss.simulators.traffic import generate_switch_files, subscribers_from_inventory
 
     if month is not None and day is not None:

@@ -14,10 +14,7 @@ from rich.table import Table
 from openbss.cli.common import clean_errors, database_work, err, out
 from openbss.kit.money import format_fen
 from openbss.kit.security import Principal, Role
-from openbss.kit.settings import get_settings
-from openbss.numbering import service
-from openbss.numbering.calculations import format_display
-from openbss.numbering.service import NumberKind, NumberStatus
+from openbss.numbering.calculations import NumberKind, NumberStatus, format_display
 
 numbers_app = typer.Typer(
     help="Number resources (号码资源): pools, selection, housekeeping", no_args_is_help=True
@@ -31,6 +28,8 @@ ProvinceOption = Annotated[
 
 
 def _operator(province: str | None) -> Principal:
+    from openbss.kit.settings import get_settings
+
     return Principal(
         key_id="cli", role=Role.ADMIN, province=province or get_settings().default_province
     )
@@ -53,6 +52,8 @@ def pool_create(
     province: ProvinceOption = None,
 ) -> None:
     """Create a pool and all its numbers (golden numbers classified and priced)."""
+    from openbss.numbering import service
+
     with err.status("creating numbers…"), database_work() as session:
         pool = service.create_pool(
             session,
@@ -77,6 +78,8 @@ def pool_list(
     ] = None,
 ) -> None:
     """Pools and how many of their numbers are free, reserved, in use and in quarantine."""
+    from openbss.numbering import service
+
     caller = Principal(key_id="cli", role=Role.ADMIN, province=province)
     table = Table(
         "province",
@@ -118,6 +121,8 @@ def search(
     province: ProvinceOption = None,
 ) -> None:
     """Free numbers to choose from, lowest first."""
+    from openbss.numbering import service
+
     table = Table("number", "display", "golden", "price")
     with database_work() as session:
         found = service.search(
@@ -142,6 +147,8 @@ def search(
 @clean_errors
 def show(number: str, province: ProvinceOption = None) -> None:
     """The state of one number."""
+    from openbss.numbering import service
+
     caller = _operator(province)
     with database_work() as session:
         info = service.find_number(session, caller, number)
@@ -168,6 +175,8 @@ def release(
     province: ProvinceOption = None,
 ) -> None:
     """Release every number a holder has reserved (e.g. an abandoned sale)."""
+    from openbss.numbering import service
+
     with database_work() as session:
         count = service.release(session, _operator(province), holder=holder)
     err.print(f"{count} number(s) released")
@@ -177,6 +186,8 @@ def release(
 @clean_errors
 def release_expired() -> None:
     """Store lapsed holds and ended quarantines as available (every province)."""
+    from openbss.numbering import service
+
     with database_work() as session:
         count = service.release_expired(session)
     err.print(f"{count} number(s) made available")
@@ -186,6 +197,9 @@ def release_expired() -> None:
 @clean_errors
 def seed(province: ProvinceOption = None) -> None:
     """Create the demo number pools of a province (idempotent)."""
+    from openbss.kit.settings import get_settings
+    from openbss.numbering import service
+
     chosen = province or get_settings().default_province
     with err.status("seeding number pools…"), database_work() as session:
         sizes = service.seed_number_pools(session, chosen)

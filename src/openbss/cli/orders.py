@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from openbss.cli.common import clean_errors, database_work, err, out
-from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.security import SYSTEM
 from openbss.kit.tmf import format_datetime
 
@@ -27,6 +26,7 @@ def work(
     interval: Annotated[float, typer.Option(help="Seconds between idle passes")] = 1.0,
 ) -> None:
     """Start, provision and complete orders (the server does this continuously)."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.ordering.orchestrator import work_once, work_until_idle
 
     factory = make_session_factory(make_engine())

@@ -15,7 +15,6 @@ import typer
 from rich.table import Column, Table
 
 from openbss.cli.common import clean_errors, database_work, err, out
-from openbss.db.engine import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +82,7 @@ def run(
     interval: Annotated[float, typer.Option(help="Seconds between polls when idle")] = 1.0,
 ) -> None:
     """Execute due service orders against their network elements."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.provisioning.executor import run_due
 
     factory = make_session_factory(make_engine())

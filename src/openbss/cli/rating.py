@@ -19,11 +19,9 @@ from openbss.cli.common import (
     out,
     province_option,
 )
-from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.money import li_to_yuan
 from openbss.kit.security import SYSTEM, Principal
-from openbss.kit.settings import get_settings
 
 rating_app = typer.Typer(
     help="Rating: price mediated usage under the tariffs", no_args_is_help=True
@@ -64,6 +62,8 @@ def run_command(
     Differences from the period's previous rating are shown per account; when the period is
     already billed they become adjustments.
     """
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
     from openbss.rating.runs import rate_period
 
     settings = get_settings()
@@ -122,6 +122,8 @@ def explain_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """How one record was rated: tariff version, prefix, zone, band, rule, units, amount."""
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.kit.settings import get_settings
     from openbss.rating.inquiry import explain
 
     factory = make_session_factory(make_engine())
@@ -165,6 +167,7 @@ def adjustments_command(
     period: Annotated[str | None, typer.Option(help="Only this period")] = None,
 ) -> None:
     """Differences found by rerating billed periods, per account."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.rating import public as repository
 
     factory = make_session_factory(make_engine())
@@ -182,6 +185,7 @@ def adjustments_command(
 @clean_errors
 def counters_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Allowance balances at the end of a cycle, as its current rating left them."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.rating import public as repository
 
     factory = make_session_factory(make_engine())
@@ -197,6 +201,7 @@ def counters_command(period: PeriodOption, province: ProvinceOption = DEFAULT_PR
 @clean_errors
 def tariff_list(province: ProvinceOption = DEFAULT_PROVINCE) -> None:
     """Tariff versions a province is rated under."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.rating.tariffs import visible_versions
 
     factory = make_session_factory(make_engine())
@@ -224,6 +229,7 @@ def tariff_export(
     province: ProvinceOption = DEFAULT_PROVINCE,
 ) -> None:
     """Print a tariff version as a JSON document (edit it and load it as the next version)."""
+    from openbss.db.engine import make_engine, make_session_factory
     from openbss.rating.tariffs import version_document, visible_versions
 
     factory = make_session_factory(make_engine())

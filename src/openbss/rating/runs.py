@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, Conflict, NotFound
+from openbss.kit.extras import require
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.rating import repository as repo
@@ -318,6 +319,8 @@ def rate_period(
     Apache Spark (PySpark must be installed)."""
     started = time.perf_counter()
     check_period(period)
+    if engine == "spark":
+        require("pyspark", extra="spark")  # before the plan is built and a run is claimed
     with factory() as session:
         plan = rating_plan(session, province)
         state = _opening_state(session, province, period)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import polars as pl
 import pyarrow as pa
 
+from openbss.kit.extras import require
 from openbss.rating.contract import RatingPlan
 from openbss.rating.partitioned import usage_columns, usage_events
 from openbss.rating.vectorised import (
@@ -262,6 +263,7 @@ def local_session(
     Few shuffle partitions (the default 200 is meant for clusters), Arrow on, no web UI or
     progress bar, the driver on loopback only, logging at ERROR, timestamps shown in UTC.
     """
+    require("pyspark", extra="spark")
     from pyspark.sql import SparkSession
 
     # Python workers start the interpreter named here (else "python3" from PATH, which need

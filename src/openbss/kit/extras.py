@@ -1,0 +1,39 @@
+"""Optional parts of the product, installed as extras (``pip install 'openbss[spark]'``).
+
+A feature that needs an extra asks for it with :func:`require` before doing any work, so an
+operator without it gets one line naming what to install instead of a traceback half-way
+through a run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from openbss.kit.errors import OpenBSSError
+
+
+class MissingExtra(OpenBSSError):
+    """A feature needs a package of an extra that is not installed."""
+
+    status = 501
+    code = "MISSING_EXTRA"
+    reason = "Optional component not installed"
+
+
+def require(module: str, *, extra: str) -> ModuleType:
+    """Import ``module`` or raise :class:`MissingExtra` saying which extra brings it.
+
+    Only the absence of ``module`` itself (or of its top-level package) counts as missing: an
+    installed package whose own import fails raises its own error.
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        top = module.split(".", 1)[0]
+        if exc.name not in (module, top):
+            raise
+        raise MissingExtra(
+            f"{top} is not installed: it comes with the {extra!r} extra "
+            f"(pip install 'openbss[{extra}]', or uv sync --extra {extra})",
+        ) from None
