@@ -6,11 +6,18 @@ from sqlalchemy.orm import Session
 
 from openbss.customer.models import Customer
 from openbss.customer.repository import customer_of_party
-from openbss.customer.service import customer_for_party, customers
+from openbss.customer.service import CUSTOMER_READERS, customer_for_party, customers
 
 
 def get_customer(session: Session, customer_id: str) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-__all__ = ["Customer", "customer_for_party", "customer_of_party", "customers", "get_customer"]
+__all__ = [
+    "CUSTOMER_READERS",
+    "Customer",
+    "customer_for_party",
+    "customer_of_party",
+    "customers",
+    "get_customer",
+]

@@ -137,3 +137,21 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+# ``attribute.like=pattern``: a pattern filter on a text attribute, ``*`` standing for any run
+# of characters (``name.like=郭*`` starts with 郭, ``name.like=*科技*`` contains 科技). The
+# operator suffix follows TMF630's ``attribute.operator=value`` form (``.gt``, ``.lte`` …).
+LIKE_OPERATOR = ".like"
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(value: str) -> str:
+    """A ``*`` wildcard pattern as an SQL LIKE pattern (escape :data:`LIKE_ESCAPE`): ``%``,
+    ``_`` and the escape character match themselves; each ``*`` matches any run."""
+    escaped = (
+        value.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return escaped.replace("*", "%")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from openbss.party.models import Individual, Organization
-from openbss.party.service import find_party
+from openbss.party.service import find_party, parties_with_identity_number
 
 Party = Individual | Organization
 
@@ -39,6 +39,7 @@ __all__ = [
     "Party",
     "find_party",
     "get_party",
+    "parties_with_identity_number",
     "party_kind",
     "party_name",
 ]

@@ -156,3 +156,14 @@ def find_party(
     return individuals.repo.get(session, principal, party_id) or organizations.repo.get(
         session, principal, party_id
     )
+
+
+def parties_with_identity_number(
+    session: Session, principal: Principal, number: str
+) -> list[Individual | Organization]:
+    """The individuals with this 身份证 number and the organizations with this 统一社会信用代码
+    that the caller may see (one per province at most: a unique key)."""
+    found: list[Individual | Organization] = []
+    found += individuals.repo.find_by(session, principal, resident_id_number=number)
+    found += organizations.repo.find_by(session, principal, credit_code=number)
+    return found

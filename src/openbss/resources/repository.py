@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Boolean, ColumnElement, Select, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, String, func, or_, select
 from sqlalchemy.orm import Session
 
 from openbss.kit.errors import BadRequest
 from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal
-from openbss.kit.tmf import JSON, filter_values, matches
+from openbss.kit.tmf import (
+    JSON,
+    LIKE_ESCAPE,
+    LIKE_OPERATOR,
+    filter_values,
+    like_pattern,
+    matches,
+)
 from openbss.resources.models import TmfResourceMixin
 
 M = TypeVar("M", bound=TmfResourceMixin)
@@ -34,6 +41,24 @@ def column_condition(
         wanted = [_boolean(attribute, value) for value in wanted]
     condition: ColumnElement[bool] = column.in_(wanted)
     return condition
+
+
+def like_condition(model: type[Any], attribute: str, values: list[str]) -> ColumnElement[bool]:
+    """``attribute.like=郭*,*伟``: case-insensitive pattern match on a typed text column (a
+    trigram index serves it on PostgreSQL); comma means OR as for ``attribute=value``."""
+    base = attribute.removesuffix(LIKE_OPERATOR)
+    texts = {
+        name: getattr(model, column)
+        for name, column in model.FILTER_COLUMNS.items()
+        if isinstance(getattr(model, column).type, String)
+    }
+    column = texts.get(base)
+    if column is None:
+        raise BadRequest(f"'{attribute}': pattern filters apply to {', '.join(sorted(texts))}")
+    patterns = [like_pattern(v) for v in filter_values(values) if v.strip()]
+    if not patterns:
+        raise BadRequest(f"'{attribute}' needs a pattern, e.g. {base}{LIKE_OPERATOR}=郭*")
+    return or_(*(column.ilike(p, escape=LIKE_ESCAPE) for p in patterns))
 
 
 class ResourceRepository(Generic[M]):
@@ -70,6 +95,9 @@ class ResourceRepository(Generic[M]):
         statement = self.scoped(principal)
         rest: dict[str, list[str]] = {}
         for attribute, values in filters.items():
+            if attribute.endswith(LIKE_OPERATOR):
+                statement = statement.where(like_condition(self.model, attribute, values))
+                continue
             column_name = self.model.FILTER_COLUMNS.get(attribute)
             if column_name is None:
                 rest[attribute] = values

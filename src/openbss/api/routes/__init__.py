@@ -18,6 +18,7 @@ from openbss.api.routes import (
     product_inventory,
     product_ordering,
     rating,
+    search,
     service_ordering,
     usage,
 )
@@ -35,4 +36,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *rating.MOUNTS,
     *customer_bill.MOUNTS,
     *billing.MOUNTS,
+    *search.MOUNTS,
 ]
