@@ -277,6 +277,8 @@ def test_like_filter_on_tmf_lists(client: TestClient, auth: KeyMaker, people: Pe
     assert {p["givenName"] for p in response.json()} == {"伟", "敏", "芳"}
     response = client.get(customers_path, params={"status.like": "%"}, headers=csr)
     assert response.json() == []  # % is a literal character, not a wildcard
+    response = client.get(customers_path, params={"name.like": "郭\x00*"}, headers=csr)
+    assert response.status_code == 400
     response = client.get(customers_path, params={"engagedParty.like": "x*"}, headers=csr)
     assert response.status_code == 400
     assert "name" in response.json()["message"]

@@ -43,7 +43,7 @@ def test_a_name_is_a_prefix_unless_it_has_wildcards() -> None:
     assert parse_query("CUST-0001").identifier == "CUST-0001"
 
 
-@pytest.mark.parametrize("text", ["", "   ", "*", "***", "x" * 101])
+@pytest.mark.parametrize("text", ["", "   ", "*", "***", "x" * 101, "郭\x00", "a\x1bb"])
 def test_bad_search_text_is_refused(text: str) -> None:
     with pytest.raises(BadRequest):
         parse_query(text)

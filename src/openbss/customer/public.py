@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from openbss.customer.models import Customer
-from openbss.customer.repository import customer_of_party
+from openbss.customer.repository import customer_of_party, customers_named
 from openbss.customer.service import CUSTOMER_READERS, customer_for_party, customers
 
 
@@ -19,5 +19,6 @@ __all__ = [
     "customer_for_party",
     "customer_of_party",
     "customers",
+    "customers_named",
     "get_customer",
 ]

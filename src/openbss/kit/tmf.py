@@ -146,6 +146,12 @@ LIKE_OPERATOR = ".like"
 LIKE_ESCAPE = "\\"
 
 
+def has_control_characters(value: str) -> bool:
+    """Whether ``value`` holds a C0 control character or DEL (a NUL cannot even be stored in a
+    PostgreSQL text value): such text is refused, not searched for."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def like_pattern(value: str) -> str:
     """A ``*`` wildcard pattern as an SQL LIKE pattern (escape :data:`LIKE_ESCAPE`): ``%``,
     ``_`` and the escape character match themselves; each ``*`` matches any run."""

@@ -16,6 +16,7 @@ from openbss.kit.tmf import (
     LIKE_ESCAPE,
     LIKE_OPERATOR,
     filter_values,
+    has_control_characters,
     like_pattern,
     matches,
 )
@@ -55,7 +56,10 @@ def like_condition(model: type[Any], attribute: str, values: list[str]) -> Colum
     column = texts.get(base)
     if column is None:
         raise BadRequest(f"'{attribute}': pattern filters apply to {', '.join(sorted(texts))}")
-    patterns = [like_pattern(v) for v in filter_values(values) if v.strip()]
+    wanted = [v for v in filter_values(values) if v.strip()]
+    if any(has_control_characters(v) for v in wanted):
+        raise BadRequest(f"'{attribute}': control characters are not allowed")
+    patterns = [like_pattern(v) for v in wanted]
     if not patterns:
         raise BadRequest(f"'{attribute}' needs a pattern, e.g. {base}{LIKE_OPERATOR}=郭*")
     return or_(*(column.ilike(p, escape=LIKE_ESCAPE) for p in patterns))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import phonenumbers
 
 from openbss.kit.errors import BadRequest
+from openbss.kit.tmf import has_control_characters
 
 MAX_QUERY_LENGTH = 100
 DEFAULT_LIMIT = 20
@@ -65,6 +66,8 @@ def parse_query(text: str) -> SearchQuery:
         raise BadRequest("q: give a name, a number or an id to search for")
     if len(stripped) > MAX_QUERY_LENGTH:
         raise BadRequest(f"q: at most {MAX_QUERY_LENGTH} characters")
+    if has_control_characters(stripped):
+        raise BadRequest("q: control characters are not allowed")
     compact = _SEPARATORS.sub("", stripped)
     identity = _identity_number(compact)
     phone = None if identity else _phone_number(compact)

@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from openbss.account import public as account
 from openbss.customer import public as customer
 from openbss.inventory import public as inventory
-from openbss.kit.pagination import PageRequest
 from openbss.kit.security import Principal
-from openbss.kit.tmf import LIKE_OPERATOR
 from openbss.party import public as party
 from openbss.search.calculations import DEFAULT_LIMIT, SearchQuery, check_limit, parse_query
 
@@ -115,15 +113,9 @@ def _by_identity(session: Session, principal: Principal, number: str, hits: _Hit
 
 
 def _by_name(session: Session, principal: Principal, pattern: str, hits: _Hits) -> None:
-    # The list filter ``name.like`` of TMF629, quoted so that a comma is part of the name.
-    room = max(hits.limit - len(hits.items), 1)
-    page = customer.customers.repo.list(
-        session, principal, {f"name{LIKE_OPERATOR}": [f'"{pattern}"']}, PageRequest(0, room)
-    )
-    for row in page.items:
+    room = max(hits.limit - len(hits.items), 0)
+    for row in customer.customers_named(session, principal, pattern, room + 1):
         hits.add(SearchHit(BY_NAME, row))
-    if page.total > len(page.items):
-        hits.truncated = True
 
 
 def search(
