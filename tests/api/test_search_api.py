@@ -37,6 +37,7 @@ SC = Principal(key_id="t-sc", role=Role.ADMIN, province="SC")
 GROUP = Principal(key_id="t-group", role=Role.ADMIN, province=None)
 GUO_WEI_PHONE = "+8613800138000"
 SC_PHONE = "+8613900139000"
+BROADBAND_LOGIN = "gz0001@163.gd"
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ def populate(factory: sessionmaker[Session]) -> People:
             },
         ).id
         product = _line(session, GD, guo_wei, GUO_WEI_PHONE)
+        assert guo_min is not None
+        _line(session, GD, guo_min, BROADBAND_LOGIN)
         assert sc_guo is not None
         _line(session, SC, sc_guo, SC_PHONE)
     assert guo_wei and guo_min and li_guo
@@ -189,6 +192,10 @@ def test_numbers_and_ids(session: Session, people: People) -> None:
     assert _found(session, GD, people.account) == [(BY_ACCOUNT, people.guo_wei)]
     assert _found(session, GD, people.product) == [(BY_PRODUCT, people.guo_wei)]
     assert _found(session, GD, people.guo_min) == [(BY_CUSTOMER_ID, people.guo_min)]
+    [login] = search(session, GD, BROADBAND_LOGIN).hits
+    assert login.matched_by == BY_PRODUCT and login.customer is not None
+    assert login.customer.id == people.guo_min
+    assert login.via["productSerialNumber"] == BROADBAND_LOGIN
     # a registered person who is no customer yet is found as the party
     assert _found(session, GD, people.unengaged_id_number) == [
         (BY_IDENTITY, f"party:{people.unengaged_party}")

@@ -96,13 +96,14 @@ def _by_identifier(session: Session, principal: Principal, text: str, hits: _Hit
 def _by_network_id(
     session: Session, principal: Principal, network_id: str, matched_by: str, hits: _Hits
 ) -> None:
+    # a phone line's network id is its number; a broadband login is the product's serial number
+    shown_as = "phoneNumber" if matched_by == BY_PHONE else "productSerialNumber"
     for product in inventory.products.repo.find_by(session, principal, service_id=network_id):
         owner = _customer_of_product(session, principal, product)
         if owner is not None:
-            via = {"product": product.id, "phoneNumber": network_id}
-            if matched_by != BY_PHONE:
-                via = {"product": product.id, "productSerialNumber": network_id}
-            hits.add(SearchHit(matched_by, owner, via=via))
+            hits.add(
+                SearchHit(matched_by, owner, via={"product": product.id, shown_as: network_id})
+            )
 
 
 def _by_identity(session: Session, principal: Principal, number: str, hits: _Hits) -> None:
