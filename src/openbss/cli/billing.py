@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
@@ -54,6 +53,8 @@ def run_command(
 ) -> None:
     """Bill a period: resumes a run a dead process left, finalises a reviewed trial, and
     changes nothing for a period already billed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from openbss.billing import repository as repo
     from openbss.billing.runs import run_bills
     from openbss.db.engine import make_engine, make_session_factory
@@ -309,6 +310,8 @@ def invoices_command(
     workers: Annotated[int, typer.Option(min=1, help="Rendering processes")] = 2,
 ) -> None:
     """Render the invoice (PDF) of every bill of a finalised run."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from openbss.billing.invoices import render_run_invoices
     from openbss.db.engine import make_engine, make_session_factory
     from openbss.kit.settings import get_settings

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
@@ -72,6 +71,8 @@ def ingest(
     interval: Annotated[float, typer.Option(help="Seconds between directory scans")] = 2.0,
 ) -> None:
     """Ingest every file in DIRECTORY: decode, validate, deduplicate, guide, store."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
     from openbss.mediation.collector import collect, pending
     from openbss.mediation.pipeline import Outcome
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from openbss.cli.common import clean_errors, database_work, err, out
 from openbss.kit.money import format_fen
 from openbss.kit.security import Principal, Role
-from openbss.numbering.calculations import NumberKind, NumberStatus, format_display
+from openbss.numbering.kinds import NumberKind, NumberStatus
 
 numbers_app = typer.Typer(
     help="Number resources (号码资源): pools, selection, housekeeping", no_args_is_help=True
@@ -122,6 +122,7 @@ def search(
 ) -> None:
     """Free numbers to choose from, lowest first."""
     from openbss.numbering import service
+    from openbss.numbering.calculations import format_display
 
     table = Table("number", "display", "golden", "price")
     with database_work() as session:
@@ -148,6 +149,7 @@ def search(
 def show(number: str, province: ProvinceOption = None) -> None:
     """The state of one number."""
     from openbss.numbering import service
+    from openbss.numbering.calculations import format_display
 
     caller = _operator(province)
     with database_work() as session:

@@ -45,27 +45,15 @@ import phonenumbers
 from openbss.kit.errors import Unprocessable
 from openbss.numbering.errors import InvalidNumberRequest
 
+# Re-exported: the enumerations are named here by the rest of the domain.
+from openbss.numbering.kinds import NumberKind as NumberKind
+from openbss.numbering.kinds import NumberStatus as NumberStatus
+
 COUNTRY_CODE = "86"
 E164_PREFIX = "+86"
 TRUNK_PREFIX = "0"
 MOBILE_LENGTH = 11  # national digits of a mobile number
 MOBILE_PREFIX_LENGTH = 3  # 189, 133 …: what precedes the subscriber part
-
-
-class NumberKind(StrEnum):
-    FIXED = "fixed"
-    PHS = "phs"  # 小灵通: ordinary fixed numbers inside the local area code
-    MOBILE = "mobile"
-
-
-class NumberStatus(StrEnum):
-    """Stored states. Whether a number is *free* also depends on the clock: a reservation
-    whose hold has passed and a quarantine that has ended are free without any sweeper."""
-
-    AVAILABLE = "available"
-    RESERVED = "reserved"
-    ASSIGNED = "assigned"
-    QUARANTINED = "quarantined"
 
 
 class GoldenLevel(StrEnum):
