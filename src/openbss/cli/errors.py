@@ -74,7 +74,7 @@ def _print(line: str) -> None:
 class OpenBSSGroup(TyperGroup):
     """The root group: one line per failure, never a traceback unless ``--debug``."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

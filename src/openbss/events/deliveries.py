@@ -82,8 +82,7 @@ def retry(session: Session, delivery_ids: Sequence[int]) -> int:
     or pending delivery: a delivered or cancelled one is not sent again."""
     wanted = sorted(set(delivery_ids))
     found = {
-        d.id: d
-        for d in session.scalars(select(EventDelivery).where(EventDelivery.id.in_(wanted)))
+        d.id: d for d in session.scalars(select(EventDelivery).where(EventDelivery.id.in_(wanted)))
     }
     missing = [i for i in wanted if i not in found]
     if missing:
