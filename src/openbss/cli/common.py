@@ -103,9 +103,13 @@ def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
 
 
+def module_installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def require_extra(module: str, extra: str, feature: str) -> None:
     """Stop before any work when an optional dependency is not installed."""
-    if importlib.util.find_spec(module) is None:
+    if not module_installed(module):
         raise fail(f"{feature} needs {module}: install openbss[{extra}]")
 
 

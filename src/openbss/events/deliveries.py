@@ -73,7 +73,7 @@ def deliveries(
             province=event.province,
             event_created_at=event.created_at,
         )
-        for delivery, event in session.execute(statement).tuples()
+        for delivery, event in session.execute(statement)
     ]
 
 

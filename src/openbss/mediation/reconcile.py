@@ -188,6 +188,12 @@ def reconcile_by_traffic_day(
             or recycled_from[batch.id] != batch.recycled
         )
     }
+    # A batch with nothing in the store has no traffic day: it shows on its received day.
+    seen = set().union(*files.values()) if files else set()
+    for batch_id in sorted(mismatched - seen):
+        batch = batches[batch_id]
+        lines.setdefault((batch.source, batch.day), [0, 0, 0])
+        files.setdefault((batch.source, batch.day), set()).add(batch_id)
     rating = downstream or {}
     result: list[ReconcileLine] = []
     for (source, line_day), (normalised, rejected, duplicates) in sorted(
