@@ -1,32 +1,116 @@
-"""What every ``openbss`` command shares: consoles, clean error reporting, the province."""
+"""What every ``openbss`` command shares: consoles, clean error reporting, the province,
+day options, optional extras."""
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import OpenBSSError
-from openbss.kit.settings import Settings
+from openbss.kit.settings import Settings, get_settings
+from openbss.refdata.provinces import PROVINCE_ZONES, province_zone
 
-err = Console(stderr=True)
-out = Console()
+# Piped or redirected output is read by scripts and pasted by people: it is never cut or
+# wrapped to a terminal's width (COLUMNS is ignored there), so an id stays whole on its line.
+PIPE_WIDTH = 100_000
+
+
+class WholeLinesConsole(Console):
+    """A Rich console that is as wide as its content when it does not write to a terminal."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        measured = super().size
+        if self.is_terminal:
+            return measured
+        return ConsoleDimensions(PIPE_WIDTH, measured.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width = width
+        self._height = height
+
+
+err = WholeLinesConsole(stderr=True)
+out = WholeLinesConsole()
 
 # The deployment's province, read once when the command starts; every ``--province`` that
 # names one province defaults to it.
 DEFAULT_PROVINCE = Settings().default_province
 
 
-def province_option(what: str = "Province") -> Any:
-    """A ``--province`` option; its default is :data:`DEFAULT_PROVINCE`."""
-    return typer.Option(help=f"{what} (default from OPENBSS_DEFAULT_PROVINCE)")
+def known_province(code: str) -> bool:
+    """A province the product knows (ISO 3166-2:CN), or the deployment's own."""
+    return code in PROVINCE_ZONES or code == DEFAULT_PROVINCE
+
+
+def check_province(value: str | None) -> str | None:
+    """Option callback: an unknown province code is a usage error, before any work."""
+    if value is None or known_province(value):
+        return value
+    if known_province(value.upper()):
+        return value.upper()
+    raise typer.BadParameter(
+        f"unknown province {value!r}; use a code such as GD or BJ (ISO 3166-2:CN)"
+    )
+
+
+def province_option(what: str = "Province", *, default_note: str | None = None) -> Any:
+    """A ``--province`` option (checked against the known province codes); its default is
+    :data:`DEFAULT_PROVINCE` unless the command says otherwise in ``default_note``."""
+    note = default_note or "default from OPENBSS_DEFAULT_PROVINCE"
+    return typer.Option(help=f"{what} ({note})", callback=check_province)
+
+
+def zone_for(province: str | None) -> ZoneInfo:
+    """The zone a province's times are shown in (the deployment's zone for group views)."""
+    return province_zone(province, get_settings().timezone)
+
+
+def parse_day(value: str) -> date:
+    """Option parser of a calendar day: YYYY-MM-DD and a real date, nothing else."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def day_option(help_text: str) -> Any:
+    return typer.Option(help=help_text, parser=parse_day, metavar="YYYY-MM-DD")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one error line; the caller raises what this returns."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr: the command still succeeds (e.g. it found nothing to do)."""
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
+
+
+def module_installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def require_extra(module: str, extra: str, feature: str) -> None:
+    """Stop before any work when an optional dependency is not installed."""
+    if not module_installed(module):
+        raise fail(f"{feature} needs {module}: install openbss[{extra}]")
 
 
 P = ParamSpec("P")
@@ -41,8 +125,7 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except OpenBSSError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(1) from None
+            raise fail(exc.message) from None
 
     return wrapper
 

@@ -4,7 +4,8 @@
   tariff's list price); nothing is written.
 - ``GET /tariffs`` lists the tariff versions visible; ``GET /tariffs/{id}`` gives all
   versions of one as documents; ``POST /tariffs`` stores the next version (a correction).
-- ``GET /records/{id}`` explains how a rated usage record was priced.
+- ``GET /records?number=&from=&to=`` finds the rated records of a number in a time range;
+  ``GET /records/{id}`` explains how one was priced.
 - ``GET /runs``, ``GET /runs/{id}/accounts`` and ``GET /adjustments`` show what rating runs
   did. Runs themselves are batch jobs started from the CLI, not from the API.
 
@@ -32,6 +33,7 @@ from openbss.kit.tmf import format_datetime, format_optional_datetime
 from openbss.rating import inquiry, runs, tariffs
 from openbss.rating.documents import TariffDocument
 from openbss.rating.public import AccountDelta, RatingAdjustment, RatingRun, TariffVersion
+from openbss.refdata.provinces import province_zone
 
 PATH = "/api/v1/rating"
 
@@ -161,6 +163,38 @@ def get_tariff(session: SessionDep, principal: PrincipalDep, tariff_id: str) -> 
     if not rows:
         raise NotFound(f"tariff {tariff_id!r} not found")
     return JSONResponse([tariffs.version_document(row) for row in rows])
+
+
+@router.get("/records", name="find_records", summary="Rated records of a number in a time range")
+def find_records(
+    session: SessionDep,
+    principal: PrincipalDep,
+    number: Annotated[str, Query(description="calling, called or paying number")],
+    start: Annotated[
+        datetime, Query(alias="from", description="from this instant (ISO 8601, with offset)")
+    ],
+    end: Annotated[datetime, Query(alias="to", description="until this instant, excluded")],
+    limit: Annotated[int, Query(ge=1, le=inquiry.FIND_LIMIT)] = inquiry.FIND_LIMIT,
+) -> Any:
+    province = principal.acting_province("a usage record")
+    found = inquiry.find_records(
+        session,
+        principal,
+        get_settings().data_dir,
+        province,
+        number,
+        start,
+        end,
+        zone=province_zone(province, get_settings().timezone),
+        limit=limit,
+    )
+    return JSONResponse(_json([_found(row) for row in found]))
+
+
+def _found(row: dict[str, Any]) -> dict[str, Any]:
+    """A found record: its amount as integer li beside TMF money, like every amount here."""
+    fields = {key: value for key, value in row.items() if key != "amount_li"}
+    return {**fields, **li_and_money("amount", int(row["amount_li"] or 0))}
 
 
 @router.get("/records/{record_id}", name="explain_record", summary="How a usage record was rated")
