@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -57,6 +60,47 @@ class Engine(StrEnum):
 
 
 @rating_app.command("run")
+@contextmanager
+def _rating_progress() -> Iterator[Callable[[str, int, int, int], None]]:
+    """A progress bar on stderr (files split, then partitions rated, with records and their
+    rate); Rich draws nothing when stderr is not a terminal."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[records]:,} records, {task.fields[rate]:,.0f}/s"),
+        TimeElapsedColumn(),
+    )
+    started = time.perf_counter()
+    records = {"split": 0, "rate": 0}
+    with Progress(*columns, console=err, transient=True) as bar:
+        tasks = {
+            stage: bar.add_task(label, total=None, records=0, rate=0.0)
+            for stage, label in (("split", "splitting"), ("rate", "rating"))
+        }
+
+        def advance(stage: str, done: int, total: int, rows: int) -> None:
+            records[stage] += rows
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            bar.update(
+                tasks[stage],
+                completed=done,
+                total=total,
+                records=records[stage],
+                rate=records[stage] / elapsed,
+            )
+
+        yield advance
+
+
 @clean_errors
 def run_command(
     period: Annotated[
@@ -87,16 +131,18 @@ def run_command(
         period = yesterday.strftime("%Y-%m")
     check_period(period)
     factory = make_session_factory(make_engine())
-    outcome = rate_period(
-        factory,
-        settings.data_dir,
-        province,
-        period,
-        workers=workers,
-        partitions=partitions,
-        reason=reason,
-        engine="spark" if engine is Engine.SPARK else "local",
-    )
+    with _rating_progress() as advance:
+        outcome = rate_period(
+            factory,
+            settings.data_dir,
+            province,
+            period,
+            workers=workers,
+            partitions=partitions,
+            reason=reason,
+            engine="spark" if engine is Engine.SPARK else "local",
+            progress=advance,
+        )
     table = Table("", "", title=f"rating {province} {period}, run {outcome.run_id}")
     table.add_row("records", f"{outcome.records:,}")
     table.add_row("rated", f"{outcome.rated:,}")

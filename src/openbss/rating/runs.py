@@ -51,7 +51,7 @@ from openbss.rating.contract import (
     previous_cycle,
 )
 from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, RunStatus
-from openbss.rating.partitioned import RateReport, rate_parquet, read_rated
+from openbss.rating.partitioned import RateProgress, RateReport, rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 
 # Also known by these names here, where runs write them.
@@ -312,6 +312,7 @@ def rate_period(
     partitions: int = 4,
     reason: str = "rating run",
     engine: Literal["local", "spark"] = "local",
+    progress: RateProgress | None = None,
 ) -> RunOutcome:
     """Rate (or rerate) a province's period; see the module docstring.
 
@@ -330,7 +331,13 @@ def rate_period(
         else:
             report = _Counts.of(
                 rate_parquet(
-                    files, plan, out_dir, partitions=partitions, workers=workers, state=state
+                    files,
+                    plan,
+                    out_dir,
+                    partitions=partitions,
+                    workers=workers,
+                    state=state,
+                    progress=progress,
                 )
             )
         with factory() as session:
