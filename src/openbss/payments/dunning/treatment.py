@@ -1,0 +1,442 @@
+"""The daily collections job and the treatment of one account.
+
+``run`` selects, set-based, the accounts with overdue bills and the accounts under treatment,
+then treats each in its own transaction under the account's ledger lock:
+
+1. late fees for every day not yet charged (a missed day is caught up);
+2. the reminder due for the age of the oldest overdue bill, once per overdue episode;
+3. the stage: 停机 30 days past due, 复机 once the arrears no longer warrant it, 拆机 60 days
+   after the suspension — with the deposits applied and a write-off proposal for the rest —
+   unless the account is exempt (government, VIP) or a promise to pay holds it;
+4. credit control for accounts with a credit limit: 单停 / 双停 / lifted.
+
+Every step has a key; a second run of the same day finds the keys and the stage and does
+nothing again. A killed run leaves whole accounts done or untouched, so rerunning finishes it.
+``after_payment`` treats an account at once when a payment arrives (resume, lift a bar).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbss.account import public as accounts
+from openbss.billing import public as billing
+from openbss.customer.public import customer_of_party
+from openbss.db.uow import unit_of_work
+from openbss.kit.clock import now
+from openbss.kit.errors import OpenBSSError
+from openbss.kit.ids import new_id
+from openbss.payments import chart, ledger
+from openbss.payments import repository as ar
+from openbss.payments.dunning import deposits, notifications, orders, policy
+from openbss.payments.dunning import repository as repo
+from openbss.payments.dunning.models import (
+    DunningCase,
+    DunningStep,
+    PromiseStatus,
+    Stage,
+    WriteOffProposal,
+)
+from openbss.payments.dunning.policy import Barring, OverdueBill, PolicyVersion
+from openbss.payments.models import ItemKind, Side
+
+logger = logging.getLogger(__name__)
+JOB = "collections"
+BAR_RANK = {Barring.NONE: 0, Barring.OUTGOING: 1, Barring.FULL: 2}
+
+
+@dataclass
+class RunReport:
+    province: str
+    day: date
+    selected: int = 0
+    late_fees: int = 0
+    late_fee_fen: int = 0
+    reminders: int = 0
+    suspended: int = 0
+    resumed: int = 0
+    ceased: int = 0
+    barred: int = 0
+    unbarred: int = 0
+    write_off_proposals: int = 0
+    exempt: int = 0
+    held_by_promise: int = 0
+    refused: list[str] = field(default_factory=list)
+
+    def add(self, other: RunReport) -> None:
+        for name in (
+            "late_fees",
+            "late_fee_fen",
+            "reminders",
+            "suspended",
+            "resumed",
+            "ceased",
+            "barred",
+            "unbarred",
+            "write_off_proposals",
+            "exempt",
+            "held_by_promise",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.refused.extend(other.refused)
+
+
+def step_key(account_id: str, step: str, day: date) -> str:
+    return f"dunning:{account_id}:{step}:{day.isoformat()}"
+
+
+# ----- the job -----------------------------------------------------------------------------------
+
+
+def select_accounts(session: Session, province: str, day: date) -> dict[str, repo.Arrears | None]:
+    """The accounts the job must look at on ``day``: with overdue bills, under treatment, or
+    with a credit limit."""
+    overdue: dict[str, repo.Arrears | None] = dict(repo.overdue_accounts(session, province, day))
+    for account_id in repo.cases_under_treatment(session, province):
+        overdue.setdefault(account_id, None)
+    return overdue
+
+
+def run(
+    factory: sessionmaker[Session], province: str, day: date, *, data_dir: Path | None = None
+) -> RunReport:
+    """The daily job for ``province`` on business day ``day`` (see the module docstring)."""
+    report = RunReport(province, day)
+    with unit_of_work(factory) as session:
+        selected = sorted(select_accounts(session, province, day))
+        limits = dict(accounts.credit_limited_accounts(session, province))
+    everyone = sorted(set(selected) | set(limits))
+    report.selected = len(everyone)
+    for account_id in everyone:
+        try:
+            with unit_of_work(factory) as session:
+                report.add(
+                    treat(
+                        session,
+                        province,
+                        account_id,
+                        day,
+                        credit_limit_fen=limits.get(account_id),
+                        data_dir=data_dir,
+                    )
+                )
+        except OpenBSSError as exc:  # one account's refusal must not stop the province
+            logger.warning("collections of an account stopped: %s", exc.code)
+            report.refused.append(f"{account_id}: {exc.code}")
+    return report
+
+
+def treat(
+    session: Session,
+    province: str,
+    account_id: str,
+    day: date,
+    *,
+    credit_limit_fen: int | None = None,
+    data_dir: Path | None = None,
+    charge_fees: bool = True,
+) -> RunReport:
+    """Bring one account's treatment up to ``day``; the caller's unit of work commits."""
+    report = RunReport(province, day)
+    version = policy.version_on(province, day)
+    ar.lock_account(session, account_id, province)
+    case = repo.case_of(session, account_id, province)
+    if charge_fees and case.stage != Stage.CEASED:
+        _charge_late_fees(session, case, day, report)
+    arrears = repo.arrears_of(session, account_id, day)
+    _remind(session, case, arrears, day, version, report)
+    held = _promise_holds(session, case, arrears, day)
+    days_past_due = (day - arrears.oldest_due).days if arrears else None
+    exempt: bool | None = None
+
+    def is_exempt() -> bool:
+        nonlocal exempt
+        if exempt is None:
+            exempt = exempt_account(session, account_id, version)
+        return exempt
+
+    if case.stage == Stage.CLEAR and policy.suspension_due(days_past_due, version.treatment):
+        if is_exempt():
+            report.exempt += 1
+        elif held:
+            report.held_by_promise += 1
+        elif _step(session, case, "suspend", day, report):
+            case.stage = Stage.SUSPENDED
+            case.suspended_on = day
+            report.suspended += 1
+    elif case.stage == Stage.SUSPENDED:
+        if not policy.suspension_due(days_past_due, version.treatment) or is_exempt():
+            if _step(session, case, "resume", day, report):
+                case.stage = Stage.CLEAR
+                case.suspended_on = None
+                case.barring = Barring.NONE
+                report.resumed += 1
+        elif (
+            policy.cease_due(case.suspended_on, day, version.treatment)
+            and not held
+            and _step(session, case, "cease", day, report)
+        ):
+            case.stage = Stage.CEASED
+            case.ceased_on = day
+            report.ceased += 1
+            deposits.settle_at_cease(session, account_id, day)
+            report.write_off_proposals += propose_write_off(session, case, day)
+    if case.stage == Stage.CLEAR and (credit_limit_fen is not None or case.barring != Barring.NONE):
+        _credit_control(session, case, day, version, credit_limit_fen, data_dir, is_exempt, report)
+    session.flush()
+    return report
+
+
+def after_payment(session: Session, province: str, account_id: str) -> None:
+    """A payment arrived for the account (its ledger lock is held): resume its lines or lift
+    its barring at once if the arrears no longer warrant them. Late fees and reminders wait
+    for the daily job."""
+    case = repo.find_case(session, account_id)
+    if case is None or (case.stage != Stage.SUSPENDED and case.barring == Barring.NONE):
+        _close_promise_if_clear(session, account_id)
+        return
+    account = accounts.get_billing_account(session, account_id)
+    limit = account.credit_limit_amount if account is not None else None
+    treat(
+        session,
+        province,
+        account_id,
+        ledger.business_day(now()),
+        credit_limit_fen=limit,
+        charge_fees=False,
+    )
+
+
+def after_payments(session: Session, province: str, account_ids: Iterable[str]) -> None:
+    """:func:`after_payment` for every account of a bulk application (a bank result file)."""
+    for account_id in sorted(set(account_ids)):
+        after_payment(session, province, account_id)
+
+
+# ----- the steps -------------------------------------------------------------------------------
+
+
+def _step(session: Session, case: DunningCase, step: str, day: date, report: RunReport) -> bool:
+    """Place the step's order unless its key was taken; True when the step is done."""
+    key = step_key(case.billing_account_id, step, day)
+    if repo.step(session, key) is not None:
+        return True
+    placed = orders.place(session, case.province, case.billing_account_id, step, key)
+    if not placed.ok:
+        report.refused.append(f"{case.billing_account_id}: {step}: {placed.error}")
+        return False
+    repo.add_step(
+        session,
+        DunningStep(
+            key=key,
+            province=case.province,
+            billing_account_id=case.billing_account_id,
+            step=step,
+            business_date=day,
+            product_order_id=",".join(placed.order_ids) or None,
+            detail=f"{placed.products} product(s)",
+        ),
+    )
+    return True
+
+
+def _charge_late_fees(session: Session, case: DunningCase, day: date, report: RunReport) -> None:
+    account_id = case.billing_account_id
+    bills = repo.open_bills(session, account_id)
+    if not bills:
+        case.fees_through = day
+        return
+    settlements = repo.settlements_of(session, [item.id for item, _ in bills])
+    overdue = [
+        OverdueBill(item.due_date, item.amount_fen, tuple(settlements[item.id]))
+        for item, _ in bills
+        if item.due_date is not None
+    ]
+    if not overdue:
+        return
+    earliest = min(bill.due_date for bill in overdue) + timedelta(days=1)
+    charged = case.fees_through or repo.last_late_fee_day(session, account_id)
+    first = max(earliest, charged + timedelta(days=1)) if charged else earliest
+    fees = policy.late_fees(
+        overdue,
+        first,
+        day,
+        repo.open_late_fees_fen(session, account_id),
+        lambda d: policy.version_on(case.province, d).late_fee,
+    )
+    for fee_day, fee, principal_fen in fees:
+        source_id = f"{account_id}/{fee_day.isoformat()}"
+        if ar.item_by_source(session, ItemKind.LATE_FEE, source_id) is not None:
+            continue
+        ledger.post_item(
+            session,
+            province=case.province,
+            billing_account_id=account_id,
+            kind=ItemKind.LATE_FEE,
+            amount_fen=fee,
+            source_id=source_id,
+            lines=chart.late_fee_lines(fee),
+            day=fee_day,
+            due_date=fee_day,
+            note=f"违约金 / late fee on {principal_fen} fen overdue",
+            created_by=JOB,
+        )
+        report.late_fees += 1
+        report.late_fee_fen += fee
+    case.fees_through = day
+    if fees:
+        ledger.settle_account(session, account_id)  # a credit balance pays the fees
+
+
+def _remind(
+    session: Session,
+    case: DunningCase,
+    arrears: repo.Arrears | None,
+    day: date,
+    version: PolicyVersion,
+    report: RunReport,
+) -> None:
+    if arrears is None:
+        case.episode_due = None
+        return
+    case.episode_due = arrears.oldest_due
+    due = policy.reminders_due(version.reminders, (day - arrears.oldest_due).days)
+    if not due or case.stage == Stage.CEASED:
+        return
+    latest = due[-1]  # a late first run sends the reminder of the day, not every earlier one
+    texts = latest.text(case.billing_account_id, arrears.overdue_fen)
+    for channel in latest.channels:
+        key = notifications.reminder_key(
+            case.billing_account_id, latest.days_past_due, channel, arrears.oldest_due
+        )
+        if notifications.enqueue(
+            session,
+            key=key,
+            province=case.province,
+            billing_account_id=case.billing_account_id,
+            channel=channel,
+            texts=texts,
+        ):
+            report.reminders += 1
+
+
+def _promise_holds(
+    session: Session, case: DunningCase, arrears: repo.Arrears | None, day: date
+) -> bool:
+    """Whether an open promise to pay holds the treatment today; a promise whose date has
+    passed is kept (nothing overdue) or broken (treatment resumes)."""
+    promise = repo.open_promise(session, case.billing_account_id)
+    if promise is None:
+        return False
+    if arrears is None:
+        promise.status = PromiseStatus.KEPT
+        promise.closed_on = day
+        return False
+    if promise.promised_date >= day:
+        return True
+    promise.status = PromiseStatus.BROKEN
+    promise.closed_on = day
+    return False
+
+
+def _close_promise_if_clear(session: Session, account_id: str) -> None:
+    promise = repo.open_promise(session, account_id)
+    if promise is not None:
+        day = ledger.business_day(now())
+        if repo.arrears_of(session, account_id, day) is None:
+            promise.status = PromiseStatus.KEPT
+            promise.closed_on = day
+
+
+def _credit_control(
+    session: Session,
+    case: DunningCase,
+    day: date,
+    version: PolicyVersion,
+    limit_fen: int | None,
+    data_dir: Path | None,
+    is_exempt: Callable[[], bool],
+    report: RunReport,
+) -> None:
+    account_id = case.billing_account_id
+    exposure = ar.gl_balance(session, account_id, chart.GlAccount.RECEIVABLE)
+    if data_dir is not None and limit_fen is not None:
+        try:
+            exposure += billing.unbilled_fen(session, data_dir, account_id, now())
+        except OpenBSSError as exc:  # no open cycle to price: arrears alone count
+            logger.info("unbilled usage of an account not known: %s", exc.code)
+    wanted = policy.barring_for(exposure, limit_fen, version.credit)
+    current = Barring(case.barring)
+    if BAR_RANK[wanted] > BAR_RANK[current]:
+        if is_exempt():
+            report.exempt += 1
+            return
+        step = "bar-full" if wanted == Barring.FULL else "bar-outgoing"
+        if _step(session, case, step, day, report):
+            case.barring = wanted
+            report.barred += 1
+    elif (
+        wanted == Barring.NONE
+        and current != Barring.NONE
+        and _step(session, case, "unbar", day, report)
+    ):
+        case.barring = Barring.NONE
+        report.unbarred += 1
+
+
+def exempt_account(session: Session, account_id: str, version: PolicyVersion) -> bool:
+    """Government customers and accounts or customers marked VIP are never barred."""
+    account = accounts.get_billing_account(session, account_id)
+    if account is None:
+        return False
+    rule = version.treatment
+    if _marked(account.doc, rule.exempt_characteristic):
+        return True
+    if account.owner_party_id is None:
+        return False
+    customer = customer_of_party(session, account.owner_party_id, account.province)
+    if customer is None:
+        return False
+    return customer.category in rule.exempt_customer_categories or _marked(
+        customer.doc, rule.exempt_characteristic
+    )
+
+
+def _marked(doc: object, name: str) -> bool:
+    if not name or not isinstance(doc, dict):
+        return False
+    for entry in doc.get("characteristic") or []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            return str(entry.get("value")).lower() in ("true", "1", "yes")
+    return False
+
+
+def propose_write_off(session: Session, case: DunningCase, day: date) -> int:
+    """After 拆机: propose writing off what is still owed (finance approves); 1 if proposed."""
+    if repo.write_off_for(session, case.billing_account_id, day) is not None:
+        return 0
+    owed = sum(
+        left
+        for item, left in ar.open_items(session, case.billing_account_id, Side.DEBIT)
+        if item.control == chart.GlAccount.RECEIVABLE
+    )
+    if owed <= 0:
+        return 0
+    session.add(
+        WriteOffProposal(
+            id=new_id(),
+            province=case.province,
+            billing_account_id=case.billing_account_id,
+            ceased_on=day,
+            amount_fen=owed,
+            proposed_by=JOB,
+        )
+    )
+    session.flush()
+    return 1
