@@ -13,6 +13,7 @@ import typer
 from openbss.auth import service as auth_service
 from openbss.cli.billing import billing_app
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.dunning import dunning_app
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
@@ -39,6 +40,7 @@ app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
+app.add_typer(dunning_app, name="dunning")
 
 
 @db_app.command("upgrade")
