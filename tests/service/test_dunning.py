@@ -90,9 +90,12 @@ def test_a_promise_holds_suspension_and_a_broken_one_lets_it_go_on(
         payments.promise_to_pay(s, CSR, sales.account_id, day30 + timedelta(days=3), 10_000)
         with pytest.raises(Conflict):
             payments.promise_to_pay(s, CSR, sales.account_id, day30, 10_000)
-    with frozen_at(at(day30)), unit_of_work(session_factory) as s:
-        with pytest.raises(OpenBSSError):  # further ahead than the policy allows
-            payments.promise_to_pay(s, CSR, sales.account_id, day30 + timedelta(days=60), 1)
+    with (
+        frozen_at(at(day30)),
+        unit_of_work(session_factory) as s,
+        pytest.raises(OpenBSSError),  # further ahead than the policy allows
+    ):
+        payments.promise_to_pay(s, CSR, sales.account_id, day30 + timedelta(days=60), 1)
     assert job(session_factory, day30).held_by_promise == 1
     assert job(session_factory, day30 + timedelta(days=3)).suspended == 0
     broken = job(session_factory, day30 + timedelta(days=4))
