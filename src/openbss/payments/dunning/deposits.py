@@ -14,7 +14,7 @@ from openbss.account import public as accounts
 from openbss.kit.errors import Conflict
 from openbss.kit.ids import new_id
 from openbss.payments import chart, ledger
-from openbss.payments import payments as rules  # read at call time: payments imports us
+from openbss.payments import payments as rules
 from openbss.payments import repository as ar
 from openbss.payments.allocation import allocate
 from openbss.payments.chart import GlAccount, PaymentMethod

@@ -43,20 +43,19 @@ class Arrears:
 
 
 def overdue_accounts(session: Session, province: str, as_of: date) -> dict[str, Arrears]:
-    """Accounts of ``province`` with a bill still open after its due date, before ``as_of``."""
+    """Accounts of ``province`` with a bill still open after its due date, before ``as_of``.
+
+    The matched amount is a correlated sum over the debit's matches (indexed by debit), so
+    the cost is one pass over the province's debits, not an aggregate of every match."""
     matched = (
-        select(
-            LedgerMatch.debit_item_id.label("item_id"),
-            func.sum(LedgerMatch.amount_fen).label("matched"),
-        )
-        .where(LedgerMatch.province == province)
-        .group_by(LedgerMatch.debit_item_id)
-        .subquery()
+        select(func.coalesce(func.sum(LedgerMatch.amount_fen), 0))
+        .where(LedgerMatch.debit_item_id == LedgerItem.id)
+        .correlate(LedgerItem)
+        .scalar_subquery()
     )
-    open_fen = LedgerItem.amount_fen - func.coalesce(matched.c.matched, 0)
+    open_fen = LedgerItem.amount_fen - matched
     rows = session.execute(
         select(LedgerItem.billing_account_id, func.min(LedgerItem.due_date), func.sum(open_fen))
-        .outerjoin(matched, matched.c.item_id == LedgerItem.id)
         .where(
             LedgerItem.province == province,
             LedgerItem.side == Side.DEBIT,
@@ -74,74 +73,71 @@ def overdue_accounts(session: Session, province: str, as_of: date) -> dict[str, 
     }
 
 
-def arrears_of(session: Session, billing_account_id: str, as_of: date) -> Arrears | None:
-    """One account's overdue bills (the same rule as :func:`overdue_accounts`)."""
-    oldest: date | None = None
-    total = 0
-    for item, left in open_bills(session, billing_account_id):
-        if item.due_date is not None and item.due_date < as_of:
-            total += left
-            oldest = item.due_date if oldest is None else min(oldest, item.due_date)
-    return Arrears(billing_account_id, oldest, total) if oldest is not None else None
+@dataclass(frozen=True, slots=True)
+class OpenDebit:
+    """An open debit of an account with its matches: (business day, fen)."""
+
+    id: str
+    kind: str
+    due_date: date | None
+    amount_fen: int
+    settlements: tuple[tuple[date, int], ...]
+
+    @property
+    def open_fen(self) -> int:
+        return self.amount_fen - sum(fen for _, fen in self.settlements)
 
 
-def open_bills(session: Session, billing_account_id: str) -> list[tuple[LedgerItem, int]]:
-    matched = (
-        select(
-            LedgerMatch.debit_item_id.label("item_id"),
-            func.sum(LedgerMatch.amount_fen).label("matched"),
-        )
-        .where(LedgerMatch.billing_account_id == billing_account_id)
-        .group_by(LedgerMatch.debit_item_id)
-        .subquery()
-    )
+def open_receivables(session: Session, billing_account_id: str) -> list[OpenDebit]:
+    """The account's open receivable debits (bills, debit notes, late fees) with their
+    matches: two indexed reads, the open amounts worked out here."""
     rows = session.execute(
-        select(LedgerItem, LedgerItem.amount_fen - func.coalesce(matched.c.matched, 0))
-        .outerjoin(matched, matched.c.item_id == LedgerItem.id)
-        .where(
+        select(LedgerItem.id, LedgerItem.kind, LedgerItem.due_date, LedgerItem.amount_fen).where(
             LedgerItem.billing_account_id == billing_account_id,
             LedgerItem.side == Side.DEBIT,
-            LedgerItem.kind.in_(AGED_KINDS),
             LedgerItem.control == GlAccount.RECEIVABLE,
         )
-    )
-    return [(item, int(left)) for item, left in rows if int(left) > 0]
-
-
-def settlements_of(session: Session, item_ids: Sequence[str]) -> dict[str, list[tuple[date, int]]]:
-    """The matches of each debit: (business day, fen), undoing ones negative."""
-    found: dict[str, list[tuple[date, int]]] = {item_id: [] for item_id in item_ids}
-    if not item_ids:
-        return found
-    rows = session.execute(
+    ).all()
+    settled: dict[str, list[tuple[date, int]]] = {}
+    for debit_id, day, fen in session.execute(
         select(LedgerMatch.debit_item_id, LedgerMatch.business_date, LedgerMatch.amount_fen).where(
-            LedgerMatch.debit_item_id.in_(list(item_ids))
+            LedgerMatch.billing_account_id == billing_account_id
         )
-    )
-    for item_id, day, fen in rows:
-        found[str(item_id)].append((day, int(fen)))
-    return found
+    ):
+        settled.setdefault(str(debit_id), []).append((day, int(fen)))
+    debits = [
+        OpenDebit(str(i), str(kind), due, int(amount), tuple(settled.get(str(i), ())))
+        for i, kind, due, amount in rows
+    ]
+    return [debit for debit in debits if debit.open_fen > 0]
 
 
-def open_late_fees_fen(session: Session, billing_account_id: str) -> int:
-    matched = (
-        select(
-            LedgerMatch.debit_item_id.label("item_id"),
-            func.sum(LedgerMatch.amount_fen).label("matched"),
+def arrears_in(debits: Sequence[OpenDebit], billing_account_id: str, as_of: date) -> Arrears | None:
+    """The overdue bills among ``debits`` (the rule of :func:`overdue_accounts`)."""
+    overdue = [
+        d for d in debits if d.kind in AGED_KINDS and d.due_date is not None and d.due_date < as_of
+    ]
+    if not overdue:
+        return None
+    oldest = min(d.due_date for d in overdue if d.due_date is not None)
+    return Arrears(billing_account_id, oldest, sum(d.open_fen for d in overdue))
+
+
+def arrears_of(session: Session, billing_account_id: str, as_of: date) -> Arrears | None:
+    return arrears_in(open_receivables(session, billing_account_id), billing_account_id, as_of)
+
+
+def late_fee_sources(session: Session, billing_account_id: str, since: date) -> set[str]:
+    """Source ids of the account's late fees charged for ``since`` or later."""
+    return set(
+        session.scalars(
+            select(LedgerItem.source_id).where(
+                LedgerItem.billing_account_id == billing_account_id,
+                LedgerItem.kind == ItemKind.LATE_FEE,
+                LedgerItem.business_date >= since,
+            )
         )
-        .where(LedgerMatch.billing_account_id == billing_account_id)
-        .group_by(LedgerMatch.debit_item_id)
-        .subquery()
     )
-    total = session.scalar(
-        select(func.sum(LedgerItem.amount_fen - func.coalesce(matched.c.matched, 0)))
-        .outerjoin(matched, matched.c.item_id == LedgerItem.id)
-        .where(
-            LedgerItem.billing_account_id == billing_account_id,
-            LedgerItem.kind == ItemKind.LATE_FEE,
-        )
-    )
-    return int(total or 0)
 
 
 def last_late_fee_day(session: Session, billing_account_id: str) -> date | None:

@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.account import public as accounts
@@ -44,10 +46,13 @@ from openbss.payments.dunning.models import (
     WriteOffProposal,
 )
 from openbss.payments.dunning.policy import Barring, OverdueBill, PolicyVersion
-from openbss.payments.models import ItemKind, Side
+from openbss.payments.models import ItemKind, JournalLine, LedgerItem, Side
 
 logger = logging.getLogger(__name__)
 JOB = "collections"
+# Accounts treated per transaction: a killed run loses at most one batch, which the next run
+# of the same day does again (every step is keyed).
+BATCH = 200
 BAR_RANK = {Barring.NONE: 0, Barring.OUTGOING: 1, Barring.FULL: 2}
 
 
@@ -113,22 +118,26 @@ def run(
         limits = dict(accounts.credit_limited_accounts(session, province))
     everyone = sorted(set(selected) | set(limits))
     report.selected = len(everyone)
-    for account_id in everyone:
-        try:
-            with unit_of_work(factory) as session:
-                report.add(
-                    treat(
-                        session,
-                        province,
-                        account_id,
-                        day,
-                        credit_limit_fen=limits.get(account_id),
-                        data_dir=data_dir,
-                    )
-                )
-        except OpenBSSError as exc:  # one account's refusal must not stop the province
-            logger.warning("collections of an account stopped: %s", exc.code)
-            report.refused.append(f"{account_id}: {exc.code}")
+    for start in range(0, len(everyone), BATCH):
+        # A batch of accounts per transaction (one commit, not one per account); each
+        # account in a savepoint, so one account's refusal leaves the others' work standing.
+        with unit_of_work(factory) as session:
+            for account_id in everyone[start : start + BATCH]:
+                try:
+                    with session.begin_nested():
+                        done = treat(
+                            session,
+                            province,
+                            account_id,
+                            day,
+                            credit_limit_fen=limits.get(account_id),
+                            data_dir=data_dir,
+                        )
+                except OpenBSSError as exc:  # one account must not stop the province
+                    logger.warning("collections of an account stopped: %s", exc.code)
+                    report.refused.append(f"{account_id}: {exc.code}")
+                    continue
+                report.add(done)
     return report
 
 
@@ -147,9 +156,14 @@ def treat(
     version = policy.version_on(province, day)
     ar.lock_account(session, account_id, province)
     case = repo.case_of(session, account_id, province)
-    if charge_fees and case.stage != Stage.CEASED:
-        _charge_late_fees(session, case, day, report)
-    arrears = repo.arrears_of(session, account_id, day)
+    debits = repo.open_receivables(session, account_id)
+    if (
+        charge_fees
+        and case.stage != Stage.CEASED
+        and _charge_late_fees(session, case, debits, day, report)
+    ):
+        debits = repo.open_receivables(session, account_id)  # a credit may have paid some
+    arrears = repo.arrears_in(debits, account_id, day)
     _remind(session, case, arrears, day, version, report)
     held = _promise_holds(session, case, arrears, day)
     days_past_due = (day - arrears.oldest_due).days if arrears else None
@@ -246,52 +260,97 @@ def _step(session: Session, case: DunningCase, step: str, day: date, report: Run
     return True
 
 
-def _charge_late_fees(session: Session, case: DunningCase, day: date, report: RunReport) -> None:
+def _charge_late_fees(
+    session: Session,
+    case: DunningCase,
+    debits: list[repo.OpenDebit],
+    day: date,
+    report: RunReport,
+) -> bool:
+    """Charge every day not yet charged through ``day``; True when a fee was posted."""
     account_id = case.billing_account_id
-    bills = repo.open_bills(session, account_id)
-    if not bills:
-        case.fees_through = day
-        return
-    settlements = repo.settlements_of(session, [item.id for item, _ in bills])
     overdue = [
-        OverdueBill(item.due_date, item.amount_fen, tuple(settlements[item.id]))
-        for item, _ in bills
-        if item.due_date is not None
+        OverdueBill(d.due_date, d.amount_fen, d.settlements)
+        for d in debits
+        if d.kind in repo.AGED_KINDS and d.due_date is not None and d.due_date < day
     ]
     if not overdue:
-        return
+        case.fees_through = day
+        return False
     earliest = min(bill.due_date for bill in overdue) + timedelta(days=1)
     charged = case.fees_through or repo.last_late_fee_day(session, account_id)
     first = max(earliest, charged + timedelta(days=1)) if charged else earliest
+    case.fees_through = day
+    if first > day:
+        return False
+    open_fees = sum(d.open_fen for d in debits if d.kind == ItemKind.LATE_FEE)
     fees = policy.late_fees(
         overdue,
         first,
         day,
-        repo.open_late_fees_fen(session, account_id),
+        open_fees,
         lambda d: policy.version_on(case.province, d).late_fee,
     )
-    for fee_day, fee, principal_fen in fees:
-        source_id = f"{account_id}/{fee_day.isoformat()}"
-        if ar.item_by_source(session, ItemKind.LATE_FEE, source_id) is not None:
-            continue
-        ledger.post_item(
-            session,
-            province=case.province,
-            billing_account_id=account_id,
-            kind=ItemKind.LATE_FEE,
-            amount_fen=fee,
-            source_id=source_id,
-            lines=chart.late_fee_lines(fee),
-            day=fee_day,
-            due_date=fee_day,
-            note=f"违约金 / late fee on {principal_fen} fen overdue",
-            created_by=JOB,
-        )
-        report.late_fees += 1
-        report.late_fee_fen += fee
-    case.fees_through = day
-    if fees:
+    posted = repo.late_fee_sources(session, account_id, first) if fees else set()
+    fresh = [
+        (fee_day, fee, principal_fen)
+        for fee_day, fee, principal_fen in fees
+        if f"{account_id}/{fee_day.isoformat()}" not in posted
+    ]
+    _post_late_fees(session, case, fresh)
+    report.late_fees += len(fresh)
+    report.late_fee_fen += sum(fee for _, fee, _ in fresh)
+    if fresh:
         ledger.settle_account(session, account_id)  # a credit balance pays the fees
+    return bool(fresh)
+
+
+def _post_late_fees(session: Session, case: DunningCase, fees: list[tuple[date, int, int]]) -> None:
+    """One late-fee item per day (source ``<account>/<day>``, due that day) and its journal
+    lines (chart.late_fee_lines), written in two statements however many days are caught up."""
+    if not fees:
+        return
+    stamp = now()
+    items: list[dict[str, object]] = []
+    lines: list[dict[str, object]] = []
+    for fee_day, fee, principal_fen in fees:
+        item_id = new_id()
+        items.append(
+            {
+                "id": item_id,
+                "province": case.province,
+                "billing_account_id": case.billing_account_id,
+                "side": Side.DEBIT,
+                "kind": ItemKind.LATE_FEE,
+                "control": chart.GlAccount.RECEIVABLE,
+                "amount_fen": fee,
+                "source_id": f"{case.billing_account_id}/{fee_day.isoformat()}",
+                "due_date": fee_day,
+                "business_date": fee_day,
+                "note": f"违约金 / late fee on {principal_fen} fen overdue",
+                "created_by": JOB,
+                "created_at": stamp,
+            }
+        )
+        for line in chart.late_fee_lines(fee):
+            lines.append(
+                {
+                    "province": case.province,
+                    "entry_id": item_id,
+                    "entry_kind": ItemKind.LATE_FEE,
+                    "business_date": fee_day,
+                    "gl_account": str(line.gl_account),
+                    "dimension": line.dimension,
+                    "billing_account_id": case.billing_account_id
+                    if line.on_customer_account
+                    else None,
+                    "amount_fen": line.amount_fen,
+                    "created_at": stamp,
+                }
+            )
+    # Core inserts: one executemany each (the ORM's bulk path would insert row by row).
+    session.execute(insert(cast(Table, LedgerItem.__table__)), items)
+    session.execute(insert(cast(Table, JournalLine.__table__)), lines)
 
 
 def _remind(
