@@ -105,7 +105,6 @@ def enqueue(
             attempts=0,
         )
     )
-    session.flush()
     return True
 
 
