@@ -1,7 +1,8 @@
 """The daily collections job and the treatment of one account.
 
-``run`` selects, set-based, the accounts with overdue bills and the accounts under treatment,
-then treats each in its own transaction under the account's ledger lock:
+``run`` selects, set-based, the accounts with overdue bills, the accounts under treatment and
+the credit-limited accounts, then treats them in batches (a transaction per batch, a savepoint
+per account) under each account's ledger lock:
 
 1. late fees for every day not yet charged (a missed day is caught up);
 2. the reminder due for the age of the oldest overdue bill, once per overdue episode;
@@ -11,7 +12,7 @@ then treats each in its own transaction under the account's ledger lock:
 4. credit control for accounts with a credit limit: 单停 / 双停 / lifted.
 
 Every step has a key; a second run of the same day finds the keys and the stage and does
-nothing again. A killed run leaves whole accounts done or untouched, so rerunning finishes it.
+nothing again. A killed run leaves whole batches done or untouched, so rerunning finishes it.
 ``after_payment`` treats an account at once when a payment arrives (resume, lift a bar).
 """
 
