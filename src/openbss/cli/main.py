@@ -22,6 +22,7 @@ from openbss.cli.common import (
     warn,
     zone_for,
 )
+from openbss.cli.dunning import dunning_app
 from openbss.cli.errors import OpenBSSGroup
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
@@ -56,6 +57,7 @@ app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
+app.add_typer(dunning_app, name="dunning")
 
 
 @app.callback()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from openbss.account import public as accounts
 from openbss.kit.clock import ensure_utc, now
 from openbss.kit.ids import new_id
-from openbss.payments import chart, ledger, repository
+from openbss.payments import chart, collections, ledger, repository
 from openbss.payments.allocation import newest_first_release
 from openbss.payments.chart import GlAccount, PaymentMethod
 from openbss.payments.errors import (
@@ -148,6 +148,8 @@ def take_payment(session: Session, request: PaymentRequest) -> tuple[Payment, bo
     payment.credit_item_id = credit.id
     ledger.spend(session, credit, request.amount_fen, named=target.id if target else None)
     session.flush()
+    # Arrears cleared: resume the lines or lift the credit barring now, in this transaction.
+    collections.after_payment(session, request.province, account.id)
     return payment, True
 
 

@@ -18,6 +18,7 @@ from openbss.api.routes import (
     product_inventory,
     product_ordering,
     rating,
+    receivables_dunning,
     service_ordering,
     usage,
 )
@@ -35,4 +36,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *rating.MOUNTS,
     *customer_bill.MOUNTS,
     *billing.MOUNTS,
+    *receivables_dunning.MOUNTS,
 ]
