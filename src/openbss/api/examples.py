@@ -59,7 +59,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
         "@type": "BillingAccount",
         "name": "王小明 家庭账户",
         "accountType": "individual",
-        "relatedParty": [{"id": _CUSTOMER_ID, "role": "owner", "@referredType": "Customer"}],
+        "relatedParty": [{"id": _INDIVIDUAL_ID, "role": "owner", "@referredType": "Individual"}],
     },
     "ProductOffering": {
         "@type": "ProductOffering",

@@ -32,7 +32,6 @@ from openbss.resources.service import ResourceService
 SERVER_PROPERTIES: dict[str, Any] = {
     "id": {"type": "string", "readOnly": True, "description": "assigned by the server"},
     "href": {"type": "string", "readOnly": True, "description": "the resource's URL"},
-    "@type": {"type": "string"},
 }
 # Attributes the server renders for resources that have no request schema of their own.
 RENDERED_PROPERTIES: dict[str, dict[str, Any]] = {
@@ -103,7 +102,9 @@ def resource_schema(service: ResourceService[Any]) -> dict[str, Any]:
             "title": name,
             "description": f"A {name} as the API renders it; extension attributes are kept.",
             "required": ["id", "href"],
+            # A type the request schema lets a client send (even as null) is kept as sent.
             "properties": {
+                "@type": {"type": "string"},
                 **properties,
                 **RENDERED_PROPERTIES.get(name, {}),
                 **SERVER_PROPERTIES,
