@@ -25,6 +25,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,38 +184,48 @@ def _free_port() -> int:
         return port
 
 
+def _post(target: FuzzTarget, province: str, path: str, body: dict[str, Any]) -> str:
+    """Create as the province's admin; the id is remembered as that province's."""
+    headers = target.admin(province).headers
+    answer = target.http.post(target.base_url + path, json=body, headers=headers)
+    assert answer.status_code == 201, answer.text
+    target.remember(path, province, answer)
+    identifier: str = answer.json()["id"]
+    return identifier
+
+
 def _seed(target: FuzzTarget) -> None:
     """A party, a customer, a billing account and an organization per province, and a hub
     subscription whose deliveries the dispatcher tries (and fails) on loopback."""
     for province in PROVINCES:
-        headers = target.admin(province).headers
-
-        def post(path: str, body: dict[str, Any], headers: dict[str, str] = headers) -> str:
-            answer = target.http.post(target.base_url + path, json=body, headers=headers)
-            assert answer.status_code == 201, answer.text
-            target.remember(path, province, answer)
-            identifier: str = answer.json()["id"]
-            return identifier
-
-        party = post(
-            "/tmf-api/party/v4/individual", {"givenName": f"{province}甲", "familyName": "李"}
+        party = _post(
+            target,
+            province,
+            "/tmf-api/party/v4/individual",
+            {"givenName": f"{province}甲", "familyName": "李"},
         )
-        post(
+        _post(
+            target,
+            province,
             "/tmf-api/customerManagement/v4/customer",
             {"name": f"李{province}", "engagedParty": {"id": party, "@referredType": "Individual"}},
         )
-        post(
+        _post(
+            target,
+            province,
             "/tmf-api/accountManagement/v4/billingAccount",
             {
                 "name": f"账户 {province}",
                 "relatedParty": [{"id": party, "role": "owner", "@referredType": "Individual"}],
             },
         )
-        post(
+        _post(
+            target,
+            province,
             "/tmf-api/party/v4/organization",
             {"tradingName": f"{province} 示例公司"},
         )
-        post("/tmf-api/party/v4/hub", {"callback": target.listener})
+        _post(target, province, "/tmf-api/party/v4/hub", {"callback": target.listener})
 
 
 @pytest.fixture(scope="module")
@@ -276,9 +287,7 @@ def known_unbounded_input(case: Any) -> bool:
     return False
 
 
-def check_access(
-    target: FuzzTarget, caller: Caller, method: str, path: str, response: Any
-) -> None:
+def check_access(target: FuzzTarget, caller: Caller, method: str, path: str, response: Any) -> None:
     """No cross-role and no cross-province read in a TMF resource answer."""
     if method != "get":
         return
@@ -383,3 +392,9 @@ def test_no_province_reads_what_the_other_created(fuzz_target: FuzzTarget) -> No
             assert answer.status_code == 404, f"{collection}/{resource_id}: {answer.status_code}"
             checked += 1
     assert checked >= 2 * 4  # at least the seeded resources of both provinces
+    if fuzz_target.known_failures:
+        warnings.warn(
+            f"{len(fuzz_target.known_failures)} known 5xx from unbounded inputs: "
+            f"{fuzz_target.known_failures[:5]}",
+            stacklevel=1,
+        )
