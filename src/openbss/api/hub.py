@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
+from openbss.api.openapi import json_content, register_schema, responses
 from openbss.events import outbox
 from openbss.kit.errors import BadRequest
 
@@ -30,10 +31,38 @@ HUB_BODY = {
 }
 
 
+SUBSCRIPTION = register_schema(
+    "EventSubscription",
+    {
+        "type": "object",
+        "description": "A hub registration: events matching the query are POSTed to callback.",
+        "required": ["id", "callback", "query"],
+        "properties": {
+            "id": {"type": "string"},
+            "callback": {"type": "string"},
+            "query": {"type": ["string", "null"]},
+        },
+    },
+)
+SUBSCRIPTION_EXAMPLE = {
+    "id": "0193c9a8-bf65-7192-d3a4-5f60718293a4",
+    "callback": "https://crm.example.cn/listener",
+    "query": "eventType=CustomerCreateEvent",
+}
+REGISTER = {
+    **HUB_BODY,
+    **responses(
+        {201: ("Subscribed", json_content(SUBSCRIPTION, SUBSCRIPTION_EXAMPLE))},
+        (400, 413),
+    ),
+}
+UNREGISTER = responses({204: ("Unsubscribed", None)}, (404,))
+
+
 def hub_router(api: str) -> APIRouter:
     router = APIRouter(tags=["Events subscription"])
 
-    @router.post("/hub", status_code=201, name=f"register_listener_{api}", openapi_extra=HUB_BODY)
+    @router.post("/hub", status_code=201, name=f"register_listener_{api}", openapi_extra=REGISTER)
     def register(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
         callback = body.get("callback")
         query = body.get("query")
@@ -44,7 +73,12 @@ def hub_router(api: str) -> APIRouter:
             {"id": row.id, "callback": row.callback, "query": row.query}, status_code=201
         )
 
-    @router.delete("/hub/{subscription_id}", status_code=204, name=f"unregister_listener_{api}")
+    @router.delete(
+        "/hub/{subscription_id}",
+        status_code=204,
+        name=f"unregister_listener_{api}",
+        openapi_extra=UNREGISTER,
+    )
     def unregister(session: SessionDep, principal: PrincipalDep, subscription_id: str) -> Response:
         outbox.unsubscribe(session, principal, api, subscription_id)
         return Response(status_code=204)
