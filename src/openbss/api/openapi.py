@@ -201,16 +201,38 @@ X_PROVINCE_DESCRIPTION = (
 )
 
 
+# What an operation that declares nothing may answer besides its success: the errors every
+# authenticated operation of the project's own API can give (bad input, unknown ids, a lost
+# race, a malformed X-Province).
+FALLBACK_ERRORS = (400, 404, 409, 422)
+# The answer of an operation whose route names no model: a JSON object or array.
+ANY_JSON: dict[str, Any] = {"type": ["object", "array"]}
+
+
+def _fallback_responses(operation: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI's own responses of an undeclared operation, made honest: no 422 validation
+    shape (the API never answers it), a JSON schema on every success, and the project's error
+    responses when the operation needs a key."""
+    answers = {
+        status: answer
+        for status, answer in operation.get("responses", {}).items()
+        if status != "422"
+    }
+    for status, answer in answers.items():
+        media = answer.get("content", {}).get("application/json")
+        if status.startswith("2") and media is not None and not media.get("schema"):
+            media["schema"] = dict(ANY_JSON)
+    if operation.get("security"):
+        answers.update(responses({}, FALLBACK_ERRORS)[RESPONSES_KEY])
+    return answers
+
+
 def _clean_operation(operation: dict[str, Any]) -> None:
     declared = operation.pop(RESPONSES_KEY, None)
     if declared is not None:
         operation["responses"] = declared
     else:
-        operation["responses"] = {
-            status: answer
-            for status, answer in operation.get("responses", {}).items()
-            if status != "422"
-        }
+        operation["responses"] = _fallback_responses(operation)
     parameters = []
     for parameter in operation.get("parameters", []):
         name = parameter.get("name", "").lower()
