@@ -1,15 +1,22 @@
-"""TMF hub/listener registration for one API: POST /hub, DELETE /hub/{id}."""
+"""TMF hub/listener registration for one API: POST /hub, DELETE /hub/{id}.
+
+The answer to a registration carries the subscription's signing ``secret`` (an extension
+attribute): the only time it is shown. Who may register and what a listener receives is the
+hub service's business (:mod:`openbss.resources.hub`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
-from openbss.events import outbox
 from openbss.kit.errors import BadRequest
+from openbss.resources.hub import Hub
+from openbss.resources.service import ResourceService
 
 HUB_BODY = {
     "requestBody": {
@@ -20,8 +27,8 @@ HUB_BODY = {
                     "type": "object",
                     "required": ["callback"],
                     "properties": {
-                        "callback": {"type": "string", "format": "uri"},
-                        "query": {"type": "string"},
+                        "callback": {"type": "string", "format": "uri", "maxLength": 2048},
+                        "query": {"type": "string", "maxLength": 2048},
                     },
                 }
             }
@@ -30,7 +37,9 @@ HUB_BODY = {
 }
 
 
-def hub_router(api: str) -> APIRouter:
+def hub_router(api: str, services: Iterable[ResourceService[Any]]) -> APIRouter:
+    """The hub of ``api``, delivering the events of ``services`` (its resources)."""
+    hub = Hub(api, services)
     router = APIRouter(tags=["Events subscription"])
 
     @router.post("/hub", status_code=201, name=f"register_listener_{api}", openapi_extra=HUB_BODY)
@@ -39,14 +48,16 @@ def hub_router(api: str) -> APIRouter:
         query = body.get("query")
         if not isinstance(callback, str) or (query is not None and not isinstance(query, str)):
             raise BadRequest("'callback' (string) is required; 'query' must be a string")
-        row = outbox.subscribe(session, principal, api, callback, query)
+        created = hub.subscribe(session, principal, callback, query)
+        row = created.row
         return JSONResponse(
-            {"id": row.id, "callback": row.callback, "query": row.query}, status_code=201
+            {"id": row.id, "callback": row.callback, "query": row.query, "secret": created.secret},
+            status_code=201,
         )
 
     @router.delete("/hub/{subscription_id}", status_code=204, name=f"unregister_listener_{api}")
     def unregister(session: SessionDep, principal: PrincipalDep, subscription_id: str) -> Response:
-        outbox.unsubscribe(session, principal, api, subscription_id)
+        hub.unsubscribe(session, principal, subscription_id)
         return Response(status_code=204)
 
     return router
