@@ -429,3 +429,35 @@ def test_a_hanging_listener_delays_no_other_subscriber(
     (timed_out,) = [d for d in slow_deliveries if d.attempts == 1]
     assert timed_out.status == DeliveryStatus.PENDING
     assert timed_out.last_error == "no answer within 1 s"
+
+
+def test_any_exception_fails_one_delivery_and_lanes_are_bounded(
+    client: TestClient,
+    auth: KeyMaker,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_env(monkeypatch, "OPENBSS_EVENT_DELIVERY_CONCURRENCY", "2")
+    admin = auth()
+    broken, first, second = (
+        register(client, admin, f"http://127.0.0.1:9/{name}", None)
+        for name in ("broken", "first", "second")
+    )
+    create_individual(client, auth("csr", "GD"))
+    sent: list[str] = []
+
+    def post(url: str, body: bytes, headers: Any, timeout: float) -> int:
+        sent.append(url.rsplit("/", 1)[1])
+        if url.endswith("/broken"):
+            raise OverflowError("date value out of range")
+        return 204
+
+    delivered = dispatch_once(session_factory, post)
+    assert len(sent) == 2  # two lanes this round; the third subscriber waits its turn
+    delivered += dispatch_once(session_factory, post)
+    assert sorted(sent) == ["broken", "first", "second"]
+    assert delivered == 2
+    by_subscription = {d.subscription_id: d for d in deliveries(session_factory)}
+    assert by_subscription[broken].last_error == "OverflowError"
+    assert by_subscription[broken].status == DeliveryStatus.PENDING
+    assert by_subscription[first].status == by_subscription[second].status == "delivered"

@@ -80,3 +80,11 @@ def test_wants_follows_resources_and_province() -> None:
     assert wants(sub, event("2026-12-03T08:00:00Z"))
     sub.province = "SH"
     assert not wants(sub, event("2026-12-03T08:00:00Z"))
+
+
+@given(query=st.text(max_size=300))
+def test_any_query_is_accepted_or_refused_never_an_error(query: str) -> None:
+    try:
+        parse_query(query)
+    except BadRequest:
+        pass

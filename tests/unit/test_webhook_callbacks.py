@@ -123,3 +123,11 @@ def test_the_delivery_goes_to_the_checked_address_under_the_callbacks_name() -> 
     v6 = check_callback("http://hooks.example.com/in", NOTHING_ALLOWED, resolver_to("2606:4700::1"))
     assert v6.pinned_url == "http://[2606:4700::1]:80/in"
     assert v6.host_header == "hooks.example.com"
+
+
+@given(url=st.one_of(st.text(max_size=300), st.text(max_size=200).map(lambda t: "http://" + t)))
+def test_any_text_is_accepted_or_refused_never_an_error(url: str) -> None:
+    try:
+        check_callback(url, NOTHING_ALLOWED, resolver_to("93.184.216.34"))
+    except CallbackRefused:
+        pass

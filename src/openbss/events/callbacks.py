@@ -93,15 +93,15 @@ def parse_callback(url: str) -> SplitResult:
         raise CallbackRefused(f"callback is longer than {MAX_CALLBACK_LENGTH} characters")
     if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
         raise CallbackRefused("callback must not contain spaces or control characters")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port  # both raise ValueError on a malformed netloc
+    except ValueError:
+        raise CallbackRefused("callback is not a valid URL (host or port malformed)") from None
+    if parts.scheme not in ("http", "https") or not host or port == 0:
         raise CallbackRefused("callback must be an absolute http or https URL with a host")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise CallbackRefused("callback must not carry credentials (user:password@)")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-    except ValueError:
-        raise CallbackRefused("callback port is not a valid port number") from None
     return parts
 
 
