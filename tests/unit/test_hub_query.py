@@ -85,6 +85,8 @@ def test_wants_follows_resources_and_province() -> None:
 @given(query=st.text(max_size=300))
 def test_any_query_is_accepted_or_refused_never_an_error(query: str) -> None:
     try:
-        parse_query(query)
-    except BadRequest:
-        pass
+        filters = parse_query(query)
+    except BadRequest as refused:
+        assert refused.status == 400
+    else:
+        assert all(name and values for name, values in filters.items())

@@ -128,6 +128,8 @@ def test_the_delivery_goes_to_the_checked_address_under_the_callbacks_name() -> 
 @given(url=st.one_of(st.text(max_size=300), st.text(max_size=200).map(lambda t: "http://" + t)))
 def test_any_text_is_accepted_or_refused_never_an_error(url: str) -> None:
     try:
-        check_callback(url, NOTHING_ALLOWED, resolver_to("93.184.216.34"))
-    except CallbackRefused:
-        pass
+        target = check_callback(url, NOTHING_ALLOWED, resolver_to("93.184.216.34"))
+    except CallbackRefused as refused:
+        assert refused.status == 422
+    else:
+        assert target.scheme in ("http", "https") and target.host
