@@ -33,7 +33,27 @@ HUB_BODY = {
                 }
             }
         },
-    }
+    },
+    "responses": {
+        "201": {
+            "description": "The listener is registered; `secret` signs its deliveries and is "
+            "shown only here",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id", "callback", "secret"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "callback": {"type": "string"},
+                            "query": {"type": ["string", "null"]},
+                            "secret": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
 }
 
 
