@@ -157,6 +157,12 @@ def test_only_the_owner_or_an_admin_of_its_scope_unregisters(
     assert client.delete(url, headers=auth("csr", None)).status_code == 403
     assert client.delete(url, headers=auth("admin", None)).status_code == 204
 
+    # A group key acting for a province owns what it registered there, whatever it acts for.
+    group_csr = auth("csr", None)
+    for_gd = register(client, {**group_csr, "X-Province": "GD"}, "http://127.0.0.1:9/", None)
+    url = f"{PARTY}/hub/{for_gd}"
+    assert client.delete(url, headers={**group_csr, "X-Province": "SH"}).status_code == 204
+
 
 def test_hub_changes_are_audited_without_the_callback(
     client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
@@ -399,7 +405,8 @@ def test_a_hanging_listener_delays_no_other_subscriber(
     session_factory: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    set_env(monkeypatch, "OPENBSS_EVENT_DELIVERY_TIMEOUT_SECONDS", "1")
+    set_env(monkeypatch, "OPENBSS_EVENT_DELIVERY_TIMEOUT_SECONDS", "3")
+    set_env(monkeypatch, "OPENBSS_EVENT_RETRY_BASE_SECONDS", "600")  # no retry in this test
     admin = auth()
     with HangingListener() as slow, Listener(status=200) as fast:
         seen_by_fast: list[int] = []  # how many requests the slow one had taken meanwhile
@@ -414,21 +421,25 @@ def test_a_hanging_listener_delays_no_other_subscriber(
         register(client, admin, fast.url, None)
         people = [create_individual(client, auth("csr", "GD"), "张", g) for g in "伟芳磊"]
 
-        delivered = dispatch_once(session_factory)
-        # The round ended although the slow listener still holds its first request.
-        assert not slow.release.is_set()
+        delivered = 0
+        for _ in range(5):  # a loaded machine may need more than one round for all three
+            delivered += dispatch_once(session_factory)
+            # Each round ended although the slow listener still holds its first request.
+            assert not slow.release.is_set()
+            if delivered == 3:
+                break
 
-    assert delivered == 3
     assert [e["event"]["individual"]["id"] for e in fast.received] == [p["id"] for p in people]
-    # The fast listener got all three while the slow one had been sent at most one.
+    # The fast listener got all three while the slow one had been sent one, and no more: its
+    # other events wait for the retry of the first.
     assert seen_by_fast and max(seen_by_fast) <= 1
     assert slow.entered == 1
     slow_deliveries = [d for d in deliveries(session_factory) if d.subscription_id == slow_id]
-    attempts = sorted(d.attempts for d in slow_deliveries)
-    assert attempts == [0, 0, 1]  # the lane stopped at its first failure
+    assert sorted(d.attempts for d in slow_deliveries) == [0, 0, 1]
     (timed_out,) = [d for d in slow_deliveries if d.attempts == 1]
     assert timed_out.status == DeliveryStatus.PENDING
-    assert timed_out.last_error == "no answer within 1 s"
+    assert timed_out.last_error == "no answer within 3 s"
+    assert {d.next_attempt_at for d in slow_deliveries} == {timed_out.next_attempt_at}
 
 
 def test_any_exception_fails_one_delivery_and_lanes_are_bounded(

@@ -11,7 +11,7 @@ A round has four steps, and no transaction is open while a listener is being cal
    events in order, signed (:mod:`openbss.events.signing`), to an address checked again just
    before (:mod:`openbss.events.callbacks`). A lane stops at its first failure and starts
    nothing once the round is ``event_delivery_timeout_seconds`` old; an attempt still open
-   after that timeout is given up. So one hanging listener delays the others by at most
+   after that timeout is given up, and the subscriber's other events wait for its retry. So one hanging listener delays the others by at most
    about one timeout, and any exception — a refused or malformed callback, a connection
    error, an overflow — fails that one attempt only.
 4. **record** (one transaction): delivered, retried with exponential backoff, or ``dead``
@@ -196,7 +196,7 @@ def claim_due(session: Session, batch: int = 100) -> list[Attempt]:
 
 def send_one(attempt: Attempt, post: Poster, timeout: float) -> str | None:
     """The error of one attempt, or None when the listener accepted it (2xx)."""
-    headers = signed_headers(attempt.secret, int(time.time()), attempt.body)
+    headers = signed_headers(attempt.secret, int(now().timestamp()), attempt.body)
     try:
         status = post(attempt.callback, attempt.body, headers, timeout)
     except httpx.TimeoutException:
@@ -292,15 +292,22 @@ def send_all(attempts: Sequence[Attempt], post: Poster) -> dict[int, str | None]
 def record(
     session: Session, attempts: Sequence[Attempt], outcomes: Mapping[int, str | None]
 ) -> int:
-    """Write the outcomes; returns how many were delivered."""
+    """Write the outcomes; returns how many were delivered.
+
+    A subscriber whose attempt failed is left alone until that attempt's retry: its events not
+    tried this round wait as long, so a dead listener is not called once per event per round.
+    Events not tried only because the round ran out of time are due again at once.
+    """
     settings = get_settings()
     delivered = 0
+    held_until: dict[str, datetime] = {}
+    untried: list[tuple[Attempt, EventDelivery]] = []
     for attempt in attempts:
         delivery = session.get(EventDelivery, attempt.delivery_id)
         if delivery is None or delivery.status != DeliveryStatus.PENDING:
             continue  # unregistered meanwhile
         if attempt.delivery_id not in outcomes:
-            delivery.next_attempt_at = attempt.due_at  # not started: due again at once
+            untried.append((attempt, delivery))
             continue
         error = outcomes[attempt.delivery_id]
         delivery.attempts += 1
@@ -309,15 +316,19 @@ def record(
             delivery.delivered_at = now()
             delivery.last_error = None
             delivered += 1
-        elif delivery.attempts >= settings.event_max_attempts:
+            continue
+        delivery.last_error = error
+        retry_at = now() + backoff(delivery.attempts)
+        held_until[attempt.subscription_id] = retry_at
+        if delivery.attempts >= settings.event_max_attempts:
             delivery.status = DeliveryStatus.DEAD
-            delivery.last_error = error
             log.warning(
                 "event delivery %s is dead after %d attempts", delivery.id, delivery.attempts
             )
         else:
-            delivery.last_error = error
-            delivery.next_attempt_at = now() + backoff(delivery.attempts)
+            delivery.next_attempt_at = retry_at
+    for attempt, delivery in untried:
+        delivery.next_attempt_at = held_until.get(attempt.subscription_id, attempt.due_at)
     return delivered
 
 

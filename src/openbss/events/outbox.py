@@ -137,16 +137,21 @@ def in_scope(principal: Principal, subscription: HubSubscription) -> bool:
 def unsubscribe(
     session: Session, principal: Principal, api: str, subscription_id: str
 ) -> HubSubscription:
-    """Remove a subscription: its own key may, and so may an admin whose scope holds it.
+    """Remove a subscription: the key that registered it may (whichever province it acts
+    for), and so may an admin whose scope holds it.
 
     Outside the caller's scope it does not exist (404); inside it, another key that is not an
     admin gets 403.
     """
     row = session.get(HubSubscription, subscription_id)
-    if row is None or row.api != api or not in_scope(principal, row):
-        raise NotFound(f"no hub subscription {subscription_id!r}")
-    if row.created_by != principal.key_id and principal.role is not Role.ADMIN:
-        raise Forbidden("only the key that registered a listener, or an admin, may remove it")
+    missing = NotFound(f"no hub subscription {subscription_id!r}")
+    if row is None or row.api != api:
+        raise missing
+    if row.created_by != principal.key_id:
+        if not in_scope(principal, row):
+            raise missing
+        if principal.role is not Role.ADMIN:
+            raise Forbidden("only the key that registered a listener, or an admin, may remove it")
     _remove(session, row)
     session.flush()
     return row
