@@ -11,11 +11,12 @@ A round has four steps, and no transaction is open while a listener is being cal
    events in order, signed (:mod:`openbss.events.signing`), to an address checked again just
    before (:mod:`openbss.events.callbacks`). A lane stops at its first failure and starts
    nothing once the round is ``event_delivery_timeout_seconds`` old; an attempt still open
-   after that timeout is given up, and the subscriber's other events wait for its retry. So one hanging listener delays the others by at most
+   after that timeout is given up. So one hanging listener delays the others by at most
    about one timeout, and any exception — a refused or malformed callback, a connection
    error, an overflow — fails that one attempt only.
 4. **record** (one transaction): delivered, retried with exponential backoff, or ``dead``
-   after ``event_max_attempts`` attempts; an attempt not started goes back to being due.
+   after ``event_max_attempts`` attempts; a failed subscriber's untried events wait for its
+   retry, and events untried only for lack of time are due again at once.
 """
 
 from __future__ import annotations
