@@ -40,6 +40,7 @@ from tests.integration.test_events_delivery import (
 
 ACCOUNT = "/tmf-api/accountManagement/v4"
 ORDERING = "/tmf-api/productOrderingManagement/v4"
+CUSTOMER = "/tmf-api/customerManagement/v4"
 
 
 @pytest.fixture
@@ -76,6 +77,12 @@ def test_a_role_that_cannot_read_an_api_cannot_listen_to_it(
     analyst = auth("analyst", "GD")
     assert client.get(f"{PARTY}/individual", headers=analyst).status_code == 403
     refused = client.post(f"{PARTY}/hub", json={"callback": "http://127.0.0.1:9/"}, headers=analyst)
+    assert refused.status_code == 403
+    partner = auth("partner", "GD")
+    assert client.get(f"{CUSTOMER}/customer", headers=partner).status_code == 403
+    refused = client.post(
+        f"{CUSTOMER}/hub", json={"callback": "http://127.0.0.1:9/"}, headers=partner
+    )
     assert refused.status_code == 403
     finance = auth("finance", "GD")
     assert client.get(f"{ORDERING}/productOrder", headers=finance).status_code == 403
