@@ -1,7 +1,13 @@
-"""TMF hub/listener registration for one API: POST /hub, DELETE /hub/{id}."""
+"""TMF hub/listener registration for one API: POST /hub, DELETE /hub/{id}.
+
+The answer to a registration carries the subscription's signing ``secret`` (an extension
+attribute): the only time it is shown. Who may register and what a listener receives is the
+hub service's business (:mod:`openbss.resources.hub`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -9,8 +15,9 @@ from fastapi.responses import JSONResponse
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.openapi import json_content, register_schema, responses
-from openbss.events import outbox
 from openbss.kit.errors import BadRequest
+from openbss.resources.hub import Hub
+from openbss.resources.service import ResourceService
 
 HUB_BODY = {
     "requestBody": {
@@ -21,13 +28,33 @@ HUB_BODY = {
                     "type": "object",
                     "required": ["callback"],
                     "properties": {
-                        "callback": {"type": "string", "format": "uri"},
-                        "query": {"type": "string"},
+                        "callback": {"type": "string", "format": "uri", "maxLength": 2048},
+                        "query": {"type": "string", "maxLength": 2048},
                     },
                 }
             }
         },
-    }
+    },
+    "responses": {
+        "201": {
+            "description": "The listener is registered; `secret` signs its deliveries and is "
+            "shown only here",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id", "callback", "secret"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "callback": {"type": "string"},
+                            "query": {"type": ["string", "null"]},
+                            "secret": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
 }
 
 
@@ -41,6 +68,10 @@ SUBSCRIPTION = register_schema(
             "id": {"type": "string"},
             "callback": {"type": "string"},
             "query": {"type": ["string", "null"]},
+            "secret": {
+                "type": "string",
+                "description": "the signing secret of the deliveries, shown once, on creation",
+            },
         },
     },
 )
@@ -53,13 +84,15 @@ REGISTER = {
     **HUB_BODY,
     **responses(
         {201: ("Subscribed", json_content(SUBSCRIPTION, SUBSCRIPTION_EXAMPLE))},
-        (400, 413),
+        (400, 404, 413),
     ),
 }
 UNREGISTER = responses({204: ("Unsubscribed", None)}, (404,))
 
 
-def hub_router(api: str) -> APIRouter:
+def hub_router(api: str, services: Iterable[ResourceService[Any]]) -> APIRouter:
+    """The hub of ``api``, delivering the events of ``services`` (its resources)."""
+    hub = Hub(api, services)
     router = APIRouter(tags=["Events subscription"])
 
     @router.post("/hub", status_code=201, name=f"register_listener_{api}", openapi_extra=REGISTER)
@@ -68,9 +101,11 @@ def hub_router(api: str) -> APIRouter:
         query = body.get("query")
         if not isinstance(callback, str) or (query is not None and not isinstance(query, str)):
             raise BadRequest("'callback' (string) is required; 'query' must be a string")
-        row = outbox.subscribe(session, principal, api, callback, query)
+        created = hub.subscribe(session, principal, callback, query)
+        row = created.row
         return JSONResponse(
-            {"id": row.id, "callback": row.callback, "query": row.query}, status_code=201
+            {"id": row.id, "callback": row.callback, "query": row.query, "secret": created.secret},
+            status_code=201,
         )
 
     @router.delete(
@@ -80,7 +115,7 @@ def hub_router(api: str) -> APIRouter:
         openapi_extra=UNREGISTER,
     )
     def unregister(session: SessionDep, principal: PrincipalDep, subscription_id: str) -> Response:
-        outbox.unsubscribe(session, principal, api, subscription_id)
+        hub.unsubscribe(session, principal, subscription_id)
         return Response(status_code=204)
 
     return router

@@ -149,15 +149,27 @@ def list_keys(output: FormatOption = OutputFormat.TABLE) -> None:
 
 @auth_app.command("revoke-key")
 @clean_errors
-def revoke_key(key_id: str) -> None:
-    """Revoke an API key by its id."""
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as list-keys shows (not the key)")],
+) -> None:
+    """Revoke an API key by its id; the hub listeners it registered are removed with it."""
+    from openbss.resources.hub import remove_listeners_of
+
+    key_id, was_full_key = auth_service.key_id_of(key_id)
+    if was_full_key:
+        err.print(
+            "[yellow]warning:[/yellow] that was a whole API key; only its id is needed "
+            "(the secret is not shown, and the key is being revoked anyway)"
+        )
     factory = make_session_factory(make_engine())
     with unit_of_work(factory) as session:
         revoked = auth_service.revoke_key(session, key_id)
+        removed = remove_listeners_of(session, key_id) if revoked else 0
     if not revoked:
-        err.print(f"[red]error:[/red] no active key {key_id!r}")
+        err.print(f"[red]error:[/red] no active key {key_id}")
         raise typer.Exit(1)
-    err.print(f"key {key_id} revoked")
+    suffix = f"; {removed} hub listener(s) it registered removed" if removed else ""
+    err.print(f"key {key_id} revoked{suffix}")
 
 
 @seed_app.command("demo")

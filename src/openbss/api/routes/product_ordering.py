@@ -58,6 +58,6 @@ MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, submit_router()),
     (API_PATH, resource_router(product_orders, creatable=False, deletable=False)),
     (API_PATH, resource_router(cancellations, patchable=False, deletable=False)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [product_orders, cancellations])),
     (API_PATH, listener_router("product order", LISTENER_EVENTS)),
 ]
