@@ -15,9 +15,11 @@ from openbss.api.routes import (
     customer_bill,
     numbering,
     party,
+    payment,
     product_inventory,
     product_ordering,
     rating,
+    receivables,
     service_ordering,
     usage,
 )
@@ -35,4 +37,6 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *rating.MOUNTS,
     *customer_bill.MOUNTS,
     *billing.MOUNTS,
+    *payment.MOUNTS,
+    *receivables.MOUNTS,
 ]
