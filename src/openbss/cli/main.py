@@ -17,6 +17,7 @@ from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
+from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.migrate import upgrade
@@ -39,6 +40,8 @@ app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
+app.add_typer(payments_app, name="payments")
+app.command("ledger")(clean_errors(ledger_command))
 
 
 @db_app.command("upgrade")
