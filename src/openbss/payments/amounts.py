@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from openbss.kit.money import CURRENCY, FEN_PER_YUAN, decimal_from_json
 from openbss.payments.errors import InvalidPayment
 
-YUAN_TEXT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+YUAN_TEXT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 
 
 def positive_fen(value: object, attribute: str) -> int:

@@ -44,7 +44,7 @@ def verify(
         raise BadSignature(f"unknown payment gateway {gateway!r}")
     if not timestamp or not signature:
         raise BadSignature("X-Gateway-Timestamp and X-Gateway-Signature are required")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):
         raise BadSignature("X-Gateway-Timestamp must be Unix seconds")
     if abs(at.timestamp() - int(timestamp)) > FRESHNESS_SECONDS:
         raise BadSignature("the callback's timestamp is outside the accepted window")

@@ -48,8 +48,7 @@ BANK_KINDS = frozenset({MethodKind.BANK_ACCOUNT_DEBIT, MethodKind.BANK_ACCOUNT_T
 STATUSES = frozenset({"active", "inactive", "suspended"})
 ACTIVE = "active"
 # Chinese bank account and card numbers are 8 to 32 digits (most are 16 to 19).
-ACCOUNT_NUMBER = re.compile(r"^\d{8,32}$")
-MASKED = re.compile(r"^\*+\d{0,4}$")
+ACCOUNT_NUMBER = re.compile(r"^[0-9]{8,32}$")
 
 
 def mask(number: str) -> str:
