@@ -439,3 +439,48 @@ def test_bad_gateway_signatures_are_refused_and_write_nothing(
     )  # fmt: skip
     assert tampered.status_code == 401
     assert ledger_counts(session_factory) == before
+
+
+def test_tmf_refunds(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    account_id, [bill] = billed_account(session_factory, 3_000)
+    payment = client.post(
+        f"{TMF}/payment", json=tmf_body(account_id, 50, correlatorId="P-1"), headers=auth("csr")
+    ).json()
+    body = {
+        "payment": {"id": payment["id"]},
+        "account": {"id": account_id},
+        "totalAmount": {"unit": "CNY", "value": 25.5},
+        "correlatorId": "RV-1",
+        "description": "overpaid at the hall",
+    }
+    assert client.post(f"{TMF}/refund", json=body, headers=auth("csr")).status_code == 403
+    created = client.post(f"{TMF}/refund", json=body, headers=auth("finance"))
+    assert created.status_code == 201, created.text
+    refund = created.json()
+    assert refund["totalAmount"] == {"unit": "CNY", "value": 25.5}
+    assert refund["payment"]["id"] == payment["id"] and refund["correlatorId"] == "RV-1"
+    counts = ledger_counts(session_factory)
+    again = client.post(f"{TMF}/refund", json=body, headers=auth("finance"))
+    assert again.status_code == 200 and again.json()["id"] == refund["id"]
+    assert ledger_counts(session_factory) == counts
+
+    too_much = {**body, "correlatorId": "RV-2", "totalAmount": {"value": 24.51}}
+    refused = client.post(f"{TMF}/refund", json=too_much, headers=auth("finance"))
+    assert refused.status_code == 422 and "more than" in refused.json()["message"]
+    other = {**body, "correlatorId": "RV-3", "account": {"id": "someone-else"}}
+    assert client.post(f"{TMF}/refund", json=other, headers=auth("finance")).status_code == 400
+    assert ledger_counts(session_factory) == counts
+
+    listed = client.get(f"{TMF}/refund?account.id={account_id}", headers=auth("analyst"))
+    assert [r["id"] for r in listed.json()] == [refund["id"]]
+    assert client.get(f"{TMF}/refund/{refund['id']}", headers=auth("analyst")).status_code == 200
+    assert (
+        client.get(f"{TMF}/refund/{refund['id']}", headers=auth("admin", "SH")).status_code == 404
+    )
+    assert client.delete(f"{TMF}/refund/{refund['id']}", headers=auth()).status_code == 405
+    # The refund came out of the unspent 20.00 first, then re-opened 5.50 of the bill.
+    paid = client.get(f"{TMF}/payment/{payment['id']}", headers=auth("csr")).json()
+    assert paid["status"] == "partiallyRefunded"
+    assert [(i["item"]["id"], i["amount"]["value"]) for i in paid["paymentItem"]] == [(bill, 24.5)]

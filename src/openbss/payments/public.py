@@ -24,6 +24,7 @@ from openbss.payments.payments import (
 )
 from openbss.payments.statement import AccountPosition, StatementLine, balance, position, statement
 from openbss.payments.tmf676 import payments as tmf_payments
+from openbss.payments.tmf676 import refunds as tmf_refunds
 
 __all__ = [
     "GL_NAMES",
@@ -53,5 +54,6 @@ __all__ = [
     "statement",
     "take_payment",
     "tmf_payments",
+    "tmf_refunds",
     "unspent_fen",
 ]

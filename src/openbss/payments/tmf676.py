@@ -23,18 +23,24 @@ from sqlalchemy.orm import Session, object_session
 
 from openbss.account.service import API_PATH as ACCOUNT_API_PATH
 from openbss.audit import service as audit
-from openbss.kit.errors import BadRequest
+from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.ids import new_id
 from openbss.kit.money import tmf_money_from_fen
+from openbss.kit.pagination import PageRequest
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import JSON, format_datetime, parse_datetime
-from openbss.payments import methods
+from openbss.payments import methods, repository
 from openbss.payments.amounts import fen_from_money
 from openbss.payments.chart import PaymentMethod
 from openbss.payments.errors import InvalidPayment
-from openbss.payments.models import ItemKind, Payment
-from openbss.payments.payments import PaymentRequest, settled_items, take_payment
+from openbss.payments.models import ItemKind, LedgerItem, Payment
+from openbss.payments.payments import (
+    PaymentRequest,
+    refund_payment,
+    settled_items,
+    take_payment,
+)
 from openbss.resources.service import ResourceService
 
 API = "paymentManagement"
@@ -258,3 +264,110 @@ def _payment_item(kind: str, source_id: str, fen: int, base: str) -> JSON:
 
 
 payments = PaymentService()
+
+
+# ----- refunds --------------------------------------------------------------------------------
+
+REFUND_PATH = "refund"
+REFUNDERS = frozenset({Role.FINANCE, Role.ADMIN})
+
+
+class RefundService:
+    """TMF676 ``refund``: money of a payment paid back to the customer.
+
+    A refund is the ledger's refund item (its id is the refund's id); there is no other row.
+    ``POST /refund`` needs ``payment.id``, ``totalAmount`` and ``correlatorId`` (the refund
+    voucher's number, which makes the refund idempotent) and takes ``description`` as the
+    reason; it answers 200 with the same refund when the voucher number comes again."""
+
+    api = API
+    resource_type = "Refund"
+
+    def href(self, refund_id: str, base_url: str | None = None) -> str:
+        return _href(base_url or get_settings().public_url, API_PATH, REFUND_PATH, refund_id)
+
+    def create(
+        self, session: Session, principal: Principal, body: Mapping[str, Any]
+    ) -> tuple[LedgerItem, bool]:
+        principal.require(*REFUNDERS)
+        province = principal.acting_province("a refund")
+        payment_ref = body.get("payment")
+        payment_id = payment_ref.get("id") if isinstance(payment_ref, dict) else None
+        if not isinstance(payment_id, str) or not payment_id:
+            raise InvalidPayment("'payment.id' is required: the payment refunded")
+        if "totalAmount" not in body:
+            raise InvalidPayment("'totalAmount' is required")
+        amount_fen = fen_from_money(body["totalAmount"], "totalAmount")
+        reference = body.get("correlatorId")
+        if not isinstance(reference, str) or not reference:
+            raise InvalidPayment("'correlatorId' is required: the refund voucher's number")
+        reason = body.get("description") or body.get("name") or "refund"
+        if not isinstance(reason, str):
+            raise InvalidPayment("'description' must be a string")
+        account = body.get("account")
+        source_id = f"{payment_id}/{reference}"
+        paid = session.get(Payment, payment_id)
+        named = account.get("id") if isinstance(account, dict) else None
+        other_account = paid is not None and named not in (None, paid.billing_account_id)
+        if other_account and paid is not None and paid.province == province:
+            raise InvalidPayment(f"payment {payment_id} is not a payment of that account")
+        existed = repository.item_by_source(session, ItemKind.REFUND, source_id) is not None
+        payment = refund_payment(
+            session, province, payment_id, amount_fen, reason, reference=reference,
+            created_by=principal.key_id,
+        )  # fmt: skip
+        item = repository.item_by_source(session, ItemKind.REFUND, source_id)
+        assert item is not None
+        if not existed:
+            audit.record(
+                session, principal, "create", self.resource_type, item.id, province,
+                ["payment", "totalAmount", "correlatorId"],
+            )  # fmt: skip
+            payments.emit(session, "StateChangeEvent", payment)
+        return item, not existed
+
+    def get(self, session: Session, principal: Principal, refund_id: str) -> LedgerItem:
+        principal.require(*LEDGER_READERS)
+        item = session.get(LedgerItem, refund_id)
+        if item is None or item.kind != ItemKind.REFUND or not principal.can_see(item.province):
+            raise NotFound(f"Refund {refund_id!r} not found")
+        return item
+
+    def list(
+        self, session: Session, principal: Principal, account_id: str | None, page: PageRequest
+    ) -> tuple[list[LedgerItem], int]:
+        principal.require(*LEDGER_READERS)
+        province = principal.acting_province("refunds")
+        return repository.refund_items(
+            session, province, billing_account_id=account_id, offset=page.offset,
+            limit=page.limit,
+        )  # fmt: skip
+
+    def render(self, session: Session, item: LedgerItem, base_url: str | None = None) -> JSON:
+        base = base_url or get_settings().public_url
+        payment_id, _, reference = item.source_id.partition("/")
+        payment = session.get(Payment, payment_id)
+        body: JSON = {
+            "id": item.id,
+            "href": self.href(item.id, base),
+            "correlatorId": reference,
+            "description": item.note,
+            "status": "completed",
+            "refundDate": format_datetime(item.created_at),
+            "totalAmount": tmf_money_from_fen(item.amount_fen),
+            "amount": tmf_money_from_fen(item.amount_fen),
+            "account": {
+                "id": item.billing_account_id,
+                "href": _href(base, ACCOUNT_API_PATH, "billingAccount", item.billing_account_id),
+                "@referredType": "BillingAccount",
+            },
+            "payment": {"id": payment_id, "href": _href(base, API_PATH, PATH, payment_id),
+                        "@referredType": "Payment"},
+            "@type": "Refund",
+        }  # fmt: skip
+        if payment is not None:
+            body["paymentMethod"] = _method_ref(payment, base)
+        return body
+
+
+refunds = RefundService()
