@@ -316,11 +316,12 @@ def settled_items(session: Session, payment: Payment) -> list[tuple[LedgerItem, 
     for found in repository.live_matches(session, credit_item_id=payment.credit_item_id):
         live[found.debit_item_id] = live.get(found.debit_item_id, 0) + found.live_fen
     debits = repository.items(session, live)
-    return [
+    settled = [
         (debits[item_id], fen)
         for item_id, fen in live.items()
-        if debits[item_id].kind not in (ItemKind.REVERSAL, ItemKind.REFUND)
+        if debits[item_id].kind not in PAYOUT_KINDS
     ]
+    return sorted(settled, key=lambda pair: (pair[0].business_date, pair[0].created_at, pair[0].id))
 
 
 def unspent_fen(session: Session, payment: Payment) -> int:
