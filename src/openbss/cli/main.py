@@ -29,6 +29,7 @@ from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
 from openbss.cli.output import Col, FormatOption, OutputFormat, render
+from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.migrate import upgrade
@@ -71,6 +72,10 @@ def root(
         import logging
 
         logging.basicConfig(level=logging.DEBUG)
+
+
+app.add_typer(payments_app, name="payments")
+app.command("ledger")(clean_errors(ledger_command))
 
 
 @db_app.command("upgrade")

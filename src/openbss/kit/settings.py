@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     provisioning_retry_cap_seconds: float = 300.0
     provisioning_timeout_seconds: float = 10.0
     provisioning_lease_seconds: float = 60.0
+    # Online payment gateways and the secrets their callbacks are signed with, as JSON:
+    # OPENBSS_GATEWAY_SECRETS='{"alipay": "<secret>"}'. Never logged.
+    gateway_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @property
     def effective_database_url(self) -> str:

@@ -27,3 +27,7 @@ class PaymentNotRefundable(Unprocessable):
 
 class PaymentAlreadyReversed(Conflict):
     code = "PAYMENT_REVERSED"
+
+
+class NothingToAllocate(Unprocessable):
+    code = "NOTHING_TO_ALLOCATE"

@@ -173,3 +173,35 @@ class PostedPeriod(Base):
     bills: Mapped[int] = mapped_column(Integer)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class MethodKind(StrEnum):
+    """TMF670 ``@type`` values openbss keeps, and the payment method each one pays by."""
+
+    CASH = "Cash"
+    BANK_ACCOUNT_DEBIT = "BankAccountDebit"  # a direct-debit mandate (托收)
+    BANK_ACCOUNT_TRANSFER = "BankAccountTransfer"
+    DIGITAL_WALLET = "DigitalWallet"  # an online gateway's wallet (支付宝, 微信支付)
+    BANK_CARD = "BankCard"  # a card paid through an online gateway
+
+
+class StoredPaymentMethod(TmfResourceMixin, Base):
+    """A TMF670 payment method, linked to at most one billing account.
+
+    The bank account number is personal data: it is kept in its own column only; the document
+    (also what audit entries and events carry) holds it masked."""
+
+    __tablename__ = "ar_payment_method"
+    __table_args__ = (Index("ix_ar_payment_method_account", "billing_account_id", "kind"),)
+    FILTER_COLUMNS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "@type": "kind",
+        "status": "status",
+    }
+
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    billing_account_id: Mapped[str | None] = mapped_column(String(64))
+    bank_code: Mapped[str | None] = mapped_column(String(32))
+    account_number: Mapped[str | None] = mapped_column(String(64))
+    account_holder: Mapped[str | None] = mapped_column(String(128))

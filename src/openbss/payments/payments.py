@@ -33,6 +33,7 @@ from openbss.payments.allocation import newest_first_release
 from openbss.payments.chart import GlAccount, PaymentMethod
 from openbss.payments.errors import (
     InvalidPayment,
+    NothingToAllocate,
     PaymentAlreadyReversed,
     PaymentNotRefundable,
     ReferenceReused,
@@ -44,6 +45,8 @@ from openbss.payments.models import ItemKind, LedgerItem, Payment, PaymentStatus
 # One payment is at most 100 million yuan: a larger figure is a typing error, not a payment.
 MAX_PAYMENT_FEN = 10_000_000_000
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+# Debits that pay a payment's money back out; releasing allocations never re-opens them.
+PAYOUT_KINDS = frozenset({ItemKind.REFUND, ItemKind.REVERSAL})
 # A payment may be dated a little ahead of the server's clock (a bank's clock), no more.
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -175,16 +178,18 @@ def _locked_payment(session: Session, province: str, payment_id: str) -> tuple[P
 
 def _release(session: Session, credit: LedgerItem, amount_fen: int) -> None:
     """Undo the newest allocations of ``credit`` until ``amount_fen`` of it is unspent."""
-    live = repository.live_matches(session, credit_item_id=credit.id)
+    matches = repository.live_matches(session, credit_item_id=credit.id)
+    debits = repository.items(session, [m.debit_item_id for m in matches])
+    # The payment's own refunds stay paid out: only what it settled for the customer is freed.
+    live = [m for m in matches if debits[m.debit_item_id].kind not in PAYOUT_KINDS]
     releases = newest_first_release(amount_fen, [(m.id, m.live_fen, m.created_at) for m in live])
     by_id = {m.id: m for m in live}
-    debits = repository.items(session, [by_id[r.item_id].debit_item_id for r in releases])
     for release in releases:
         undone = by_id[release.item_id]
         ledger.match(
             session, debits[undone.debit_item_id], credit, -release.amount_fen, undoes=undone.id
         )
-    ledger.sync_bills(session, debits.values())
+    ledger.sync_bills(session, [debits[by_id[r.item_id].debit_item_id] for r in releases])
 
 
 def _refunded_fen(session: Session, payment: Payment) -> int:
@@ -280,3 +285,50 @@ def refund_payment(
     payment.updated_at = now()
     session.flush()
     return payment
+
+
+def allocate_payment(
+    session: Session, province: str, payment_id: str, bill_id: str
+) -> list[tuple[LedgerItem, int]]:
+    """Spend what a payment has not spent yet (its credit balance) on the named bill; returns
+    the bill's item and the fen settled. A bill already paid, or a payment spent in full,
+    is refused: allocating twice never settles a fen twice."""
+    payment, credit = _locked_payment(session, province, payment_id)
+    if payment.status == PaymentStatus.REVERSED:
+        raise PaymentAlreadyReversed(f"payment {payment.id} was reversed; it cannot be allocated")
+    target = repository.item_by_source(session, ItemKind.BILL, bill_id)
+    if target is None or target.billing_account_id != payment.billing_account_id:
+        raise UnknownAccount(
+            f"bill {bill_id!r} is not a bill of account {payment.billing_account_id}",
+            code="UNKNOWN_BILL",
+        )
+    unspent = credit.amount_fen - repository.matched_fen(session, credit)
+    if unspent <= 0:
+        raise NothingToAllocate(f"payment {payment.id} has no unspent credit left")
+    allocations = ledger.spend(session, credit, unspent, named=target.id)
+    if not allocations:
+        raise NothingToAllocate(f"bill {bill_id} has nothing left to pay")
+    return [(target, sum(a.amount_fen for a in allocations))]
+
+
+def settled_items(session: Session, payment: Payment) -> list[tuple[LedgerItem, int]]:
+    """The debits (bills, late fees) a payment settles now, with the fen of each: its live
+    allocations, less what reversals and refunds took back."""
+    live: dict[str, int] = {}
+    for found in repository.live_matches(session, credit_item_id=payment.credit_item_id):
+        live[found.debit_item_id] = live.get(found.debit_item_id, 0) + found.live_fen
+    debits = repository.items(session, live)
+    settled = [
+        (debits[item_id], fen)
+        for item_id, fen in live.items()
+        if debits[item_id].kind not in PAYOUT_KINDS
+    ]
+    return sorted(settled, key=lambda pair: (pair[0].business_date, pair[0].created_at, pair[0].id))
+
+
+def unspent_fen(session: Session, payment: Payment) -> int:
+    """What of the payment is still a credit balance, not spent on any debit."""
+    credit = session.get(LedgerItem, payment.credit_item_id)
+    if credit is None:
+        return 0
+    return credit.amount_fen - repository.matched_fen(session, credit)

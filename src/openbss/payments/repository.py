@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from openbss.payments.allocation import OpenItem
 from openbss.payments.models import (
+    ItemKind,
     JournalLine,
     LedgerAccount,
     LedgerItem,
@@ -259,3 +260,24 @@ def items_of_source_prefix(session: Session, kind: str, source_prefix: str) -> l
             )
         )
     )
+
+
+def refund_items(
+    session: Session,
+    province: str,
+    *,
+    billing_account_id: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[LedgerItem], int]:
+    """A province's refunds (oldest first), a window of them, and how many there are."""
+    query = select(LedgerItem).where(
+        LedgerItem.province == province, LedgerItem.kind == ItemKind.REFUND
+    )
+    if billing_account_id is not None:
+        query = query.where(LedgerItem.billing_account_id == billing_account_id)
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    window = query.order_by(LedgerItem.created_at, LedgerItem.id).offset(offset)
+    if limit is not None:
+        window = window.limit(limit)
+    return list(session.scalars(window)), total

@@ -15,9 +15,11 @@ from openbss.api.routes import (
     customer_bill,
     numbering,
     party,
+    payment,
     product_inventory,
     product_ordering,
     rating,
+    receivables,
     receivables_dunning,
     service_ordering,
     usage,
@@ -37,4 +39,6 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *customer_bill.MOUNTS,
     *billing.MOUNTS,
     *receivables_dunning.MOUNTS,
+    *payment.MOUNTS,
+    *receivables.MOUNTS,
 ]
