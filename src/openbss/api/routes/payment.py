@@ -203,9 +203,9 @@ MOUNTS: list[tuple[str, APIRouter]] = [
         resource_router(tmf_payments, creatable=False, patchable=False, deletable=False),
     ),
     (PAYMENT_API_PATH, _refund_router()),
-    (PAYMENT_API_PATH, hub_router(tmf_payments.api)),
+    (PAYMENT_API_PATH, hub_router(tmf_payments.api, [tmf_payments])),
     (PAYMENT_API_PATH, listener_router("payment", (*PAYMENT_EVENTS, *REFUND_EVENTS))),
     (METHOD_API_PATH, _payment_method_router()),
-    (METHOD_API_PATH, hub_router(payment_methods.api)),
+    (METHOD_API_PATH, hub_router(payment_methods.api, [payment_methods])),
     (METHOD_API_PATH, listener_router("payment method", METHOD_EVENTS)),
 ]
