@@ -21,6 +21,7 @@ from openbss.api.app import create_app
 from openbss.auth.service import create_key
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
+from openbss.kit.settings import get_settings
 from openbss.registry import metadata
 from tests.support import need
 
@@ -41,6 +42,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "postgres" in callspec.params.values():
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(autouse=True)
+def webhook_allow_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The suite's hub listeners run on loopback, which callbacks may reach only when the
+    operator allows it (OPENBSS_WEBHOOK_ALLOW): here the suite is the operator."""
+    monkeypatch.setenv("OPENBSS_WEBHOOK_ALLOW", "127.0.0.0/8,::1")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def _pg_available() -> bool:

@@ -1,7 +1,7 @@
 """search: trigram indexes for name search on PostgreSQL
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-03 09:00:00
 
 Name filters (``name.like=郭*``, ``GET /api/v1/search?q=郭``) are case-insensitive LIKE
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,6 +14,8 @@ import openbss.mediation.models
 import openbss.numbering.models
 import openbss.ordering.models
 import openbss.party.models
+import openbss.payments.dunning.models
+import openbss.payments.models
 import openbss.provisioning.models
 import openbss.rating.models  # noqa: F401
 from openbss.db.base import Base

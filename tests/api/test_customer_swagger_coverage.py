@@ -71,7 +71,7 @@ def test_every_swagger_operation_is_served(client: TestClient, auth: KeyMaker) -
     kept = new_customer(client, headers, new_individual(client, headers, "甲", "一"))
     doomed = new_customer(client, headers, new_individual(client, headers, "乙", "二"))
     hub = client.post(
-        f"{base}/hub", json={"callback": "http://listener.example/cb"}, headers=headers
+        f"{base}/hub", json={"callback": "http://127.0.0.1:9/cb"}, headers=headers
     ).json()
     create_body = {"engagedParty": {"id": new_individual(client, headers, "丙", "三")}}
     requests: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
@@ -80,7 +80,7 @@ def test_every_swagger_operation_is_served(client: TestClient, auth: KeyMaker) -
         ("GET", "/customer/{id}"): (f"/customer/{kept['id']}", None),
         ("PATCH", "/customer/{id}"): (f"/customer/{kept['id']}", {"name": "甲一 (改)"}),
         ("DELETE", "/customer/{id}"): (f"/customer/{doomed['id']}", None),
-        ("POST", "/hub"): ("/hub", {"callback": "http://listener.example/other"}),
+        ("POST", "/hub"): ("/hub", {"callback": "http://127.0.0.1:9/other"}),
         ("DELETE", "/hub/{id}"): (f"/hub/{hub['id']}", None),
     }
     for method, path in _operations(swagger):

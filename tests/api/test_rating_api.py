@@ -554,3 +554,44 @@ def test_explain_runs_and_adjustments(
         "previousRunId": first.run_id,
     }
     assert count(factory, RatingRun) == 2
+
+
+def test_find_records_of_a_number_in_a_time_range(
+    client: TestClient,
+    auth: KeyMaker,
+    factory: sessionmaker[Session],
+    sales: Sales,
+    data_dir: Path,
+) -> None:
+    number = line(factory, sales)
+    rows = [
+        call(0, national(number), TUESDAY_10, "02087654321", 200),
+        call(1, national(number), TUESDAY_10 + timedelta(minutes=10), "01012345678", 61),
+    ]
+    assert mediate(factory, data_dir, rows, "gz-sw01-20260303.csv").status == "done"
+    runs.rate_period(factory, data_dir, "GD", PERIOD, workers=1, partitions=1)
+    query = {"number": national(number), "from": "2026-03-03T10:05:00+08:00",
+             "to": "2026-03-03T11:00:00+08:00"}  # fmt: skip
+
+    response = client.get(f"{BASE}/records", params=query, headers=auth("csr"))
+    assert response.status_code == 200, response.text
+    [found] = response.json()
+    assert (found["calling"], found["called"], found["amountLi"]) == (number, BEIJING, 770)
+    assert found["eventTime"] == "2026-03-03T02:10:00.000Z" and found["period"] == PERIOD
+    explained = client.get(f"{BASE}/records/{found['recordId']}", headers=auth("csr")).json()
+    assert explained["destination"] == "Beijing"
+    wider = client.get(f"{BASE}/records", params={**query, "from": "2026-03-01T00:00:00+08:00"},
+                       headers=auth("csr"))  # fmt: skip
+    assert [r["amountLi"] for r in wider.json()] == [330, 770]
+
+    # The same roles as an explanation; a province sees its own records only.
+    assert client.get(f"{BASE}/records", params=query).status_code == 401
+    assert client.get(f"{BASE}/records", params=query, headers=auth("partner")).status_code == 403
+    assert client.get(f"{BASE}/records", params=query, headers=auth("csr", "ZJ")).json() == []
+    group = auth("admin", None)
+    assert client.get(f"{BASE}/records", params=query, headers=group).status_code == 422
+    # Bad ranges and numbers are refused.
+    for bad in ({"to": "2026-03-03T09:00:00+08:00"}, {"to": "2026-09-03T09:00:00+08:00"},
+                {"from": "2026-03-03T10:05:00"}, {"number": "hello"}):  # fmt: skip
+        response = client.get(f"{BASE}/records", params={**query, **bad}, headers=auth("csr"))
+        assert response.status_code in (400, 422), (bad, response.text)

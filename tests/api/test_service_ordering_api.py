@@ -177,7 +177,7 @@ def test_hub_registration(client: TestClient, auth: KeyMaker) -> None:
     registered = client.post(
         f"{BASE}/hub",
         json={
-            "callback": "http://listener.example/cb",
+            "callback": "http://127.0.0.1:9/cb",
             "query": "eventType=ServiceOrderStateChangeEvent",
         },
         headers=headers,

@@ -10,7 +10,9 @@
  *   folders or its requests is switched off so that nothing overrides that header.
  * - <rewrites.json> maps placeholder ids that the CTK payloads reference to ids that exist on the
  *   server, e.g. {"9881": "<spec id>"}. Only JSON members named "id" whose value is exactly such
- *   a string are replaced; hrefs and other strings are left alone. Pass "-" (or "") for none.
+ *   a string are replaced; hrefs and other strings are left alone. A key "<member>=<value>"
+ *   replaces members of another name with exactly that value, e.g. {"unit=EUR": "CNY"} for
+ *   Money the server keeps in its own currency. Pass "-" (or "") for none.
  * - <report.json> receives a compact report: {collection, stats, failures: [{item, assertion, message}]}.
  *
  * CTK_QUIET=1 drops newman's per-request CLI output; CTK_DUMP_COLLECTION=<file> writes the prepared
@@ -64,16 +66,25 @@ function addBearer(item, token) {
   if (request.auth) request.auth = { type: 'noauth' };
 }
 
-/** Replace {"id": "<placeholder>"} members anywhere in a parsed JSON document. */
+/** The rewrite of one member: "<placeholder>" for an id, "<member>=<value>" for any other
+ * member (e.g. "unit=EUR": a Money unit the server does not keep books in). */
+function rewriteOf(key, value, rewrites) {
+  if (typeof value !== 'string') return undefined;
+  const name = key === 'id' ? value : `${key}=${value}`;
+  return Object.prototype.hasOwnProperty.call(rewrites, name) ? rewrites[name] : undefined;
+}
+
+/** Replace {"id": "<placeholder>"} (and "<member>=<value>") members anywhere in a parsed
+ * JSON document. */
 function rewriteIds(node, rewrites) {
   let changed = 0;
   if (Array.isArray(node)) {
     for (const element of node) changed += rewriteIds(element, rewrites);
   } else if (node !== null && typeof node === 'object') {
     for (const [key, value] of Object.entries(node)) {
-      if (key === 'id' && typeof value === 'string' &&
-          Object.prototype.hasOwnProperty.call(rewrites, value)) {
-        node[key] = rewrites[value];
+      const replacement = rewriteOf(key, value, rewrites);
+      if (replacement !== undefined) {
+        node[key] = replacement;
         changed += 1;
       } else {
         changed += rewriteIds(value, rewrites);

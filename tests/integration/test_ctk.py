@@ -496,6 +496,19 @@ def billing_data(server: LiveServer) -> dict[str, str]:
     return {"A0815": account_id}
 
 
+def payment_data(server: LiveServer) -> dict[str, str]:
+    """The Payment payload pays billing account "15463151" with payment method
+    "15492MIFB865654" (a voucher) in EUR: a real account of the server's province, a cash
+    payment method created through TMF670, and the amount in CNY, the currency the books
+    are kept in (the harness rewrites ``unit`` members "EUR" to "CNY")."""
+    _, _, account_id = _customer_with_account(server, "孙", make_resident_id("440106", BORN, 676))
+    method = server.post(
+        "/tmf-api/paymentMethod/v4/paymentMethod",
+        {"@type": "Cash", "name": "营业厅现金", "account": [{"id": account_id}]},
+    )
+    return {"15463151": account_id, "15492MIFB865654": method["id"], "unit=EUR": "CNY"}
+
+
 @dataclass(frozen=True)
 class Ctk:
     collection: str  # relative to the TMF folder
@@ -556,6 +569,12 @@ CTKS = {
         "Customer_Bill",
         "/tmf-api/customerBillManagement/v4/",
         billing_data,
+    ),
+    "TMF676-v4.0.0": Ctk(
+        "TMF676/ctk-v4.0.0/CTK-Payment-4.0.0.postman_collection.json",
+        "Payment",
+        "/tmf-api/paymentManagement/v4/",
+        payment_data,
     ),
 }
 

@@ -38,6 +38,8 @@ class Listener:
         self.status = status
         self.received: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.raw: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +47,8 @@ class Listener:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 listener.paths.append(self.path)
+                listener.raw.append(raw)
+                listener.headers.append(dict(self.headers.items()))
                 listener.received.append(json.loads(raw))
                 self.send_response(listener.status)
                 self.send_header("Content-Length", "0")
@@ -82,9 +86,15 @@ def failing_listener() -> Iterator[Listener]:
         yield running
 
 
-def register(client: TestClient, headers: dict[str, str], callback: str, query: str | None) -> str:
+def register(
+    client: TestClient,
+    headers: dict[str, str],
+    callback: str,
+    query: str | None,
+    api_path: str = PARTY,
+) -> str:
     body = {"callback": callback} if query is None else {"callback": callback, "query": query}
-    response = client.post(f"{PARTY}/hub", json=body, headers=headers)
+    response = client.post(f"{api_path}/hub", json=body, headers=headers)
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["callback"] == callback

@@ -113,9 +113,15 @@ def test_a_period_is_rated_exactly_and_errors_are_counted_in_the_reconcile(
     world: tuple[sessionmaker[Session], Path, Sales, Sales, dict[str, str]],
 ) -> None:
     factory, data_dir, sales_a, sales_b, _numbers = world
-    outcome = _rate(factory, data_dir)
+    steps: list[tuple[str, int, int, int]] = []
+    outcome = _rate(factory, data_dir, progress=lambda *step: steps.append(step))
 
     assert (outcome.records, outcome.rated) == (7, 5)
+    # Progress reports every file split and every partition rated, with their records.
+    for stage in ("split", "rate"):
+        reported = [step for step in steps if step[0] == stage]
+        assert reported and reported[-1][1] == reported[-1][2]
+        assert sum(step[3] for step in reported) == 7
     assert outcome.errors == {"UNKNOWN_DESTINATION": 1, "NO_TARIFF": 1}
     assert outcome.amount_li == 330 + 770 + 1000 + 220 + 800
     rated = _by_reference(factory, data_dir, outcome.run_id)

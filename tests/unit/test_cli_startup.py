@@ -32,7 +32,10 @@ HEAVY = (
     "typst",
 )
 
-GROUPS = ("db", "auth", "seed", "events", "orders", "oss", "numbers", "mediation", "rating")
+GROUPS = (
+    "db", "auth", "seed", "events", "orders", "oss", "numbers", "mediation", "rating", "billing",
+    "dunning", "payments", "ledger",
+)  # fmt: skip
 
 _PROBE = """
 import json, sys

@@ -16,6 +16,7 @@ from openbss.account.models import BillFormat, BillingAccount
 from openbss.account.repository import (
     billing_accounts_of_party,
     billing_accounts_of_province,
+    credit_limited_accounts,
     get_bill_format,
     get_billing_account,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "BillingAccount",
     "billing_accounts_of_party",
     "billing_accounts_of_province",
+    "credit_limited_accounts",
     "enterprise_discount_basis_points",
     "get_bill_format",
     "get_billing_account",

@@ -92,3 +92,16 @@ def billing_accounts_of_province(session: Session, province: str) -> Sequence[Bi
         .where(BillingAccount.province == province)
         .order_by(BillingAccount.id)
     ).all()
+
+
+def credit_limited_accounts(session: Session, province: str) -> list[tuple[str, int]]:
+    """(id, credit limit fen) of a province's billing accounts that have a credit limit."""
+    rows = session.execute(
+        select(BillingAccount.id, BillingAccount.credit_limit_amount)
+        .where(
+            BillingAccount.province == province,
+            BillingAccount.credit_limit_amount.is_not(None),
+        )
+        .order_by(BillingAccount.id)
+    )
+    return [(str(account_id), int(limit or 0)) for account_id, limit in rows]

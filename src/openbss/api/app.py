@@ -9,14 +9,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbss import __version__
-from openbss.api.resource_router import SCHEMA_COMPONENTS
+from openbss.api.docs import install_docs
+from openbss.api.messages import localise
+from openbss.api.openapi import RESPONSES_KEY, build_document, json_content
 from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.events.dispatcher import background_dispatcher
@@ -28,12 +29,32 @@ from openbss.ordering.orchestrator import background_orchestrator
 
 log = logging.getLogger(__name__)
 
+DESCRIPTION = """Telecom BSS: TM Forum Open APIs under `/tmf-api/<api>/v4` and openbss's own
+operations under `/api/v1`.
 
-def _error(status: int, code: str, reason: str, message: str) -> JSONResponse:
+**Authentication**: every operation but `/health` needs an API key sent as
+`Authorization: Bearer <key>`. A key has one role and, unless it is a group (集团) key, one
+province; a group key names the province it acts for with the `X-Province` header.
+
+**Errors** are TMF630 JSON `{code, reason, message, status}`; `code` is stable, `message`
+follows `Accept-Language` (`zh-CN` gives Chinese, English otherwise).
+
+**Lists** take `offset` and `limit` and any attribute as a filter; the answer is an array with
+the total in `X-Total-Count`, and 206 when a paging request leaves more items to fetch.
+"""
+
+HEALTH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["status", "version"],
+    "properties": {"status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"}},
+}
+
+
+def _error(request: Request, status: int, code: str, reason: str, message: str) -> JSONResponse:
     body = {
         "code": code,
         "reason": reason,
-        "message": message,
+        "message": localise(code, status, message, request.headers.get("accept-language")),
         "status": str(status),
         "@type": "Error",
     }
@@ -42,27 +63,28 @@ def _error(status: int, code: str, reason: str, message: str) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenBSSError)
-    async def domain_error(_request: Request, exc: OpenBSSError) -> JSONResponse:
-        return JSONResponse(exc.to_tmf(), status_code=exc.status)
+    async def domain_error(request: Request, exc: OpenBSSError) -> JSONResponse:
+        return _error(request, exc.status, exc.code, exc.reason, exc.message)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
         )
-        return _error(400, "INVALID_REQUEST", "Bad request", details)
+        return _error(request, 400, "INVALID_REQUEST", "Bad request", details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-        return _error(exc.status_code, f"HTTP_{exc.status_code}", reason, str(exc.detail))
+        return _error(request, exc.status_code, f"HTTP_{exc.status_code}", reason, str(exc.detail))
 
     @app.exception_handler(IntegrityError)
-    async def integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness race lost at the database: the pre-checks in the services give the
         # precise 409 in the normal case; this is the same answer when two requests race.
         log.info("integrity error answered 409: %s", type(exc.orig).__name__)
         return _error(
+            request,
             409,
             "CONFLICT",
             "Conflict with the current state",
@@ -70,12 +92,13 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(OperationalError)
-    async def contention(_request: Request, exc: OperationalError) -> JSONResponse:
+    async def contention(request: Request, exc: OperationalError) -> JSONResponse:
         # PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was
         # rolled back as a whole, so the client may simply retry.
         code = getattr(exc.orig, "sqlstate", None)
         if code in ("40P01", "40001"):
             return _error(
+                request,
                 409,
                 "CONCURRENT_UPDATE",
                 "Conflict with a concurrent change",
@@ -83,6 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         log.exception("database error", exc_info=exc)
         return _error(
+            request,
             503,
             "DATABASE_UNAVAILABLE",
             "Service unavailable",
@@ -90,9 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return _error(500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred")
+        return _error(
+            request, 500, "INTERNAL_ERROR", "Internal error", "an unexpected error occurred"
+        )
 
 
 def create_app(
@@ -130,26 +156,38 @@ def create_app(
     app = FastAPI(
         title="openbss",
         version=__version__,
-        description="Telecom BSS: TM Forum Open APIs (bearer-token authentication)",
+        description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from the package by install_docs, so they work without the internet.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.session_factory = factory
     install_error_handlers(app)
     for prefix, router in API_MOUNTS:
         app.include_router(router, prefix=prefix)
 
-    @app.get("/health", tags=["Operations"])
+    @app.get(
+        "/health",
+        tags=["Operations"],
+        summary="Liveness; needs no key",
+        openapi_extra={
+            RESPONSES_KEY: {
+                "200": {
+                    "description": "The server answers",
+                    **json_content(HEALTH_SCHEMA, {"status": "ok", "version": __version__}),
+                }
+            }
+        },
+    )
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    install_docs(app)
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
-            components = schema.setdefault("components", {})
-            components.setdefault("schemas", {}).update(SCHEMA_COMPONENTS)
-            components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
-            schema["security"] = [{"bearer": []}]
-            app.openapi_schema = schema
+            app.openapi_schema = build_document(app, DESCRIPTION)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

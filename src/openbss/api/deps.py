@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.auth.service import PROVINCE_PATTERN, authenticate
@@ -31,16 +32,23 @@ def db_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
+# Declares the bearer scheme once in the OpenAPI document; the product answers a missing or
+# non-bearer Authorization itself (401 in the TMF error shape), hence auto_error=False.
+bearer = HTTPBearer(
+    scheme_name="bearer",
+    description="An API key: `Authorization: Bearer <key>` (keys come from "
+    "`openbss auth create-key`).",
+    auto_error=False,
+)
+
+
 def principal(
     session: SessionDep,
-    authorization: Annotated[str | None, Header()] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
     x_province: Annotated[str | None, Header()] = None,
 ) -> Principal:
     """Authenticate the bearer token; a group key may act for one province (X-Province)."""
-    token = None
-    if authorization:
-        scheme, _, value = authorization.partition(" ")
-        token = value.strip() if scheme.lower() == "bearer" else None
+    token = credentials.credentials.strip() if credentials is not None else None
     caller = authenticate(session, token)  # in the request's own unit of work
     if x_province is None or x_province == "":
         return caller

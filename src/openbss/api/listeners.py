@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Response
 
 from openbss.api.deps import PrincipalDep
+from openbss.api.openapi import responses
 from openbss.kit.errors import NotImplementedOperation
 
 
@@ -34,5 +35,6 @@ def listener_router(subject: str, events: Sequence[str]) -> APIRouter:
             status_code=501,
             name=f"listen_to_{event}",
             summary=f"Not implemented: client-side callback for {event}",
+            openapi_extra=responses({}, (501,)),
         )
     return router

@@ -22,6 +22,8 @@ from openbss.kit.security import Principal, Role
 
 PREFIX = "obss"
 _KEY_PATTERN = re.compile(r"^obss_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
+_KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+_FULL_KEY_ID = re.compile(r"^obss_([0-9a-f]{16})_")
 PROVINCE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
 
 
@@ -69,6 +71,25 @@ def authenticate(session: Session, presented: str | None) -> Principal:
     if row.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked")
     return Principal(key_id=row.id, role=Role(row.role), province=row.province)
+
+
+def key_id_of(reference: str) -> tuple[str, bool]:
+    """The key id an operator means, and whether they gave the whole key instead of its id.
+
+    Nothing of ``reference`` beyond the id ever goes into a message: what was pasted may be a
+    secret, and messages reach terminals, logs and scrollback.
+    """
+    text = reference.strip()
+    if _KEY_ID_PATTERN.match(text):
+        return text, False
+    full = _FULL_KEY_ID.match(text)
+    if full is not None:
+        return full.group(1), True
+    raise Unprocessable(
+        "not a key id: a key id is 16 hexadecimal digits, as `openbss auth list-keys` shows "
+        "(the value given is not repeated here, in case it was a secret)",
+        code="INVALID_KEY_ID",
+    )
 
 
 def revoke_key(session: Session, key_id: str) -> bool:

@@ -122,6 +122,8 @@ class CustomerBill(TmfResourceMixin, Base):
     bill_date: Mapped[date] = mapped_column(Date)
     payment_due_date: Mapped[date] = mapped_column(Date)
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # tax included, what the account owes
+    # How much of it payments have settled, kept in step by the receivables ledger.
+    settled_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     tax_fen: Mapped[int] = mapped_column(BigInteger)
     business_tax_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")

@@ -95,9 +95,10 @@ def tax_items(items: Iterable[BillItem]) -> list[JSON]:
 
 
 def remaining_fen(bill: CustomerBill) -> int:
-    # Payments are not allocated to bills yet: what remains is the whole amount until the
-    # bill is settled.
-    return 0 if bill.state == BillState.SETTLED else bill.amount_fen
+    # The receivables ledger keeps ``settled_fen`` in step with the bill's open item.
+    if bill.state == BillState.ON_DEMAND:
+        return bill.amount_fen
+    return max(bill.amount_fen - (bill.settled_fen or 0), 0)
 
 
 def bill_body(bill: CustomerBill, items: Iterable[BillItem], base: str) -> JSON:

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.common import (
+    DEFAULT_PROVINCE,
+    clean_errors,
+    err,
+    out,
+    province_option,
+    require_extra,
+    zone_for,
+)
+from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.kit.errors import NotFound
 from openbss.kit.money import format_fen
 
@@ -60,6 +69,8 @@ def run_command(
     from openbss.db.engine import make_engine, make_session_factory
     from openbss.kit.settings import get_settings
 
+    if engine == Engine.SPARK:
+        require_extra("pyspark", "spark", "billing with --engine spark")
     factory = make_session_factory(make_engine())
     spark = None
     if engine == Engine.SPARK:
@@ -230,23 +241,37 @@ def hot_command(account: str) -> None:
     out.print(table)
 
 
+EXCEPTION_COLUMNS = (
+    Col("run_id", "run", "id"),
+    Col("period"),
+    Col("billing_account_id", "account", "id"),
+    Col("reason"),
+    Col("message"),
+)
+
+
 @billing_app.command("exceptions")
 @clean_errors
 def exceptions_command(
     run: Annotated[str | None, typer.Option("--run", help="Only this run's")] = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Accounts bill runs could not bill, and why."""
     from openbss.billing import repository as repo
     from openbss.db.engine import make_engine, make_session_factory
 
-    table = Table("run", "period", "account", "reason", "message")
     with make_session_factory(make_engine())() as session:
-        for exception, bill_run in repo.exceptions(session, run):
-            table.add_row(
-                bill_run.id, bill_run.period, exception.billing_account_id, exception.reason,
-                exception.message,
-            )  # fmt: skip
-    out.print(table)
+        rows = [
+            {
+                "run_id": bill_run.id,
+                "period": bill_run.period,
+                "billing_account_id": exception.billing_account_id,
+                "reason": exception.reason,
+                "message": exception.message,
+            }
+            for exception, bill_run in repo.exceptions(session, run)
+        ]
+    render(rows, EXCEPTION_COLUMNS, output, zone_for(None))
 
 
 @billing_app.command("adjust")

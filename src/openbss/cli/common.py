@@ -1,4 +1,5 @@
-"""What every ``openbss`` command shares: consoles, clean error reporting, the province."""
+"""What every ``openbss`` command shares: consoles, clean error reporting, the province,
+day options, optional extras."""
 
 from __future__ import annotations
 
@@ -6,12 +7,17 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
+from rich.markup import escape
 
+from openbss.kit import extras
 from openbss.kit.errors import OpenBSSError
+from openbss.refdata.provinces import PROVINCE_ZONES, province_zone
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -20,8 +26,30 @@ if TYPE_CHECKING:
 # commands, not at the top: `openbss --help` (and the shell's completion) then loads Typer and
 # Rich only, not SQLAlchemy, Pydantic, Polars or PySpark.
 
-err = Console(stderr=True)
-out = Console()
+# Piped or redirected output is read by scripts and pasted by people: it is never cut or
+# wrapped to a terminal's width (COLUMNS is ignored there), so an id stays whole on its line.
+PIPE_WIDTH = 100_000
+
+
+class WholeLinesConsole(Console):
+    """A Rich console that is as wide as its content when it does not write to a terminal."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        measured = super().size
+        if self.is_terminal:
+            return measured
+        return ConsoleDimensions(PIPE_WIDTH, measured.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        width, height = new_size
+        self._width = width
+        self._height = height
+
+
+err = WholeLinesConsole(stderr=True)
+out = WholeLinesConsole()
 
 # Settings' default province (``kit.settings.Settings.default_province``), read here from the
 # environment as Settings reads it (any case) so that building the options does not load
@@ -43,9 +71,69 @@ def default_province(environ: os._Environ[str] | dict[str, str] = os.environ) ->
 DEFAULT_PROVINCE = default_province()
 
 
-def province_option(what: str = "Province") -> Any:
-    """A ``--province`` option; its default is :data:`DEFAULT_PROVINCE`."""
-    return typer.Option(help=f"{what} (default from OPENBSS_DEFAULT_PROVINCE)")
+def known_province(code: str) -> bool:
+    """A province the product knows (ISO 3166-2:CN), or the deployment's own."""
+    return code in PROVINCE_ZONES or code == DEFAULT_PROVINCE
+
+
+def check_province(value: str | None) -> str | None:
+    """Option callback: an unknown province code is a usage error, before any work."""
+    if value is None or known_province(value):
+        return value
+    if known_province(value.upper()):
+        return value.upper()
+    raise typer.BadParameter(
+        f"unknown province {value!r}; use a code such as GD or BJ (ISO 3166-2:CN)"
+    )
+
+
+def province_option(what: str = "Province", *, default_note: str | None = None) -> Any:
+    """A ``--province`` option (checked against the known province codes); its default is
+    :data:`DEFAULT_PROVINCE` unless the command says otherwise in ``default_note``."""
+    note = default_note or "default from OPENBSS_DEFAULT_PROVINCE"
+    return typer.Option(help=f"{what} ({note})", callback=check_province)
+
+
+def zone_for(province: str | None) -> ZoneInfo:
+    """The zone a province's times are shown in (the deployment's zone for group views)."""
+    from openbss.kit.settings import get_settings
+
+    return province_zone(province, get_settings().timezone)
+
+
+def parse_day(value: str) -> date:
+    """Option parser of a calendar day: YYYY-MM-DD and a real date, nothing else."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; expected YYYY-MM-DD") from None
+
+
+def day_option(help_text: str) -> Any:
+    return typer.Option(help=help_text, parser=parse_day, metavar="YYYY-MM-DD")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one error line; the caller raises what this returns."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
+    return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr: the command still succeeds (e.g. it found nothing to do)."""
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True, highlight=False)
+
+
+def module_installed(module: str) -> bool:
+    """Whether an optional dependency is installed (looked up, not imported)."""
+    return extras.installed(module)
+
+
+def require_extra(module: str, extra: str, feature: str) -> None:
+    """Stop before any work when an optional dependency is not installed: the same message
+    as :func:`openbss.kit.extras.require` gives, led by the feature that needs it."""
+    if not module_installed(module):
+        raise fail(f"{feature}: {extras.missing(module, extra=extra).message}")
 
 
 P = ParamSpec("P")
@@ -60,8 +148,7 @@ def clean_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except OpenBSSError as exc:
-            err.print(f"[red]error:[/red] {exc.message}")
-            raise typer.Exit(1) from None
+            raise fail(exc.message) from None
 
     return wrapper
 

@@ -1,7 +1,8 @@
 """``openbss``: operate the BSS from the shell (Typer + Rich).
 
-Every command is an entry point and owns its transaction; errors become a message on stderr
-and exit code 1, never a traceback.
+Every command is an entry point and owns its transaction; errors become one line on stderr
+and a non-zero exit status, never a traceback unless ``--debug`` (errors.py). Listing commands
+print a table, JSON, JSON lines or CSV (output.py).
 """
 
 from __future__ import annotations
@@ -11,15 +12,33 @@ from typing import Annotated
 import typer
 
 from openbss.cli.billing import billing_app
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.common import (
+    DEFAULT_PROVINCE,
+    check_province,
+    clean_errors,
+    err,
+    province_option,
+    warn,
+    zone_for,
+)
+from openbss.cli.dunning import dunning_app
+from openbss.cli.errors import OpenBSSGroup
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
+from openbss.cli.output import Col, FormatOption, OutputFormat, render
+from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
+from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
-app = typer.Typer(help="openbss — telecom Business Support System", no_args_is_help=True)
+app = typer.Typer(
+    cls=OpenBSSGroup,
+    help="openbss — telecom Business Support System",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 auth_app = typer.Typer(help="API keys", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed data", no_args_is_help=True)
@@ -34,6 +53,24 @@ app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
+app.add_typer(dunning_app, name="dunning")
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error")
+    ] = False,
+) -> None:
+    """openbss — telecom Business Support System."""
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG)
+
+
+app.add_typer(payments_app, name="payments")
+app.command("ledger")(clean_errors(ledger_command))
 
 
 @db_app.command("upgrade")
@@ -72,7 +109,8 @@ def db_check() -> None:
 def create_key(
     role: Annotated[Role, typer.Option(help="Role of the key")],
     province: Annotated[
-        str | None, typer.Option(help="Province code; omit for a group-level key")
+        str | None,
+        typer.Option(help="Province code; omit for a group-level key", callback=check_province),
     ] = None,
     label: Annotated[str | None, typer.Option(help="A note on who holds the key")] = None,
 ) -> None:
@@ -87,46 +125,66 @@ def create_key(
     print(key)
 
 
+KEY_COLUMNS = (
+    Col("id", "key id", "id"),
+    Col("role"),
+    Col("province", show=lambda p: p or "(group)"),
+    Col("label"),
+    Col("created_at", "created", "time"),
+    Col("revoked_at", "revoked", "time"),
+)
+
+
 @auth_app.command("list-keys")
 @clean_errors
-def list_keys() -> None:
+def list_keys(output: FormatOption = OutputFormat.TABLE) -> None:
     """List API keys (ids, roles, provinces; never secrets)."""
-    from rich.table import Table
-
     from openbss.auth import service as auth_service
     from openbss.db.engine import make_engine, make_session_factory
     from openbss.db.uow import unit_of_work
 
     factory = make_session_factory(make_engine())
-    table = Table("key id", "role", "province", "label", "created", "revoked")
     with unit_of_work(factory) as session:
-        for key in auth_service.list_keys(session):
-            table.add_row(
-                key.id,
-                key.role,
-                key.province or "(group)",
-                key.label or "",
-                key.created_at.isoformat(timespec="seconds"),
-                key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
-            )
-    out.print(table)
+        rows = [
+            {
+                "id": key.id,
+                "role": key.role,
+                "province": key.province,
+                "label": key.label,
+                "created_at": key.created_at,
+                "revoked_at": key.revoked_at,
+            }
+            for key in auth_service.list_keys(session)
+        ]
+    render(rows, KEY_COLUMNS, output, zone_for(None))
 
 
 @auth_app.command("revoke-key")
 @clean_errors
-def revoke_key(key_id: str) -> None:
-    """Revoke an API key by its id."""
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as list-keys shows (not the key)")],
+) -> None:
+    """Revoke an API key by its id; the hub listeners it registered are removed with it."""
     from openbss.auth import service as auth_service
     from openbss.db.engine import make_engine, make_session_factory
     from openbss.db.uow import unit_of_work
+    from openbss.resources.hub import remove_listeners_of
 
+    key_id, was_full_key = auth_service.key_id_of(key_id)
+    if was_full_key:
+        err.print(
+            "[yellow]warning:[/yellow] that was a whole API key; only its id is needed "
+            "(the secret is not shown, and the key is being revoked anyway)"
+        )
     factory = make_session_factory(make_engine())
     with unit_of_work(factory) as session:
         revoked = auth_service.revoke_key(session, key_id)
+        removed = remove_listeners_of(session, key_id) if revoked else 0
     if not revoked:
-        err.print(f"[red]error:[/red] no active key {key_id!r}")
+        err.print(f"[red]error:[/red] no active key {key_id}")
         raise typer.Exit(1)
-    err.print(f"key {key_id} revoked")
+    suffix = f"; {removed} hub listener(s) it registered removed" if removed else ""
+    err.print(f"key {key_id} revoked{suffix}")
 
 
 @seed_app.command("demo")
@@ -205,6 +263,71 @@ def events_dispatch() -> None:
     err.print(f"{delivered} deliveries made")
 
 
+DELIVERY_COLUMNS = (
+    Col("id", "delivery", "id"),
+    Col("status"),
+    Col("attempts", kind="number"),
+    Col("next_attempt_at", "next attempt", "time"),
+    Col("event_type", "event"),
+    Col("event_id", "event id", "id"),
+    Col("province"),
+    Col("callback", kind="id"),
+    Col("last_error", "last error"),
+)
+
+
+@events_app.command("list")
+@clean_errors
+def events_list(
+    status: Annotated[
+        DeliveryStatus | None, typer.Option(help="Only deliveries in this state")
+    ] = None,
+    province: Annotated[
+        str | None, province_option("Only this province's events", default_note="all")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many at most")] = 1000,
+    output: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Event deliveries to hub listeners, oldest event first (e.g. --status dead)."""
+    from dataclasses import asdict
+
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.events.deliveries import deliveries
+
+    with make_session_factory(make_engine())() as session:
+        rows = [asdict(line) for line in deliveries(session, status, province, limit)]
+    render(rows, DELIVERY_COLUMNS, output, zone_for(province), title="event deliveries")
+    if not rows:
+        err.print("no event deliveries" + (f" {status.value}" if status else ""))
+
+
+@events_app.command("retry")
+@clean_errors
+def events_retry(
+    delivery_ids: Annotated[
+        list[int] | None, typer.Argument(help="Delivery ids (from `events list`)")
+    ] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Every dead delivery")] = False,
+    province: Annotated[
+        str | None, province_option("With --all-dead: only this province's", default_note="all")
+    ] = None,
+) -> None:
+    """Send dead deliveries again: they become pending and due now, with fresh attempts."""
+    from openbss.db.engine import make_engine, make_session_factory
+    from openbss.db.uow import unit_of_work
+    from openbss.events.deliveries import retry, retry_dead
+
+    if bool(delivery_ids) == all_dead:
+        raise typer.BadParameter("give delivery ids or --all-dead (one of them)")
+    factory = make_session_factory(make_engine())
+    with unit_of_work(factory) as session:
+        count = retry_dead(session, province) if all_dead else retry(session, delivery_ids or [])
+    if count == 0:
+        warn("no dead deliveries to send again")
+        return
+    err.print(f"{count} deliveries due again; `openbss events dispatch` (or the server) sends them")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -223,5 +346,10 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main() -> None:
+    """The ``openbss`` console script."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

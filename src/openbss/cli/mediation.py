@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.common import (
+    DEFAULT_PROVINCE,
+    clean_errors,
+    day_option,
+    err,
+    fail,
+    province_option,
+    warn,
+    zone_for,
+)
+from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.kit.errors import BadRequest
+from openbss.mediation.formats import FORMATS
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -24,6 +37,26 @@ mediation_app = typer.Typer(
 )
 
 ProvinceOption = Annotated[str, province_option("Province the usage belongs to")]
+
+
+def check_file_format(value: str | None) -> str | None:
+    """Option callback: an unknown input format stops the command before any file moves."""
+    if value is None or value in FORMATS:
+        return value
+    raise typer.BadParameter(f"unknown format {value!r}; expected one of {', '.join(FORMATS)}")
+
+
+OUTCOME_COLUMNS = (
+    Col("file_name", "file", "id"),
+    Col("source", kind="id"),
+    Col("status"),
+    Col("batch_id", "batch", "id"),
+    Col("records_in", "in", "number"),
+    Col("normalised", kind="number"),
+    Col("rejected", kind="number"),
+    Col("duplicates", "duplicate", "number"),
+    Col("error", "note"),
+)
 
 
 def _ingest(
@@ -56,7 +89,11 @@ def ingest(
     province: ProvinceOption = DEFAULT_PROVINCE,
     file_format: Annotated[
         str | None,
-        typer.Option("--format", help="huawei_csv | zte_fixed | 3gpp | tap | radius | kamailio"),
+        typer.Option(
+            "--format",
+            help=f"Input format, {' | '.join(FORMATS)} (default: told by name and content)",
+            callback=check_file_format,
+        ),
     ] = None,
     source: Annotated[str | None, typer.Option(help="Count the files under this source")] = None,
     window_days: Annotated[int, typer.Option(help="Duplicate detection window in days")] = 7,
@@ -69,6 +106,12 @@ def ingest(
     ] = None,
     watch: Annotated[bool, typer.Option(help="Keep watching the directory")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between directory scans")] = 2.0,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--output", help="The report: table, json, jsonl or csv", case_sensitive=False
+        ),
+    ] = OutputFormat.TABLE,
 ) -> None:
     """Ingest every file in DIRECTORY: decode, validate, deduplicate, guide, store."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
@@ -77,16 +120,14 @@ def ingest(
     from openbss.mediation.pipeline import Outcome
 
     if not directory.is_dir():
-        err.print(f"[red]error:[/red] {directory} is not a directory")
-        raise typer.Exit(1)
+        raise fail(f"{directory} is not a directory")
     fields = tuple(f.strip() for f in dedup_key.split(",") if f.strip()) if dedup_key else None
     if fields:
         from openbss.mediation.normalise import KEY_FIELDS
 
         unknown = sorted(set(fields) - KEY_FIELDS)
         if unknown:
-            err.print(f"[red]error:[/red] unknown key field(s): {', '.join(unknown)}")
-            raise typer.Exit(1)
+            raise fail(f"unknown key field(s): {', '.join(unknown)}")
     run = _ingest(province, window_days, area_code, fields)
     while True:
         waiting = len(pending(directory))
@@ -106,88 +147,109 @@ def ingest(
                 run, directory, file_format=file_format, source=source, progress=advance
             )
         if report.outcomes:
-            table = Table(
-                "file", "source", "status", "in", "normalised", "rejected", "duplicate", "note"
-            )
-            for o in report.outcomes:
-                table.add_row(
-                    o.file_name, o.source, o.status, str(o.records_in), str(o.normalised),
-                    str(o.rejected), str(o.duplicates), o.error or "",
-                )  # fmt: skip
-            out.print(table)
+            rows = [asdict(outcome) for outcome in report.outcomes]
+            render(rows, OUTCOME_COLUMNS, output, zone_for(province))
             total = report.records
             err.print(
                 f"{len(report.outcomes)} file(s): {total[0]} records in, {total[1]} normalised, "
                 f"{total[2]} rejected, {total[3]} duplicates"
             )
+        elif not watch:
+            warn(f"no files waiting in {directory}")
         if not watch:
             return
         time.sleep(interval)
 
 
+class DayView(StrEnum):
+    """Which day a reconcile line is: of the traffic, or of the file's arrival."""
+
+    TRAFFIC = "traffic"
+    RECEIVED = "received"
+
+
+def _reconcile_columns(view: DayView) -> tuple[tuple[Col, ...], tuple[Col, ...]]:
+    day = Col("day", f"{view.value} day", "date")
+    source = Col("source", kind="id")
+    counts = (
+        source,
+        day,
+        Col("files", kind="number"),
+        Col("files_rejected", "files rejected", "number"),
+        Col("records_in", "in", "number"),
+        Col("normalised", kind="number"),
+        Col("rejected", kind="number"),
+        Col("duplicates", "duplicate", "number"),
+        Col("balanced", show=lambda ok: "yes" if ok else "NO"),
+    )
+    rated = (
+        source,
+        day,
+        Col("normalised", kind="number"),
+        Col("rated", kind="number"),
+        Col("rating_errors", "rating errors", "number"),
+        Col("not_rated", "not rated yet", "number"),
+    )
+    return counts, rated
+
+
 @mediation_app.command("reconcile")
 @clean_errors
 def reconcile_command(
-    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
-    day: Annotated[str | None, typer.Option(help="Only this day (YYYY-MM-DD)")] = None,
+    province: Annotated[
+        str | None, province_option("Only this province", default_note="all")
+    ] = None,
+    day: Annotated[date | None, day_option("Only this day")] = None,
+    by: Annotated[
+        DayView,
+        typer.Option(help="Day of the traffic (the records' own) or of the files' arrival"),
+    ] = DayView.TRAFFIC,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Per source and day: in = normalised + rejected + duplicate, normalised = rated +
-    rating errors + not rated yet; and sequence gaps."""
+    rating errors + not rated yet; and sequence gaps. Days are the province's local days:
+    of the traffic by default, of the files' arrival with --by received."""
     from openbss.db.engine import make_engine, make_session_factory
-    from openbss.mediation.reconcile import reconcile, sequence_gaps
-    from openbss.rating.runs import current_batch_counts
+    from openbss.kit.settings import get_settings
+    from openbss.mediation.reconcile import reconcile, reconcile_by_traffic_day, sequence_gaps
+    from openbss.rating.runs import current_batch_counts, current_day_counts
 
+    data_dir = get_settings().data_dir
     factory = make_session_factory(make_engine())
     with factory() as session:
-        rating = current_batch_counts(session, province)
-        lines = reconcile(session, province, date.fromisoformat(day) if day else None, rating)
+        if by is DayView.TRAFFIC:
+            by_day = current_day_counts(session, data_dir, province, zone_for(province))
+            lines = reconcile_by_traffic_day(session, data_dir, province, day, by_day)
+        else:
+            by_batch = current_batch_counts(session, province)
+            lines = reconcile(session, province, day, by_batch)
         gaps = sequence_gaps(session, province)
-    table = Table(
-        "source",
-        "day",
-        "files",
-        "files rejected",
-        "in",
-        "normalised",
-        "rejected",
-        "duplicate",
-        "balanced",
-        title="in = normalised + rejected + duplicate",
-    )
-    rated = Table(
-        "source",
-        "day",
-        "normalised",
-        "rated",
-        "rating errors",
-        "not rated yet",
-        title="normalised = rated + rating errors + not rated yet",
-    )
-    for line in lines:
-        table.add_row(
-            line.source, line.day.isoformat(), str(line.files), str(line.files_rejected),
-            str(line.records_in), str(line.normalised), str(line.rejected), str(line.duplicates),
-            "yes" if line.balanced else "[red]NO[/red]",
-        )  # fmt: skip
-        rated.add_row(
-            line.source, line.day.isoformat(), str(line.normalised), str(line.rated),
-            str(line.rating_errors),
-            str(line.not_rated) if line.not_rated >= 0 else f"[red]{line.not_rated}[/red]",
-        )  # fmt: skip
-    out.print(table)
-    out.print(rated)
-    if gaps:
-        gap_table = Table("source", "missing sequence numbers", title="sequence gaps")
-        for gap in gaps:
-            span = (
-                str(gap.first_missing)
-                if gap.first_missing == gap.last_missing
-                else f"{gap.first_missing}–{gap.last_missing}"
-            )
-            gap_table.add_row(gap.source, span)
-        out.print(gap_table)
+    rows: list[dict[str, Any]] = [
+        {**asdict(line), "balanced": line.balanced, "not_rated": line.not_rated} for line in lines
+    ]
+    for row in rows:
+        row.pop("matches_manifest", None)
+    counts, rated = _reconcile_columns(by)
+    zone = zone_for(province)
+    if output is OutputFormat.TABLE:
+        render(rows, counts, output, zone, title="in = normalised + rejected + duplicate")
+        render(
+            rows, rated, output, zone, title="normalised = rated + rating errors + not rated yet"
+        )
     else:
+        every = {c.key: c for c in (*counts, *rated)}
+        render(rows, tuple(every.values()), output, zone)
+    for gap in gaps:
+        span = (
+            str(gap.first_missing)
+            if gap.first_missing == gap.last_missing
+            else f"{gap.first_missing}–{gap.last_missing}"
+        )
+        warn(f"sequence gap: {gap.source} is missing file sequence number(s) {span}")
+    if not gaps:
         err.print("no sequence gaps")
+    if not lines:
+        warn("no mediated usage" + (f" on {day}" if day else ""))
     if not all(line.balanced and line.not_rated >= 0 for line in lines):
         raise typer.Exit(2)
 
@@ -241,8 +303,7 @@ def radius_command(
 
     secret = os.environ.get("OPENBSS_RADIUS_SECRET", "")
     if not secret:
-        err.print("[red]error:[/red] set OPENBSS_RADIUS_SECRET to the NAS shared secret")
-        raise typer.Exit(1)
+        raise fail("set OPENBSS_RADIUS_SECRET to the NAS shared secret")
     directory = spool or get_settings().data_dir / "spool" / "radius"
     server = RadiusAccountingServer(
         host=host,
@@ -269,9 +330,7 @@ SWITCH_OF_AREA = {"020": "GZ", "0755": "SZ", "0757": "FS", "0769": "DG", "0756":
 def generate_command(
     out: Annotated[Path, typer.Argument(help="Directory to write the switch CDR files into")],
     province: ProvinceOption = DEFAULT_PROVINCE,
-    day: Annotated[
-        str | None, typer.Option(help="(First) traffic day YYYY-MM-DD (default: yesterday)")
-    ] = None,
+    day: Annotated[date | None, day_option("(First) traffic day (default: yesterday)")] = None,
     days: Annotated[int, typer.Option(min=1, help="Consecutive days from --day")] = 1,
     month: Annotated[
         str | None, typer.Option(help="Every day of this month, YYYY-MM (instead of --day)")
@@ -287,22 +346,17 @@ def generate_command(
     switch per local network, busy-hour profile, local / DDD / international / IP / PHS mix.
 
     Each day has its own files, as a switch writes them, numbered on from the day before."""
-    from zoneinfo import ZoneInfo
-
     from openbss.db.engine import make_engine, make_session_factory
-    from openbss.kit.settings import get_settings
     from openbss.simulators.traffic import generate_switch_files, subscribers_from_inventory
 
     if month is not None and day is not None:
-        err.print("[red]error:[/red] give --day (with --days) or --month, not both")
-        raise typer.Exit(1)
+        raise fail("give --day (with --days) or --month, not both")
+    traffic_days = _traffic_days(zone_for(province), day, days, month)
     factory = make_session_factory(make_engine())
     with factory() as session:
         lines = subscribers_from_inventory(session, province)
     if not lines:
-        err.print(f"[red]error:[/red] province {province} has no active phone lines to call from")
-        raise typer.Exit(1)
-    traffic_days = _traffic_days(ZoneInfo(get_settings().timezone), day, days, month)
+        raise fail(f"province {province} has no active phone lines to call from")
     by_area: dict[str, list[Subscriber]] = {}
     for line in lines:
         by_area.setdefault(line.area_code, []).append(line)
@@ -339,7 +393,7 @@ def generate_command(
     err.print(f"traffic of {span} written to {out}")
 
 
-def _traffic_days(zone: ZoneInfo, day: str | None, days: int, month: str | None) -> list[date]:
+def _traffic_days(zone: ZoneInfo, day: date | None, days: int, month: str | None) -> list[date]:
     """The days to write traffic for: every day of ``month``, or ``days`` days from ``day``
     (yesterday in the province's time zone when not given)."""
     from datetime import timedelta
@@ -351,5 +405,5 @@ def _traffic_days(zone: ZoneInfo, day: str | None, days: int, month: str | None)
             raise BadRequest(f"month must be YYYY-MM, not {month!r}") from None
         following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
         return [first + timedelta(days=n) for n in range((following - first).days)]
-    start = date.fromisoformat(day) if day else (datetime.now(zone) - timedelta(days=1)).date()
+    start = day or (datetime.now(zone) - timedelta(days=1)).date()
     return [start + timedelta(days=n) for n in range(days)]

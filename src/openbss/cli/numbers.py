@@ -11,7 +11,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, database_work, err, out
+from openbss.cli.common import (
+    clean_errors,
+    database_work,
+    err,
+    out,
+    province_option,
+    warn,
+    zone_for,
+)
+from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.kit.money import format_fen
 from openbss.kit.security import Principal, Role
 from openbss.numbering.kinds import NumberKind, NumberStatus
@@ -23,7 +32,7 @@ pool_app = typer.Typer(help="Number pools", no_args_is_help=True)
 numbers_app.add_typer(pool_app, name="pool")
 
 ProvinceOption = Annotated[
-    str | None, typer.Option(help="Province code (default: the deployment's province)")
+    str | None, province_option("Province code", default_note="default: the deployment's")
 ]
 
 
@@ -70,41 +79,55 @@ def pool_create(
     err.print(summary)
 
 
+POOL_COLUMNS = (
+    Col("province"),
+    Col("name", kind="id"),
+    Col("kind"),
+    Col("network"),
+    Col("first", kind="id"),
+    Col("last", kind="id"),
+    Col("size", kind="number"),
+    *(Col(status.value, kind="number") for status in NumberStatus),
+    Col("quarantine_days", "quarantine days", "number"),
+)
+
+
 @pool_app.command("list")
 @clean_errors
 def pool_list(
     province: Annotated[
-        str | None, typer.Option(help="Province code; omit to list every province")
+        str | None, province_option("Province code", default_note="omit to list every province")
     ] = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Pools and how many of their numbers are free, reserved, in use and in quarantine."""
     from openbss.numbering import service
 
     caller = Principal(key_id="cli", role=Role.ADMIN, province=province)
-    table = Table(
-        "province",
-        "name",
-        "kind",
-        "network",
-        "range",
-        "size",
-        *(status.value for status in NumberStatus),
-        "quarantine days",
-    )
     with database_work() as session:
-        for info in service.list_pools(session, caller):
-            pool = info.pool
-            table.add_row(
-                pool.province,
-                pool.name,
-                pool.kind,
-                pool.area_code or pool.prefix or "",
-                f"{pool.first}–{pool.last}",
-                f"{pool.size:,}",
-                *(f"{info.count(status):,}" for status in NumberStatus),
-                str(pool.quarantine_days),
-            )
-    out.print(table)
+        rows = [
+            {
+                "province": info.pool.province,
+                "name": info.pool.name,
+                "kind": info.pool.kind,
+                "network": info.pool.area_code or info.pool.prefix,
+                "first": info.pool.first,
+                "last": info.pool.last,
+                "size": info.pool.size,
+                **{status.value: info.count(status) for status in NumberStatus},
+                "quarantine_days": info.pool.quarantine_days,
+            }
+            for info in service.list_pools(session, caller)
+        ]
+    render(rows, POOL_COLUMNS, output, zone_for(province))
+
+
+SEARCH_COLUMNS = (
+    Col("number", kind="id"),
+    Col("display"),
+    Col("golden_level", "golden"),
+    Col("golden_price_fen", "price", "number", show=format_fen),
+)
 
 
 @numbers_app.command("search")
@@ -117,14 +140,14 @@ def search(
         bool | None, typer.Option("--golden/--ordinary", help="Only golden / only ordinary")
     ] = None,
     pattern: Annotated[str | None, typer.Option(help="Ending digits; ? one digit, * any")] = None,
-    limit: Annotated[int, typer.Option(help="How many")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="How many")] = 20,
     province: ProvinceOption = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Free numbers to choose from, lowest first."""
     from openbss.numbering import service
     from openbss.numbering.calculations import format_display
 
-    table = Table("number", "display", "golden", "price")
     with database_work() as session:
         found = service.search(
             session,
@@ -136,12 +159,18 @@ def search(
             pattern=pattern,
             limit=limit,
         )
-    for info in found:
-        price = format_fen(info.golden_price_fen) if info.golden_price_fen else ""
-        table.add_row(info.number, format_display(info.national), info.golden_level or "", price)
-    out.print(table)
+    rows = [
+        {
+            "number": info.number,
+            "display": format_display(info.national),
+            "golden_level": info.golden_level,
+            "golden_price_fen": info.golden_price_fen or None,
+        }
+        for info in found
+    ]
+    render(rows, SEARCH_COLUMNS, output, zone_for(province))
     if not found:
-        err.print("no free number matches")
+        warn("no free number matches")
 
 
 @numbers_app.command("show")

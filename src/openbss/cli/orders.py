@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from openbss.cli.common import clean_errors, database_work, err, out
+from openbss.cli.common import clean_errors, database_work, err, province_option, zone_for
+from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.kit.security import SYSTEM
-from openbss.kit.tmf import format_datetime
 
 orders_app = typer.Typer(
     help="Product orders: orchestration, fallout, traces", no_args_is_help=True
@@ -42,25 +42,36 @@ def work(
         err.print("stopped")
 
 
+FALLOUT_COLUMNS = (
+    Col("order", kind="id"),
+    Col("province"),
+    Col("since", kind="time"),
+    Col("reason"),
+)
+
+
 @fallout_app.command("list")
 @clean_errors
 def fallout_list(
-    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+    province: Annotated[
+        str | None, province_option("Only this province", default_note="all")
+    ] = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Orders waiting for manual handling, oldest first."""
     from openbss.ordering.public import open_fallout
 
     with database_work() as session:
-        rows = open_fallout(session, province)
-        table = Table("order", "province", "since", "reason", title="fallout")
-        for row in rows:
-            table.add_row(
-                row.product_order_id,
-                row.province or "",
-                format_datetime(row.created_at),
-                row.reason,
-            )
-    out.print(table)
+        rows = [
+            {
+                "order": row.product_order_id,
+                "province": row.province,
+                "since": row.created_at,
+                "reason": row.reason,
+            }
+            for row in open_fallout(session, province)
+        ]
+    render(rows, FALLOUT_COLUMNS, output, zone_for(province), title="fallout")
     err.print(f"{len(rows)} order(s) in fallout")
 
 
@@ -90,15 +101,19 @@ def fallout_cancel(
     err.print(f"order {order_id} cancelled")
 
 
+TRACE_COLUMNS = (Col("at", kind="time"), Col("step"), Col("detail"))
+
+
 @orders_app.command("trace")
 @clean_errors
-def trace(order_id: str) -> None:
+def trace(order_id: str, output: FormatOption = OutputFormat.TABLE) -> None:
     """An order's orchestration: its steps, service orders and every network attempt."""
     from openbss.ordering.trace import order_trace
 
     with database_work() as session:
         lines = order_trace(session, SYSTEM, order_id)
-    table = Table("at", "step", "detail", title=f"order {order_id}")
-    for line in lines:
-        table.add_row(line.at, line.step, line.detail)
-    out.print(table)
+    rows = [
+        {"at": datetime.fromisoformat(line.at), "step": line.step, "detail": line.detail}
+        for line in lines
+    ]
+    render(rows, TRACE_COLUMNS, output, zone_for(None), title=f"order {order_id}")

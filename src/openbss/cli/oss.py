@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Any, Protocol
 
 import typer
-from rich.table import Column, Table
 
-from openbss.cli.common import clean_errors, database_work, err, out
+from openbss.cli.common import clean_errors, database_work, err, province_option, zone_for
+from openbss.cli.output import Col, FormatOption, OutputFormat, render, render_record
 
 log = logging.getLogger(__name__)
 
@@ -23,34 +23,58 @@ ne_app = typer.Typer(help="Network elements", no_args_is_help=True)
 oss_app.add_typer(ne_app, name="ne")
 
 
+ELEMENT_COLUMNS = (
+    Col("code", kind="id"),
+    Col("province"),
+    Col("network"),
+    Col("adapter"),
+    Col("mode"),
+    Col("delay_ms", "delay ms", "number"),
+    Col("fail_next", "fail next", "number"),
+)
+
+
+class _Element(Protocol):
+    code: str
+    province: str
+    network: str
+    adapter: str
+    settings: dict[str, Any]
+
+
+def _element_row(element: _Element) -> dict[str, object]:
+    settings = element.settings or {}
+    return {
+        "code": element.code,
+        "province": element.province,
+        "network": element.network,
+        "adapter": element.adapter,
+        "mode": settings.get("mode"),
+        "delay_ms": settings.get("delay_ms"),
+        "fail_next": settings.get("fail_next"),
+    }
+
+
 @ne_app.command("list")
 @clean_errors
 def ne_list(
     province: Annotated[
         str | None,
-        typer.Option(help="Only this province; its simulated elements are created if missing"),
+        province_option(
+            "Only this province; its simulated elements are created if missing",
+            default_note="all",
+        ),
     ] = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List network elements with their adapter and settings."""
     from openbss.provisioning.service import ensure_network_elements, network_elements
 
-    table = Table("province", "network", "adapter", "mode", "delay ms", "fail next")
-    table.columns.insert(0, Column("code", no_wrap=True))
     with database_work() as session:
         if province is not None:
             ensure_network_elements(session, province)
-        for element in network_elements(session, province):
-            settings = element.settings
-            table.add_row(
-                element.code,
-                element.province,
-                element.network,
-                element.adapter,
-                str(settings.get("mode", "")),
-                str(settings.get("delay_ms", "")),
-                str(settings.get("fail_next", "")),
-            )
-    out.print(table)
+        rows = [_element_row(element) for element in network_elements(session, province)]
+    render(rows, ELEMENT_COLUMNS, output, zone_for(province))
 
 
 @ne_app.command("set")
@@ -62,6 +86,7 @@ def ne_set(
     fail_next: Annotated[
         int | None, typer.Option(help="Fail the next N calls transiently, then recover")
     ] = None,
+    output: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Change how a simulated element behaves (takes effect on its next call)."""
     from openbss.provisioning.service import configure_element
@@ -70,8 +95,8 @@ def ne_set(
         element = configure_element(
             session, code, mode=mode, delay_ms=delay_ms, fail_next=fail_next
         )
-        settings = dict(element.settings)
-    err.print(f"{code}: {settings}")
+        row = _element_row(element)
+    render_record(row, output, zone_for(None), title=f"network element {code}")
 
 
 @oss_app.command("run")

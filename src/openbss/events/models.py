@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbss.db.base import Base
+from openbss.db.base import Base, JSONDocument
+from openbss.events.status import DeliveryStatus as DeliveryStatus
 from openbss.kit.clock import now
 
 
 class HubSubscription(Base):
-    """A TMF hub registration: deliver this API's events matching ``query`` to ``callback``."""
+    """A TMF hub registration: deliver this API's events matching ``query`` to ``callback``.
+
+    ``resources`` names the resources (``individual``, ``organization``…) whose events the
+    subscriber's role may read, fixed when it subscribed; ``secret`` signs its deliveries and
+    is shown to the subscriber once, in the answer to the registration.
+    """
 
     __tablename__ = "hub_subscription"
 
@@ -21,6 +26,8 @@ class HubSubscription(Base):
     callback: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
     province: Mapped[str | None] = mapped_column(String(8), index=True)
+    resources: Mapped[list[str]] = mapped_column(JSONDocument)
+    secret: Mapped[str] = mapped_column(String(96))
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
@@ -37,13 +44,6 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
     fanned_out: Mapped[bool] = mapped_column(default=False, index=True)
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    DEAD = "dead"  # gave up after the configured attempts: the dead-letter state
-    CANCELLED = "cancelled"  # the listener unregistered before delivery
 
 
 class EventDelivery(Base):

@@ -34,6 +34,7 @@ from openbss.inventory.repository import (
     live_phone_lines,
     offerings_of_products,
     product_summaries,
+    top_products_of_account,
 )
 from openbss.inventory.service import (
     API,
@@ -73,4 +74,5 @@ __all__ = [
     "product_summaries",
     "products",
     "status_intervals",
+    "top_products_of_account",
 ]

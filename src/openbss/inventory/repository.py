@@ -34,6 +34,23 @@ def of_order(session: Session, product_order_id: str) -> Sequence[Product]:
     return session.scalars(statement).all()
 
 
+def top_products_of_account(
+    session: Session, billing_account_id: str, statuses: Iterable[str]
+) -> Sequence[Product]:
+    """The account's products that are not bundle members (a bundle is acted on whole), of
+    these statuses, oldest first."""
+    statement = (
+        select(Product)
+        .where(
+            Product.billing_account_id == billing_account_id,
+            Product.parent_product_id.is_(None),
+            Product.status.in_(list(statuses)),
+        )
+        .order_by(Product.created_at, Product.id)
+    )
+    return session.scalars(statement).all()
+
+
 def children_of(session: Session, parent_id: str) -> Sequence[Product]:
     statement = (
         select(Product).where(Product.parent_product_id == parent_id).order_by(Product.created_at)

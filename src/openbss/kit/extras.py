@@ -8,6 +8,8 @@ through a run.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 from types import ModuleType
 
 from openbss.kit.errors import OpenBSSError
@@ -21,6 +23,27 @@ class MissingExtra(OpenBSSError):
     reason = "Optional component not installed"
 
 
+def _top(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def installed(module: str) -> bool:
+    """Whether ``module``'s top-level package is installed, without importing it."""
+    top = _top(module)
+    if top in sys.modules:
+        return sys.modules[top] is not None  # None: blocked, as if not installed
+    return importlib.util.find_spec(top) is not None
+
+
+def missing(module: str, *, extra: str) -> MissingExtra:
+    """The error saying that ``module`` is absent and which extra brings it."""
+    top = _top(module)
+    return MissingExtra(
+        f"{top} is not installed: it comes with the {extra!r} extra "
+        f"(pip install 'openbss[{extra}]', or uv sync --extra {extra})",
+    )
+
+
 def require(module: str, *, extra: str) -> ModuleType:
     """Import ``module`` or raise :class:`MissingExtra` saying which extra brings it.
 
@@ -30,10 +53,6 @@ def require(module: str, *, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        top = module.split(".", 1)[0]
-        if exc.name not in (module, top):
+        if exc.name not in (module, _top(module)):
             raise
-        raise MissingExtra(
-            f"{top} is not installed: it comes with the {extra!r} extra "
-            f"(pip install 'openbss[{extra}]', or uv sync --extra {extra})",
-        ) from None
+        raise missing(module, extra=extra) from None

@@ -24,7 +24,13 @@ class Settings(BaseSettings):
     event_max_attempts: int = 5
     event_retry_base_seconds: float = 2.0
     event_dispatch_interval_seconds: float = 1.0
+    # The time one delivery may take; one hanging listener delays others by no more.
     event_delivery_timeout_seconds: float = 5.0
+    # Listeners served at once by one dispatcher round (each listener's events in order).
+    event_delivery_concurrency: int = 16
+    # Callback addresses allowed although not public: CIDR blocks and host names, comma-
+    # separated (e.g. "10.20.0.0/16,crm.internal"); empty means public addresses only.
+    webhook_allow: str = ""
     # Service orders to network elements: attempts per order before it fails, exponential
     # backoff between attempts (base * 2^(n-1), capped), the time an element has to answer
     # one call, and how long a worker's claim on an order lasts before another may take it.
@@ -33,6 +39,9 @@ class Settings(BaseSettings):
     provisioning_retry_cap_seconds: float = 300.0
     provisioning_timeout_seconds: float = 10.0
     provisioning_lease_seconds: float = 60.0
+    # Online payment gateways and the secrets their callbacks are signed with, as JSON:
+    # OPENBSS_GATEWAY_SECRETS='{"alipay": "<secret>"}'. Never logged.
+    gateway_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
 
     @property
     def effective_database_url(self) -> str:

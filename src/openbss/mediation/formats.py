@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openbss.kit.errors import Unprocessable
-from openbss.mediation.records import Decoded
+
+if TYPE_CHECKING:
+    # The records module loads PyArrow; the command line reads FORMATS without it.
+    from openbss.mediation.records import Decoded
 
 FORMATS = ("huawei_csv", "zte_fixed", "3gpp", "tap", "radius", "kamailio")
 

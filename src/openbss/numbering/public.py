@@ -3,6 +3,7 @@ assigning and releasing numbers. ``models`` and ``repository`` are private (impo
 
 from __future__ import annotations
 
+from openbss.numbering.calculations import normalise_number
 from openbss.numbering.service import (
     NumberKind,
     assign,
@@ -16,6 +17,7 @@ from openbss.numbering.service import (
 __all__ = [
     "NumberKind",
     "assign",
+    "normalise_number",
     "offers_network",
     "release",
     "reserve",

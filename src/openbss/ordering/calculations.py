@@ -65,6 +65,24 @@ def normalise_action(item: Mapping[str, Any]) -> str:
     return str(action)
 
 
+# Credit control's suspend orders say how far the line is barred (a characteristic of the
+# item's product): outgoing calls only (单停) or everything (双停). A suspend order without it
+# bars everything, as a suspension always has; a "full" one may also tighten a line already
+# barred for outgoing calls.
+BARRING_LEVELS = frozenset({"outgoing", "full"})
+
+
+def barring_of(item: Mapping[str, Any] | None) -> str | None:
+    """The ``barring`` characteristic of an order item's product, if it names one."""
+    product = (item or {}).get("product") or {}
+    if not isinstance(product, Mapping):
+        return None
+    for entry in product.get("productCharacteristic") or []:
+        if isinstance(entry, Mapping) and entry.get("name") == "barring":
+            return str(entry.get("value"))
+    return None
+
+
 def network_rank(network: str) -> int:
     return NETWORK_SEQUENCE.index(network) if network in NETWORK_SEQUENCE else len(NETWORK_SEQUENCE)
 

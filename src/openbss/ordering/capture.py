@@ -37,12 +37,14 @@ from openbss.numbering.public import NumberKind, offers_network
 from openbss.ordering import repository
 from openbss.ordering.calculations import (
     ACTIONS,
+    BARRING_LEVELS,
     CHANNELS,
     CUSTOMER_ROLES,
     DEFAULT_CHANNEL,
     INSTALLED_AT_PREMISES,
     SELLER_ROLES,
     Charge,
+    barring_of,
     normalise_action,
 )
 from openbss.refdata.numbering import area_code_for_city
@@ -469,6 +471,14 @@ class _Walker:
                 code="PRODUCT_NOT_OWNED",
             )
         allowed = REQUIRED_STATUS[action]
+        if action == "suspend":
+            barring = barring_of(raw)
+            if barring is not None and barring not in BARRING_LEVELS:
+                raise BadRequest(
+                    f"item {item_id}: barring must be one of {', '.join(sorted(BARRING_LEVELS))}"
+                )
+            if barring == "full":  # 双停 may follow 单停 on a line already suspended
+                allowed = allowed | {"suspended"}
         if product.status not in allowed:
             raise Unprocessable(
                 f"item {item_id}: product {product_id} is {product.status}; '{action}' needs it "
@@ -517,7 +527,7 @@ class _Walker:
         if product.service_type == "bundle":
             # Suspending, resuming or ceasing a bundle acts on every member.
             for n, member in enumerate(inventory.children_of(self.session, product.id), start=1):
-                if member.status in REQUIRED_STATUS[action]:
+                if member.status in allowed:
                     captured.children.append(
                         CapturedItem(
                             item_id=f"{item_id}.{n}",

@@ -40,7 +40,7 @@ from openbss.kit.tmf import JSON, format_datetime
 from openbss.kit.worker import BackgroundWorker, WakeSource
 from openbss.numbering.public import assign, release, retire
 from openbss.ordering import repository
-from openbss.ordering.calculations import CANCELLABLE_STATES, network_rank
+from openbss.ordering.calculations import CANCELLABLE_STATES, barring_of, network_rank
 from openbss.ordering.models import Fulfilment, OrderFallout, OrderItem, ProductOrder
 from openbss.ordering.service import holder_of, log, product_orders
 from openbss.ordering.statuses import FalloutResolution, OrderPhase, ProductOrderState
@@ -94,7 +94,7 @@ def worker(province: str | None) -> Principal:
 
 
 def _request_items(
-    session: Session, items: Sequence[OrderItem]
+    session: Session, items: Sequence[OrderItem], doc: JSON | None = None
 ) -> dict[str, list[ServiceRequestItem]]:
     """The network requests of an order's leaf items, grouped by network."""
     by_network: dict[str, list[ServiceRequestItem]] = {}
@@ -110,6 +110,13 @@ def _request_items(
         }
         if item.action == "modify" and item.product_offering_id:
             characteristics["productOffering"] = item.product_offering_id
+        if item.action == "suspend" and doc is not None:
+            # A bundle member inherits the barring its bundle's item asked for.
+            barring = barring_of(_doc_item(doc, item.item_id)) or (
+                barring_of(_doc_item(doc, item.parent_item_id)) if item.parent_item_id else None
+            )
+            if barring is not None:
+                characteristics["barring"] = barring
         network = NETWORK_FOR_SERVICE_TYPE[item.service_type]
         by_network.setdefault(network, []).append(
             ServiceRequestItem(
@@ -160,7 +167,7 @@ def _send(
 def start(session: Session, order: ProductOrder) -> None:
     principal = worker(order.province)
     items = repository.items_of(session, order.id)
-    grouped = _request_items(session, items)
+    grouped = _request_items(session, items, order.doc)
     requests = {n: grouped[n] for n in sorted(grouped, key=network_rank)}
     ensure_network_elements(session, order.province or "")
     count = _send(session, principal, order, requests, "fulfil")

@@ -1,8 +1,10 @@
 """Answers about single events: why a rated record costs what it costs, and what an event
 would cost now (a quote).
 
-``explain`` reads the record from the period's rated usage (its current run), and adds
-what the stored explanation points at: the destination's name, the rule of the tariff
+``find_records`` lists the rated records of one number in a time range (calling, called or
+paying), to find the id to explain. ``explain`` reads the record from the period's rated
+usage (its current run), and adds what the stored explanation points at: the destination's
+name, the rule of the tariff
 version that priced it, and the amount before the last rerate if that changed it. ``quote``
 rates one event on demand with the reference rater (one event: clarity beats speed) under
 the plan in the database, drawing on the allowance counters as the current run left them,
@@ -12,18 +14,20 @@ without changing them.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
 from openbss.inventory import public as inventory
-from openbss.kit.errors import NotFound, Unprocessable
+from openbss.kit.errors import BadRequest, NotFound, Unprocessable
 from openbss.kit.money import li_and_money, li_to_yuan
 from openbss.kit.security import Principal
+from openbss.numbering.public import normalise_number
 from openbss.rating import repository as repo
 from openbss.rating import store
 from openbss.rating.contract import (
@@ -64,6 +68,99 @@ USAGE_FIELDS = (
     "product_id",
     "billing_account_id",
 )
+
+
+FIND_LIMIT = 1000
+FIND_SPAN = timedelta(days=93)
+FOUND_FIELDS = (
+    "record_id",
+    "event_time",
+    "calling",
+    "called",
+    "charging_party",
+    "service",
+    "direction",
+    "duration_s",
+    "volume_up",
+    "volume_down",
+    "zone",
+    "band",
+    "amount_li",
+    "error",
+    "billing_account_id",
+)
+
+
+def search_number(raw: str) -> str:
+    """The number as the usage store writes it: E.164 (any written form of a Chinese number
+    is accepted; a foreign number must already be E.164)."""
+    text = raw.strip()
+    if text.startswith("+") and text[1:].isdigit():
+        return text
+    return normalise_number(text)
+
+
+def periods_between(start: datetime, end: datetime, zone: ZoneInfo) -> list[str]:
+    """The rating periods (local months "YYYY-MM") an instant range touches."""
+    first, last = start.astimezone(zone), (end - timedelta(microseconds=1)).astimezone(zone)
+    periods: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        periods.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return periods
+
+
+def find_records(
+    session: Session,
+    principal: Principal,
+    data_dir: Path,
+    province: str,
+    number: str,
+    start: datetime,
+    end: datetime,
+    *,
+    zone: ZoneInfo,
+    limit: int = FIND_LIMIT,
+) -> list[dict[str, Any]]:
+    """Rated records (of the periods' current runs) where ``number`` called, was called or
+    paid, with ``start <= event time < end``, oldest first. Each carries its period and run.
+
+    The range is at most :data:`FIND_SPAN`, so a search reads a few months of usage only.
+    """
+    principal.require(*TARIFF_READERS)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise BadRequest("from and to must carry a time zone (or be read in the province's)")
+    if end <= start:
+        raise BadRequest("to must be later than from")
+    if end - start > FIND_SPAN:
+        raise BadRequest(f"search at most {FIND_SPAN.days} days at a time")
+    wanted = search_number(number)
+    who = (
+        (pl.col("calling") == wanted)
+        | (pl.col("called") == wanted)
+        | (pl.col("charging_party") == wanted)
+    )
+    when = pl.col("event_time").is_between(start.astimezone(UTC), end.astimezone(UTC), "left")
+    found: list[dict[str, Any]] = []
+    for period in periods_between(start, end, zone):
+        run = store.current_run(session, province, period)
+        if run is None:
+            continue
+        frame = (
+            store.rated_usage(session, data_dir, province, period)
+            .filter(who & when)
+            .select(FOUND_FIELDS)
+            .sort("event_time", "record_id")
+            .head(limit - len(found))
+            .collect()
+        )
+        found.extend(
+            {**row, "period": period, "run_id": run.id} for row in frame.iter_rows(named=True)
+        )
+        if len(found) >= limit:
+            break
+    return found
 
 
 def _rule(tariff: Tariff, index: int | None) -> dict[str, Any]:

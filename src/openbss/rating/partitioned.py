@@ -27,7 +27,7 @@ import resource
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
@@ -305,6 +305,10 @@ def partition_count(paths: Sequence[Path], partitions: int, max_partition_rows: 
     return max(partitions, -(-rows // max_partition_rows), 1)
 
 
+RateProgress = Callable[[str, int, int, int], None]
+"""(stage ``split`` or ``rate``, steps done, steps in the stage, records in the step)."""
+
+
 def rate_parquet(
     paths: Sequence[Path],
     plan: RatingPlan,
@@ -314,14 +318,17 @@ def rate_parquet(
     workers: int = 2,
     state: AllowanceState | None = None,
     max_partition_rows: int = 1_500_000,
+    progress: RateProgress | None = None,
 ) -> RateReport:
     """Rate usage-store Parquet files into ``out_dir`` (see the module docstring).
 
     ``partitions`` is raised when the input is large, so a partition stays under about
     ``max_partition_rows`` records and memory stays flat as the input grows. ``state`` holds
-    allowance balances before the run and receives the pools the run drew.
+    allowance balances before the run and receives the pools the run drew. ``progress`` is told
+    of each input file split and each partition rated (stage, done, total, records).
     """
     started = time.perf_counter()
+    report = progress or (lambda _stage, _done, _total, _rows: None)
     compiled = compile_plan(plan)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = partition_count(paths, partitions, max_partition_rows)
@@ -344,13 +351,19 @@ def rate_parquet(
                 pool.apply_async(_split_file, (str(p), str(spill), count, key, columns, n))
                 for n, p in enumerate(paths)
             ]
-            split = [task.get() for task in pending]
+            split = []
+            for done, task in enumerate(pending, start=1):
+                split.append(task.get())
+                report("split", done, len(pending), split[-1]["rows"])
             split_at = time.perf_counter()
-            rated = pool.starmap(
-                _rate_partition,
-                [(part, str(spill), str(out_dir), balances) for part in range(count)],
-                chunksize=1,
-            )
+            rating = [
+                pool.apply_async(_rate_partition, (part, str(spill), str(out_dir), balances))
+                for part in range(count)
+            ]
+            rated = []
+            for done, task in enumerate(rating, start=1):
+                rated.append(task.get())
+                report("rate", done, count, rated[-1]["rows"])
         rate_at = time.perf_counter()
     finally:
         shutil.rmtree(spill, ignore_errors=True)

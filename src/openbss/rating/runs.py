@@ -27,7 +27,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from openbss.kit.errors import BadRequest, Conflict, NotFound
 from openbss.kit.extras import require
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
+from openbss.mediation import public as usage_store
 from openbss.rating import repository as repo
 from openbss.rating import store
 from openbss.rating.contract import (
@@ -51,7 +52,7 @@ from openbss.rating.contract import (
     previous_cycle,
 )
 from openbss.rating.models import AccountDelta, RatingAdjustment, RatingRun, RunStatus
-from openbss.rating.partitioned import RateReport, rate_parquet, read_rated
+from openbss.rating.partitioned import RateProgress, RateReport, rate_parquet, read_rated
 from openbss.rating.pushed import PUSHED_COLUMNS, mark_pushed, pushed_batches
 
 # Also known by these names here, where runs write them.
@@ -312,6 +313,7 @@ def rate_period(
     partitions: int = 4,
     reason: str = "rating run",
     engine: Literal["local", "spark"] = "local",
+    progress: RateProgress | None = None,
 ) -> RunOutcome:
     """Rate (or rerate) a province's period; see the module docstring.
 
@@ -332,7 +334,13 @@ def rate_period(
         else:
             report = _Counts.of(
                 rate_parquet(
-                    files, plan, out_dir, partitions=partitions, workers=workers, state=state
+                    files,
+                    plan,
+                    out_dir,
+                    partitions=partitions,
+                    workers=workers,
+                    state=state,
+                    progress=progress,
                 )
             )
         with factory() as session:
@@ -476,6 +484,33 @@ def current_batch_counts(session: Session, province: str | None) -> dict[str, tu
     every period: what the mediation reconcile shows beside each batch."""
     run_ids = [p.current_run_id for p in repo.periods(session, province) if p.current_run_id]
     return repo.batch_counts(session, run_ids)
+
+
+def current_day_counts(
+    session: Session, data_dir: Path, province: str | None, zone: ZoneInfo
+) -> dict[tuple[str, date], tuple[int, int]]:
+    """Per (source, traffic day in ``zone``), (records rated, of which with an error) by the
+    current run of every period: the mediation reconcile by traffic day shows them."""
+    counts: dict[tuple[str, date], tuple[int, int]] = {}
+    for found in repo.periods(session, province):
+        run = store.current_run(session, found.province, found.period)
+        if run is None or run.output_dir is None:
+            continue
+        usage = usage_store.usage_frame(
+            session, data_dir, found.province, store.period_days(found.period)
+        ).select("record_id", "source", "event_time")
+        per_day = (
+            store.run_records(Path(run.output_dir))
+            .select("record_id", "error")
+            .join(usage, on="record_id", how="inner")
+            .group_by("source", pl.col("event_time").dt.convert_time_zone(zone.key).dt.date())
+            .agg(pl.len().alias("rated"), pl.col("error").is_not_null().sum().alias("errors"))
+            .collect()
+        )
+        for source, day, rated, errors in per_day.iter_rows():
+            before = counts.get((source, day), (0, 0))
+            counts[(source, day)] = (before[0] + int(rated), before[1] + int(errors))
+    return counts
 
 
 # --- reading runs (API) -------------------------------------------------------------------

@@ -202,7 +202,16 @@ class ResourceService(Generic[M]):
     def emit(self, session: Session, kind: str, row: M) -> None:
         """Queue the TMF event ``<ResourceType><kind>`` (e.g. ProductStateChangeEvent) for
         this row in the caller's transaction; domain code outside the service uses it too."""
-        name = self.resource_type[0].lower() + self.resource_type[1:]
         outbox.emit(
-            session, self.api, f"{self.resource_type}{kind}", name, self.render(row), row.province
+            session,
+            self.api,
+            f"{self.resource_type}{kind}",
+            self.event_name,
+            self.render(row),
+            row.province,
         )
+
+    @property
+    def event_name(self) -> str:
+        """The key of this resource in its events' ``event`` object (``individual``)."""
+        return self.resource_type[0].lower() + self.resource_type[1:]

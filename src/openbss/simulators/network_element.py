@@ -110,8 +110,12 @@ class SimulatedAdapter:
                 f"service {item.service_id} is not provisioned on element {self.code}"
             )
         if item.action is ServiceAction.SUSPEND:
+            # 单停 bars outgoing calls only, 双停 (or a suspension that says nothing) all.
             row.state = SUSPENDED
+            barring = str(item.characteristics.get("barring") or "full")
+            row.characteristics = {**row.characteristics, "barring": barring}
         elif item.action is ServiceAction.RESUME:
             row.state = ACTIVE
+            row.characteristics = {k: v for k, v in row.characteristics.items() if k != "barring"}
         else:  # modify
             row.characteristics = {**row.characteristics, **item.characteristics}

@@ -10,5 +10,5 @@ from openbss.api.resource_router import resource_router
 
 MOUNTS: list[tuple[str, APIRouter]] = [
     *((API_PATH, resource_router(service)) for service in SERVICES),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, SERVICES)),
 ]

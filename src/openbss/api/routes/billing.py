@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep, session_factory
+from openbss.api.openapi import MoneyAnswer, array_of, json_content, register_model, responses
 from openbss.api.resource_router import request_body
 from openbss.billing import operations
 from openbss.billing.operations import BillException, BillRun, ManualAdjustment, RunView
@@ -63,6 +64,93 @@ class AdjustmentBody(BaseModel):
     billingAccountId: str
     amountFen: int = Field(description="debit (> 0) or credit (< 0), in fen")
     reason: str
+
+
+class BillRunAnswer(BaseModel):
+    """A bill run as ``/runs`` lists it."""
+
+    id: str
+    province: str
+    period: str = Field(description="bill cycle, YYYY-MM")
+    status: str
+    ratingRunId: str | None
+    accountsDue: int
+    bills: int
+    exceptions: int
+    amountFen: int = Field(description="total billed, in fen")
+    amount: MoneyAnswer
+    error: str | None
+    startedAt: str | None
+    finishedAt: str | None
+    finalisedAt: str | None
+
+
+class ChargeTypeAmount(BaseModel):
+    chargeType: str
+    amountFen: int
+    amount: MoneyAnswer
+
+
+class BillRunViewAnswer(BillRunAnswer):
+    """A bill run with its totals by charge type."""
+
+    amountByChargeType: list[ChargeTypeAmount]
+
+
+class BillExceptionAnswer(BaseModel):
+    runId: str
+    billingAccountId: str
+    reason: str
+    message: str
+
+
+class AdjustmentAnswer(BaseModel):
+    id: str
+    province: str
+    billingAccountId: str
+    amountFen: int = Field(description="debit (> 0) or credit (< 0), in fen")
+    amount: MoneyAnswer
+    reason: str
+    status: str
+    requestedBy: str
+    approvedBy: str | None
+    billId: str | None
+    createdAt: str | None
+    decidedAt: str | None
+
+
+class ChargeLineAnswer(BaseModel):
+    chargeType: str
+    descriptionKey: str
+    productId: str | None
+    taxCategory: str
+    amountFen: int
+    amount: MoneyAnswer
+    taxFen: int
+    tax: MoneyAnswer
+    firstDay: str | None
+    lastDay: str | None
+
+
+class ChargesSoFarAnswer(BaseModel):
+    """Bill inquiry (话费查询): the open cycle's charges so far."""
+
+    billingAccountId: str
+    period: str
+    asOf: str
+    lines: list[ChargeLineAnswer]
+    amountByChargeType: list[ChargeTypeAmount]
+    taxFen: int
+    tax: MoneyAnswer
+    totalFen: int
+    total: MoneyAnswer
+
+
+RUN = register_model(BillRunAnswer, "BillRun")
+RUN_VIEW = register_model(BillRunViewAnswer, "BillRunView")
+EXCEPTION = register_model(BillExceptionAnswer, "BillRunException")
+ADJUSTMENT = register_model(AdjustmentAnswer, "BillAdjustment")
+SO_FAR = register_model(ChargesSoFarAnswer, "ChargesSoFar")
 
 
 def _run(row: BillRun) -> dict[str, Any]:
@@ -148,7 +236,12 @@ def _so_far(account_id: str, at: datetime, summary: BillSummary) -> dict[str, An
     }
 
 
-@router.get("/runs", name="list_bill_runs", summary="The province's bill runs")
+@router.get(
+    "/runs",
+    name="list_bill_runs",
+    summary="The province's bill runs",
+    openapi_extra=responses({200: ("The runs", json_content(array_of(RUN)))}, (400,)),
+)
 def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None) -> Any:
     province = principal.acting_province("a bill run")
     rows = operations.list_runs(session, principal, province, period)
@@ -159,7 +252,10 @@ def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery 
     "/runs",
     name="start_bill_run",
     summary="Bill a period (synchronously)",
-    openapi_extra=request_body(BillRunBody),
+    openapi_extra={
+        **request_body(BillRunBody),
+        **responses({200: ("The run", json_content(RUN_VIEW))}, (400, 409, 413)),
+    },
 )
 def start_run(request: Request, principal: PrincipalDep, body: BodyDep) -> Any:
     wanted = operations.parse_run_request(body)
@@ -171,7 +267,12 @@ def start_run(request: Request, principal: PrincipalDep, body: BodyDep) -> Any:
     return JSONResponse(_run_view(view))
 
 
-@router.get("/runs/{run_id}", name="get_bill_run", summary="A bill run, its counts and totals")
+@router.get(
+    "/runs/{run_id}",
+    name="get_bill_run",
+    summary="A bill run, its counts and totals",
+    openapi_extra=responses({200: ("The run", json_content(RUN_VIEW))}, (404,)),
+)
 def get_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
     province = principal.acting_province("a bill run")
     return JSONResponse(_run_view(operations.get_run(session, principal, province, run_id)))
@@ -181,6 +282,9 @@ def get_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
     "/runs/{run_id}/exceptions",
     name="list_bill_run_exceptions",
     summary="The accounts a run could not bill, and why",
+    openapi_extra=responses(
+        {200: ("The run's exceptions", json_content(array_of(EXCEPTION)))}, (404,)
+    ),
 )
 def list_exceptions(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
     province = principal.acting_province("a bill run")
@@ -189,7 +293,10 @@ def list_exceptions(session: SessionDep, principal: PrincipalDep, run_id: str) -
 
 
 @router.post(
-    "/runs/{run_id}/finalise", name="finalise_bill_run", summary="Make a trial run's bills final"
+    "/runs/{run_id}/finalise",
+    name="finalise_bill_run",
+    summary="Make a trial run's bills final",
+    openapi_extra=responses({200: ("The run", json_content(RUN_VIEW))}, (404, 409)),
 )
 def finalise_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
     province = principal.acting_province("a bill run")
@@ -197,7 +304,10 @@ def finalise_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> A
 
 
 @router.post(
-    "/runs/{run_id}/discard", name="discard_bill_run", summary="Throw a trial run's bills away"
+    "/runs/{run_id}/discard",
+    name="discard_bill_run",
+    summary="Throw a trial run's bills away",
+    openapi_extra=responses({200: ("The run", json_content(RUN_VIEW))}, (404, 409)),
 )
 def discard_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> Any:
     province = principal.acting_province("a bill run")
@@ -208,6 +318,7 @@ def discard_run(session: SessionDep, principal: PrincipalDep, run_id: str) -> An
     "/accounts/{account_id}/hot",
     name="account_charges_so_far",
     summary="Bill inquiry: the open cycle's charges of an account so far",
+    openapi_extra=responses({200: ("The charges so far", json_content(SO_FAR))}, (404, 409)),
 )
 def account_so_far(session: SessionDep, principal: PrincipalDep, account_id: str) -> Any:
     province = principal.acting_province("a billing account")
@@ -223,7 +334,10 @@ def account_so_far(session: SessionDep, principal: PrincipalDep, account_id: str
     status_code=201,
     name="request_bill_adjustment",
     summary="A debit or credit on an account's next bill",
-    openapi_extra=request_body(AdjustmentBody),
+    openapi_extra={
+        **request_body(AdjustmentBody),
+        **responses({201: ("Requested", json_content(ADJUSTMENT))}, (400, 404, 409, 413)),
+    },
 )
 def request_adjustment(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     wanted = operations.parse_adjustment_request(body)
@@ -236,6 +350,7 @@ def request_adjustment(session: SessionDep, principal: PrincipalDep, body: BodyD
     "/adjustments/{adjustment_id}/approve",
     name="approve_bill_adjustment",
     summary="Approve a pending adjustment (not by whoever asked for it)",
+    openapi_extra=responses({200: ("Approved", json_content(ADJUSTMENT))}, (404, 409)),
 )
 def approve_adjustment(session: SessionDep, principal: PrincipalDep, adjustment_id: str) -> Any:
     province = principal.acting_province("an adjustment")

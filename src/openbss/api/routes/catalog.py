@@ -22,5 +22,17 @@ MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, resource_router(product_specifications)),
     (API_PATH, resource_router(product_offerings)),
     (API_PATH, resource_router(product_offering_prices)),
-    (API_PATH, hub_router(API)),
+    (
+        API_PATH,
+        hub_router(
+            API,
+            [
+                catalogs,
+                categories,
+                product_specifications,
+                product_offerings,
+                product_offering_prices,
+            ],
+        ),
+    ),
 ]

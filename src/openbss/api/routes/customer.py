@@ -25,6 +25,6 @@ LISTENER_EVENTS = (
 
 MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, resource_router(customers)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [customers])),
     (API_PATH, listener_router("customer", LISTENER_EVENTS)),
 ]

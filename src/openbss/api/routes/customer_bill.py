@@ -31,6 +31,6 @@ MOUNTS: list[tuple[str, APIRouter]] = [
         resource_router(applied_billing_rates, creatable=False, patchable=False, deletable=False),
     ),
     (API_PATH, resource_router(customer_bills_on_demand, patchable=False, deletable=False)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [customer_bills, applied_billing_rates, customer_bills_on_demand])),
     (API_PATH, listener_router("customer bill", LISTENER_EVENTS)),
 ]

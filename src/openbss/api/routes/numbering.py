@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
+from openbss.api.openapi import MoneyAnswer, array_of, json_content, register_model, responses
 from openbss.api.resource_router import request_body
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.ids import new_id
@@ -64,6 +65,57 @@ class PoolRequest(BaseModel):
     first: str = Field(description="first subscriber number, e.g. 83000000")
     last: str = Field(description="last subscriber number, same length as first")
     quarantineDays: int = Field(default=90, ge=0, le=MAX_QUARANTINE_DAYS)
+
+
+class FreeNumberAnswer(BaseModel):
+    number: str = Field(description="E.164, e.g. +862083001234")
+    national: str
+    kind: KindName
+    areaCode: str | None
+    goldenLevel: str | None = Field(description="靓号 level; None for an ordinary number")
+    goldenPrice: MoneyAnswer
+
+
+class NumberStateAnswer(FreeNumberAnswer):
+    status: str
+    holder: str | None
+    heldUntil: str | None
+    productId: str | None
+    assignedAt: str | None
+    quarantineUntil: str | None
+
+
+class ReservationAnswer(BaseModel):
+    id: str = Field(description="what an order names to take the held number over")
+    holder: str
+    number: str
+    national: str
+    kind: KindName
+    areaCode: str | None
+    goldenLevel: str | None
+    goldenPrice: MoneyAnswer
+    heldUntil: str | None
+
+
+class PoolAnswer(BaseModel):
+    id: str
+    name: str
+    province: str
+    kind: str
+    areaCode: str | None
+    prefix: str | None
+    first: str
+    last: str
+    size: int
+    quarantineDays: int
+    createdAt: str | None
+    counts: dict[str, int] = Field(description="numbers by status")
+
+
+FREE_NUMBER = register_model(FreeNumberAnswer, "FreeNumber")
+NUMBER_STATE = register_model(NumberStateAnswer, "NumberState")
+RESERVATION = register_model(ReservationAnswer, "NumberReservation")
+POOL = register_model(PoolAnswer, "NumberPool")
 
 
 def _parse(schema: type[B], body: dict[str, Any]) -> B:
@@ -131,7 +183,12 @@ def _pool(info: PoolInfo) -> dict[str, Any]:
 router = APIRouter(tags=["Number resources"])
 
 
-@router.get("", name="search_numbers", summary="Free numbers to choose from (选号)")
+@router.get(
+    "",
+    name="search_numbers",
+    summary="Free numbers to choose from (选号)",
+    openapi_extra=responses({200: ("Free numbers", json_content(array_of(FREE_NUMBER)))}, (400,)),
+)
 def search_numbers(
     session: SessionDep,
     principal: PrincipalDep,
@@ -157,7 +214,12 @@ def search_numbers(
     return JSONResponse([_free_number(info) for info in found])
 
 
-@router.get("/pools", name="list_number_pools", summary="Number pools with their usage")
+@router.get(
+    "/pools",
+    name="list_number_pools",
+    summary="Number pools with their usage",
+    openapi_extra=responses({200: ("The pools", json_content(array_of(POOL)))}, ()),
+)
 def list_pools(session: SessionDep, principal: PrincipalDep) -> Any:
     return JSONResponse([_pool(info) for info in service.list_pools(session, principal)])
 
@@ -167,7 +229,10 @@ def list_pools(session: SessionDep, principal: PrincipalDep) -> Any:
     status_code=201,
     name="create_number_pool",
     summary="Create a number pool and all its numbers",
-    openapi_extra=request_body(PoolRequest),
+    openapi_extra={
+        **request_body(PoolRequest),
+        **responses({201: ("The pool", json_content(POOL))}, (400, 409, 413)),
+    },
 )
 def create_pool(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     request = _parse(PoolRequest, body)
@@ -191,7 +256,10 @@ def create_pool(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> 
     status_code=201,
     name="reserve_number",
     summary="Hold a number for a sale",
-    openapi_extra=request_body(ReservationRequest),
+    openapi_extra={
+        **request_body(ReservationRequest),
+        **responses({201: ("The hold", json_content(RESERVATION))}, (400, 404, 409, 413)),
+    },
 )
 def reserve_number(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     request = _parse(ReservationRequest, body)
@@ -214,6 +282,7 @@ def reserve_number(session: SessionDep, principal: PrincipalDep, body: BodyDep) 
     status_code=204,
     name="release_reservation",
     summary="Release a held number",
+    openapi_extra=responses({204: ("Released", None)}, (404,)),
 )
 def release_reservation(
     session: SessionDep, principal: PrincipalDep, reservation_id: str
@@ -224,7 +293,12 @@ def release_reservation(
     return Response(status_code=204)
 
 
-@router.get("/{number}", name="get_number", summary="The state of one number")
+@router.get(
+    "/{number}",
+    name="get_number",
+    summary="The state of one number",
+    openapi_extra=responses({200: ("The number", json_content(NUMBER_STATE))}, (404,)),
+)
 def get_number(session: SessionDep, principal: PrincipalDep, number: str) -> Any:
     info = service.find_number(session, principal, number)
     if info is None:

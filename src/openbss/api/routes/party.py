@@ -11,5 +11,5 @@ from openbss.party.service import API, API_PATH, individuals, organizations
 MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, resource_router(individuals)),
     (API_PATH, resource_router(organizations)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [individuals, organizations])),
 ]

@@ -25,6 +25,6 @@ LISTENER_EVENTS = (
 
 MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, resource_router(products, creatable=False, patchable=False, deletable=False)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [products])),
     (API_PATH, listener_router("product", LISTENER_EVENTS)),
 ]

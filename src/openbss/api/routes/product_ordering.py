@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
 from openbss.api.hub import hub_router
 from openbss.api.listeners import listener_router
-from openbss.api.resource_router import base_url, request_body, resource_router
+from openbss.api.resource_router import base_url, create_extra, resource_router
 from openbss.ordering.cancellation import cancellations
 from openbss.ordering.service import API, API_PATH, product_orders
 
@@ -41,7 +41,7 @@ def submit_router() -> APIRouter:
         status_code=201,
         name="create_productOrder",
         summary="Submit a ProductOrder (idempotent by externalId)",
-        openapi_extra=request_body(product_orders.schema),
+        openapi_extra=create_extra(product_orders, idempotent=True),
     )
     def submit(
         session: SessionDep, principal: PrincipalDep, body: BodyDep, request: Request
@@ -58,6 +58,6 @@ MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, submit_router()),
     (API_PATH, resource_router(product_orders, creatable=False, deletable=False)),
     (API_PATH, resource_router(cancellations, patchable=False, deletable=False)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [product_orders, cancellations])),
     (API_PATH, listener_router("product order", LISTENER_EVENTS)),
 ]

@@ -35,6 +35,6 @@ MOUNTS: list[tuple[str, APIRouter]] = [
         API_PATH,
         resource_router(service_orders, creatable=False, patchable=False, deletable=False),
     ),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [service_orders])),
     (API_PATH, listener_router("service order", LISTENER_EVENTS)),
 ]

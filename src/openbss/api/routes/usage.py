@@ -28,6 +28,6 @@ LISTENER_EVENTS = (
 MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, resource_router(usages)),
     (API_PATH, resource_router(usage_specifications)),
-    (API_PATH, hub_router(API)),
+    (API_PATH, hub_router(API, [usages, usage_specifications])),
     (API_PATH, listener_router("usage", LISTENER_EVENTS)),
 ]

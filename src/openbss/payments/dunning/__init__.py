@@ -1,0 +1,1 @@
+"""Collections: late fees, dunning, credit control, deposits and write-off."""
