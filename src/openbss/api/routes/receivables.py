@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import object_session
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep
+from openbss.api.openapi import RESPONSES_KEY, json_content, responses
 from openbss.api.resource_router import base_url, request_body
 from openbss.kit.money import fen_and_money
 from openbss.kit.pagination import PageRequest
@@ -153,10 +154,22 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+def _signed_callback_answers() -> dict[str, Any]:
+    """The callback's answers: no bearer key (``security: []``), so no 403 either; a bad
+    signature is the 401."""
+    answer = json_content({"type": "object", "description": "the payment, as GET shows it"})
+    documented = responses(
+        {200: ("The payment already recorded", answer), 201: ("The payment recorded", answer)},
+        (400, 404),
+    )
+    documented[RESPONSES_KEY].pop("403", None)
+    return {**request_body(None), **documented, "security": []}
+
+
 @router.post(
     "/gateways/{name}/callback",
     name="receivables_gateway_callback",
-    openapi_extra=request_body(None),
+    openapi_extra=_signed_callback_answers(),
 )
 def gateway_callback(
     session: SessionDep,
