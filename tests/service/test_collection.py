@@ -9,13 +9,11 @@ import json
 from datetime import date
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.billing.models import BillState
 from openbss.db.uow import unit_of_work
-from openbss.payments import banks
 from openbss.payments import public as payments
 from openbss.payments.collection import export_batch, import_result
 from openbss.payments.collection_models import CollectionResult
@@ -25,7 +23,9 @@ from tests import collection_support, payments_support
 DAY = date(2026, 12, 3)
 
 
-def _setup(factory: sessionmaker[Session], n: int, bank: str = "ICBC") -> tuple[list[str], list[str]]:
+def _setup(
+    factory: sessionmaker[Session], n: int, bank: str = "ICBC"
+) -> tuple[list[str], list[str]]:
     with unit_of_work(factory) as session:
         accounts = [collection_support.debit_account(session, bank) for _ in range(n)]
         bills = payments_support.final_period(
@@ -43,7 +43,7 @@ def _export(factory: sessionmaker[Session], tmp_path: Path, bank: str = "ICBC"):
 def test_export_asks_each_debt_once_and_the_file_reads_back(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    accounts, _ = _setup(session_factory, 3)
+    _setup(session_factory, 3)
     with unit_of_work(session_factory) as session:
         collection_support.debit_account(session, "CCB")  # another bank's customer, owing nothing
     batch = _export(session_factory, tmp_path)

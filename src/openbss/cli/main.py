@@ -12,6 +12,7 @@ import typer
 
 from openbss.auth import service as auth_service
 from openbss.cli.billing import billing_app
+from openbss.cli.collection import collection_app, gl_app
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
@@ -39,6 +40,8 @@ app.add_typer(numbers_app, name="numbers")
 app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
+app.add_typer(collection_app, name="collection")
+app.add_typer(gl_app, name="gl")
 
 
 @db_app.command("upgrade")

@@ -96,7 +96,10 @@ def export_batch(
     owed = _receivable_balances(session, [m.billing_account_id for m in mandates])
     asked = _asked_in_open_batches(session, province, [m.billing_account_id for m in mandates])
     lines = [
-        (mandate, owed.get(mandate.billing_account_id, 0) - asked.get(mandate.billing_account_id, 0))
+        (
+            mandate,
+            owed.get(mandate.billing_account_id, 0) - asked.get(mandate.billing_account_id, 0),
+        )
         for mandate in sorted(mandates, key=lambda m: m.billing_account_id)
     ]
     lines = [(mandate, fen) for mandate, fen in lines if fen > 0]
@@ -398,7 +401,9 @@ def import_result(
             )
         }
     checked = check_lines(layout, batch_id, asked, parsed.lines)
-    import_id, start = _claim(factory, province, digest, path.name, batch_id, len(checked), created_by)
+    import_id, start = _claim(
+        factory, province, digest, path.name, batch_id, len(checked), created_by
+    )
     for lo in range(start, len(checked), chunk_lines):
         hi = min(lo + chunk_lines, len(checked))
         _apply(factory, province, import_id, batch_id, layout.bank, checked, lo, hi, created_by)

@@ -39,7 +39,10 @@ def direct_debit_mandates(session: Session, province: str) -> list[Mandate]:
         details = _bank_details(account.doc or {})
         if details is None:
             continue
-        bank, number = str(details.get("bank") or "").strip(), str(details.get("accountNumber") or "")
+        bank, number = (
+            str(details.get("bank") or "").strip(),
+            str(details.get("accountNumber") or ""),
+        )
         number = number.replace(" ", "")
         if bank and number.isdigit():
             holder = str(details.get("owner") or account.name or "")

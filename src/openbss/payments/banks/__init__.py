@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -126,7 +127,9 @@ class BankLayout:
 def available_banks() -> dict[str, str]:
     """Bank code → layout name, for every layout shipped with the product."""
     folder = resources.files(__name__)
-    names = sorted(e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml"))
+    names = sorted(
+        e.name.removesuffix(".toml") for e in folder.iterdir() if e.name.endswith(".toml")
+    )
     return {load_bank_layout(name).bank: name for name in names}
 
 
@@ -195,7 +198,9 @@ def _build(doc: dict[str, Any], source: str) -> BankLayout:
     if file_format is FileFormat.CSV and (len(delimiter) != 1 or delimiter in "\r\n\"'"):
         raise BankLayoutError(f"{source}: delimiter must be one character, not a quote/newline")
     fixed = file_format is FileFormat.FIXED
-    request = _file(_take(doc, "request", dict, source), f"{source} [request]", REQUEST_FIELDS, fixed)
+    request = _file(
+        _take(doc, "request", dict, source), f"{source} [request]", REQUEST_FIELDS, fixed
+    )
     result = _file(_take(doc, "result", dict, source), f"{source} [result]", RESULT_FIELDS, fixed)
     _require(request.detail, {"line_no", "billing_account_id", "bank_account_no", "amount_fen"},
              f"{source} [request.detail]")  # fmt: skip
@@ -273,7 +278,7 @@ def _record(table: dict[str, Any], where: str, allowed: frozenset[str], fixed: b
         raise BankLayoutError(f"{where}: fields must be given and must not repeat")
     if fixed:
         ordered = sorted(fields, key=lambda spec: spec.start)
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if before.start + before.width > after.start:
                 raise BankLayoutError(f"{where}: fields {before.name} and {after.name} overlap")
     tag = table.get("tag")
