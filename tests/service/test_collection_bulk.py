@@ -22,7 +22,15 @@ from tests import collection_support, payments_support
 
 TWINS = 7
 # Per twin: the bank's answer (status, share of the asked amount paid).
-ANSWERS = [("00", 1.0), ("02", 0.4), ("01", 0.0), ("00", 1.0), ("02", 0.9), ("00", 1.0), ("00", 1.0)]
+ANSWERS = [
+    ("00", 1.0),
+    ("02", 0.4),
+    ("01", 0.0),
+    ("00", 1.0),
+    ("02", 0.9),
+    ("00", 1.0),
+    ("00", 1.0),
+]
 
 
 def _ledger_of(session: Session, account: str) -> dict[str, object]:
@@ -46,8 +54,13 @@ def _ledger_of(session: Session, account: str) -> dict[str, object]:
         "balance": payments.balance(session, account),
         "items": [(i.kind, i.side, i.amount_fen, i.due_date) for i in items],
         "matches": sorted(
-            (by_id[m.debit_item_id].kind, by_id[m.debit_item_id].amount_fen,
-             by_id[m.credit_item_id].kind, by_id[m.credit_item_id].amount_fen, m.amount_fen)
+            (
+                by_id[m.debit_item_id].kind,
+                by_id[m.debit_item_id].amount_fen,
+                by_id[m.credit_item_id].kind,
+                by_id[m.credit_item_id].amount_fen,
+                m.amount_fen,
+            )
             for m in matches
         ),  # fmt: skip
         "journal": {gl: int(fen) for gl, fen in journal.items()},
@@ -92,7 +105,9 @@ def test_bulk_and_one_at_a_time_write_the_same_ledger(
         for k, acc in [(2, one[2]), (2, bulk[2]), (5, one[5]), (5, bulk[5])]:
             _cash(session, acc, 3_000, f"HALL-{k}-{acc[:8]}")
     with unit_of_work(session_factory) as session:
-        batch = export_batch(session, province="GD", bank="ICBC", day=date(2026, 12, 3), out_dir=tmp_path)
+        batch = export_batch(
+            session, province="GD", bank="ICBC", day=date(2026, 12, 3), out_dir=tmp_path
+        )
         assert batch is not None
         lines = {
             acc: (no, fen)
@@ -118,9 +133,7 @@ def test_bulk_and_one_at_a_time_write_the_same_ledger(
     answers.sort(key=lambda a: str(a["bank_txn_id"]))  # the bank's order, not ours
     path = tmp_path / "result.dat"
     path.write_bytes(collection_support.result_file("icbc_fixed", batch.batch_id, answers))
-    report = import_result(
-        session_factory, path, province="GD", report_dir=tmp_path, chunk_lines=3
-    )
+    report = import_result(session_factory, path, province="GD", report_dir=tmp_path, chunk_lines=3)
     assert report.counts == {"paid": 4, "partial": 2, "refused": 1}
 
     with unit_of_work(session_factory) as session:
