@@ -229,7 +229,8 @@ def main() -> None:
             print(f"  import {seconds:.2f} s {counts}; UPDATE … FROM {baseline:.2f} s")
         import_s, base_s = statistics.median(imports), statistics.median(baselines)
         print(
-            f"import: {setup.payments / import_s:,.0f} payments/s ({setup.lines / import_s:,.0f} lines/s)"
+            f"import: {setup.payments / import_s:,.0f} payments/s "
+            f"({setup.lines / import_s:,.0f} lines/s)"
         )
         print(f"plain SQL UPDATE … FROM: {base_s:.2f} s")
         print(f"ratio import / UPDATE … FROM: {import_s / base_s:.1f}")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from openbss.billing.models import BillingPeriod, BillItem, BillState, CustomerBill
@@ -151,7 +151,7 @@ def record_settlements_in_bulk(session: Session, settled: Sequence[tuple[str, in
     written with one executemany and no events per bill (the batch reports its own totals)."""
     if not settled:
         return
-    bills = CustomerBill.__table__
+    bills: Table = CustomerBill.__table__  # type: ignore[assignment]
     # Core executemany, not the ORM's bulk update: a bank result file settles a million bills.
     session.execute(
         update(bills)

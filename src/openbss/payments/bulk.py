@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, bindparam, insert, text
+from sqlalchemy import Date, Table, bindparam, insert, text
 from sqlalchemy.orm import Session
 
 from openbss.billing import public as billing
@@ -43,6 +43,8 @@ from openbss.payments.collection_models import CollectionResult, LineOutcome
 from openbss.payments.models import ItemKind, LedgerMatch, PaymentStatus, Side
 
 SQLITE_CACHE_KIB = 256 * 1024
+_RESULTS: Table = CollectionResult.__table__  # type: ignore[assignment]
+_MATCHES: Table = LedgerMatch.__table__  # type: ignore[assignment]
 APPLIED = (LineOutcome.PAID.value, LineOutcome.PARTIAL.value)
 _CHUNK_ROWS = """
     FROM ar_collection_result r
@@ -85,7 +87,7 @@ def apply_chunk(
         session.execute(text(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
     if rows:
         # Core, not the ORM's bulk insert: a chunk is tens of thousands of plain rows.
-        session.execute(insert(CollectionResult.__table__), list(rows))
+        session.execute(insert(_RESULTS), list(rows))
     if not any(row["outcome"] in APPLIED for row in rows):
         return 0
     params: dict[str, Any] = {
@@ -246,7 +248,7 @@ def _allocate(
     for match_row, match_id in zip(matches, new_ids(len(matches)), strict=True):
         match_row["id"] = match_id
     if matches:
-        session.execute(insert(LedgerMatch.__table__), matches)
+        session.execute(insert(_MATCHES), matches)
     touched = {str(m["debit_item_id"]) for m in matches}
     billing.record_settlements_in_bulk(
         session,
