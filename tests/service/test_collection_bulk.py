@@ -62,7 +62,7 @@ def _ledger_of(session: Session, account: str) -> dict[str, object]:
                 m.amount_fen,
             )
             for m in matches
-        ),  # fmt: skip
+        ),
         "journal": {gl: int(fen) for gl, fen in journal.items()},
         "bills": sorted(
             (b.amount_fen, b.settled_fen, b.state)
