@@ -9,11 +9,13 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.billing.models import BillState
 from openbss.db.uow import unit_of_work
+from openbss.kit.errors import OpenBSSError
 from openbss.payments import public as payments
 from openbss.payments.collection import export_batch, import_result
 from openbss.payments.collection_models import CollectionResult
@@ -120,3 +122,57 @@ def _counts(session: Session) -> tuple[int, int, int]:
         int(session.scalar(select(func.count()).select_from(JournalLine)) or 0),
         int(session.scalar(select(func.count()).select_from(CollectionResult)) or 0),
     )
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_an_import_killed_between_chunks_resumes_at_its_mark(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    accounts, _ = _setup(session_factory, 5, bank="CCB")
+    batch = _export(session_factory, tmp_path, "CCB")
+    assert batch is not None
+    answers = [
+        {"line_no": n, "billing_account_id": acc, "paid_fen": 10_000 + accounts.index(acc) * 100,
+         "status": "S", "bank_txn_id": f"C{n}"}
+        for n, acc in enumerate(sorted(accounts), start=1)
+    ]  # fmt: skip
+    path = tmp_path / "ccb.csv"
+    path.write_bytes(collection_support.result_file("ccb_csv", batch.batch_id, answers))
+
+    def die_after_two(done: int, total: int) -> None:
+        if done == 2:
+            raise _Killed
+
+    with pytest.raises(_Killed):
+        import_result(
+            session_factory, path, province="GD", report_dir=tmp_path, chunk_lines=1,
+            progress=die_after_two,
+        )  # fmt: skip
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 2
+    report = import_result(session_factory, path, province="GD", report_dir=tmp_path, chunk_lines=1)
+    assert report.counts == {"paid": 5} and not report.differences
+    assert report.paid_fen == batch.total_fen
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Payment)) == 5
+        assert all(payments.balance(session, acc) == 0 for acc in accounts)
+        assert session.scalar(select(func.sum(JournalLine.amount_fen))) == 0
+
+
+def test_a_file_for_no_exported_batch_changes_nothing(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_bytes(collection_support.result_file("ccb_csv", "CCB-GD-20990101-01", []))
+    with pytest.raises(OpenBSSError, match="no CCB batch 'CCB-GD-20990101-01' was exported"):
+        import_result(session_factory, path, province="GD", report_dir=tmp_path)
+    path.write_bytes(b"HDR,CCB,X,20261203\nDTL,X/1,a,1,S,,,T\n")  # no trailer: truncated
+    with pytest.raises(OpenBSSError, match="truncated"):
+        import_result(session_factory, path, province="GD", report_dir=tmp_path, bank="CCB")
+    with pytest.raises(OpenBSSError, match="at most 10"):
+        import_result(session_factory, path, province="GD", report_dir=tmp_path, max_bytes=10)
+    with session_factory() as session:
+        assert _counts(session) == (0, 0, 0)
