@@ -68,8 +68,3 @@ def _bank_details(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def _dicts(value: object) -> Iterable[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
-
-
-def mask(account_no: str) -> str:
-    """A bank account number as reports show it: the last four digits only."""
-    return "*" * max(0, len(account_no) - 4) + account_no[-4:]
