@@ -14,6 +14,7 @@ import openbss.mediation.models
 import openbss.numbering.models
 import openbss.ordering.models
 import openbss.party.models
+import openbss.payments.collection_models
 import openbss.payments.dunning.models
 import openbss.payments.models
 import openbss.provisioning.models

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from openbss.billing.models import BillingPeriod, BillItem, BillState, CustomerBill
+from openbss.kit.clock import now
 
 # A bill that somebody has paid something of has been with the customer: when every payment of
 # it is taken back it returns to ``sent``, not to the state it had before it was paid.
@@ -150,7 +151,11 @@ def record_settlements_in_bulk(session: Session, settled: Sequence[tuple[str, in
     written with one executemany and no events per bill (the batch reports its own totals)."""
     if not settled:
         return
+    bills: Table = CustomerBill.__table__  # type: ignore[assignment]
+    # Core executemany, not the ORM's bulk update: a bank result file settles a million bills.
     session.execute(
-        update(CustomerBill),
-        [{"id": bill_id, "settled_fen": fen, "state": state} for bill_id, fen, state in settled],
+        update(bills)
+        .where(bills.c.id == bindparam("bill_id"))
+        .values(settled_fen=bindparam("fen"), state=bindparam("new_state"), updated_at=now()),
+        [{"bill_id": bill_id, "fen": fen, "new_state": state} for bill_id, fen, state in settled],
     )

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from openbss.cli.billing import billing_app
+from openbss.cli.collection import collection_app, gl_app
 from openbss.cli.common import (
     DEFAULT_PROVINCE,
     check_province,
@@ -71,6 +72,8 @@ def root(
 
 app.add_typer(payments_app, name="payments")
 app.command("ledger")(clean_errors(ledger_command))
+app.add_typer(collection_app, name="collection")
+app.add_typer(gl_app, name="gl")
 
 
 @db_app.command("upgrade")

@@ -1,7 +1,7 @@
 """What other parts of the product may use of receivables: taking, reversing and refunding
 payments, posting final bills, reading an account's position and statement, the TMF676 and
-TMF670 services, and the direct-debit mandates the bank collection reads; and collections: the
-daily dunning job, deposits, waivers, write-offs and promises to pay.
+TMF670 services, bank collection files out and in, the general ledger export; and collections:
+the daily dunning job, deposits, waivers, write-offs and promises to pay.
 
 ``models`` and ``repository`` are private (enforced by import-linter).
 """
@@ -11,6 +11,14 @@ from __future__ import annotations
 from openbss.payments import gateway, operations
 from openbss.payments.amounts import fen_from_yuan_text
 from openbss.payments.chart import GL_NAMES, GlAccount, PaymentMethod
+from openbss.payments.collection import (
+    CollectionError,
+    ExportedBatch,
+    ImportReport,
+    export_batch,
+    import_result,
+    refused_lines,
+)
 from openbss.payments.collections import after_payment, after_payments
 from openbss.payments.dunning.approvals import (
     decide_waiver,
@@ -31,6 +39,7 @@ from openbss.payments.dunning.repository import waivers, write_offs
 from openbss.payments.dunning.status import AccountTreatment, treatment_of
 from openbss.payments.dunning.treatment import RunReport
 from openbss.payments.dunning.treatment import run as run_dunning
+from openbss.payments.gl import GlDay, TrialBalanceError, export_day, gl_names
 from openbss.payments.ledger import business_day, post_final_bills, settle_account
 from openbss.payments.methods import DirectDebitMandate, direct_debit_mandates, payment_methods
 from openbss.payments.models import ItemKind, Payment, PaymentStatus
@@ -51,10 +60,14 @@ __all__ = [
     "GL_NAMES",
     "AccountPosition",
     "AccountTreatment",
+    "CollectionError",
     "Deposit",
     "DepositRequest",
     "DirectDebitMandate",
+    "ExportedBatch",
     "GlAccount",
+    "GlDay",
+    "ImportReport",
     "ItemKind",
     "LateFeeWaiver",
     "Payment",
@@ -65,6 +78,7 @@ __all__ = [
     "PromiseToPay",
     "RunReport",
     "StatementLine",
+    "TrialBalanceError",
     "WriteOffProposal",
     "after_payment",
     "after_payments",
@@ -75,14 +89,19 @@ __all__ = [
     "decide_write_off",
     "deliver_notifications",
     "direct_debit_mandates",
+    "export_batch",
+    "export_day",
     "fen_from_yuan_text",
     "gateway",
+    "gl_names",
+    "import_result",
     "operations",
     "payment_methods",
     "position",
     "post_final_bills",
     "promise_to_pay",
     "refund_payment",
+    "refused_lines",
     "request_waiver",
     "reverse_payment",
     "run_dunning",

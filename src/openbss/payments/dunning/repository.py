@@ -316,3 +316,29 @@ def held_deposits(session: Session, billing_account_id: str) -> list[Deposit]:
             .order_by(Deposit.created_at, Deposit.id)
         )
     )
+
+
+def held_accounts(session: Session, account_ids: Sequence[str]) -> set[str]:
+    """Which of ``account_ids`` a payment could release: suspended or barred by the treatment,
+    or holding an open promise to pay. Read set-based, so a bank file of a million payments
+    looks at the few accounts that need it."""
+    held: set[str] = set()
+    for start in range(0, len(account_ids), 5_000):
+        chunk = list(account_ids[start : start + 5_000])
+        held.update(
+            session.scalars(
+                select(DunningCase.billing_account_id).where(
+                    DunningCase.billing_account_id.in_(chunk),
+                    or_(DunningCase.stage == Stage.SUSPENDED, DunningCase.barring != "none"),
+                )
+            )
+        )
+        held.update(
+            session.scalars(
+                select(PromiseToPay.billing_account_id).where(
+                    PromiseToPay.billing_account_id.in_(chunk),
+                    PromiseToPay.status == PromiseStatus.OPEN,
+                )
+            )
+        )
+    return held

@@ -229,8 +229,9 @@ def after_payment(session: Session, province: str, account_id: str) -> None:
 
 
 def after_payments(session: Session, province: str, account_ids: Iterable[str]) -> None:
-    """:func:`after_payment` for every account of a bulk application (a bank result file)."""
-    for account_id in sorted(set(account_ids)):
+    """:func:`after_payment` for every account of a bulk application (a bank result file)
+    that a payment could release; the others have nothing to resume."""
+    for account_id in sorted(repo.held_accounts(session, sorted(set(account_ids)))):
         after_payment(session, province, account_id)
 
 
