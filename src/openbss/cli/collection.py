@@ -6,30 +6,45 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
-from openbss.db.engine import make_engine, make_session_factory
-from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest
 from openbss.kit.money import format_fen
-from openbss.kit.settings import get_settings
 
 collection_app = typer.Typer(
     help="Bank collection (托收): debit files and results", no_args_is_help=True
 )
 gl_app = typer.Typer(help="General ledger export for the finance system", no_args_is_help=True)
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from openbss.kit.settings import Settings
+
 ProvinceOption = Annotated[str, province_option()]
 
 
+def _session_factory() -> sessionmaker[Session]:
+    # Imported here: `openbss --help` must not load SQLAlchemy or the settings.
+    from openbss.db.engine import make_engine, make_session_factory
+
+    return make_session_factory(make_engine())
+
+
+def _settings() -> Settings:
+    from openbss.kit.settings import get_settings
+
+    return get_settings()
+
+
 def _collection_dir(part: str) -> Path:
-    return get_settings().data_dir / "collection" / part
+    return _settings().data_dir / "collection" / part
 
 
 def _day(text: str | None) -> date:
@@ -69,7 +84,9 @@ def export_command(
     from openbss.payments.public import export_batch
 
     when = _day(day)
-    with unit_of_work(make_session_factory(make_engine())) as session:
+    from openbss.db.uow import unit_of_work
+
+    with unit_of_work(_session_factory()) as session:
         batch = export_batch(
             session,
             province=province,
@@ -108,7 +125,7 @@ def import_command(
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("lines", total=None)
         report = import_result(
-            make_session_factory(make_engine()),
+            _session_factory(),
             path,
             province=province,
             bank=bank,
@@ -151,7 +168,7 @@ def gl_export_command(
     from openbss.payments.public import TrialBalanceError, export_day, gl_names
 
     when = _day(day)
-    factory = make_session_factory(make_engine())
+    factory = _session_factory()
     with factory() as session:
         try:
             if out_file is None:
