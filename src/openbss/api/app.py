@@ -13,9 +13,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbss import __version__
+from openbss.api.limits import BodyLimits
 from openbss.api.resource_router import SCHEMA_COMPONENTS
 from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
@@ -67,6 +69,18 @@ def install_error_handlers(app: FastAPI) -> None:
             "CONFLICT",
             "Conflict with the current state",
             "the change conflicts with data written concurrently; retry",
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def stale(_request: Request, exc: StaleDataError) -> JSONResponse:
+        # A versioned row (a product order) was changed by a worker or another request
+        # between this request's read and its write; nothing of this request was kept.
+        log.info("stale versioned row answered 409")
+        return _error(
+            409,
+            "CONCURRENT_UPDATE",
+            "Conflict with a concurrent change",
+            "the resource was changed concurrently; read it again and retry",
         )
 
     @app.exception_handler(OperationalError)
@@ -134,6 +148,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.session_factory = factory
+    app.add_middleware(BodyLimits)
     install_error_handlers(app)
     for prefix, router in API_MOUNTS:
         app.include_router(router, prefix=prefix)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.auth.service import PROVINCE_PATTERN, authenticate
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, Forbidden, Unprocessable
+from openbss.kit.limits import parse_json_body
 from openbss.kit.security import Principal
 
 
@@ -20,9 +20,14 @@ def session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed when the endpoint returns without error."""
-    with unit_of_work(session_factory(request)) as session:
+    """The request's unit of work: committed when the endpoint returns without error. A
+    request that may write declares it, so concurrent writers are serialised on SQLite."""
+    writes = request.method not in READ_METHODS
+    with unit_of_work(session_factory(request), writes=writes) as session:
         yield session
 
 
@@ -61,12 +66,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("the request body is empty; a JSON object is required")
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(
-            f"the request body is not valid JSON: {exc}", code="MALFORMED_JSON"
-        ) from None
+    body = parse_json_body(raw)  # the limits middleware has checked these bytes already
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body

@@ -6,9 +6,9 @@ schema in OpenAPI, so generated clients and schemathesis see the real contract.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -116,7 +116,10 @@ def _read_routes(router: APIRouter, service: ResourceService[Any], path: str, na
         fields: str | None = None,
     ) -> Any:
         row = service.get(session, principal, resource_id)
-        return JSONResponse(select_fields(service.render(row, base_url(request)), fields))
+        return JSONResponse(
+            select_fields(service.render(row, base_url(request)), fields),
+            headers={"ETag": service.etag(row)},
+        )
 
 
 def _patch_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
@@ -132,9 +135,14 @@ def _patch_route(router: APIRouter, service: ResourceService[Any], path: str, na
         resource_id: str,
         body: BodyDep,
         request: Request,
+        if_match: Annotated[str | None, Header()] = None,
     ) -> Any:
+        if if_match is not None:
+            service.check_precondition(session, principal, resource_id, if_match)
         row = service.patch(session, principal, resource_id, body)
-        return JSONResponse(service.render(row, base_url(request)))
+        return JSONResponse(
+            service.render(row, base_url(request)), headers={"ETag": service.etag(row)}
+        )
 
 
 def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
@@ -144,6 +152,13 @@ def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, n
         name=f"delete_{name}",
         summary=f"Delete a {service.resource_type}",
     )
-    def delete(session: SessionDep, principal: PrincipalDep, resource_id: str) -> Response:
+    def delete(
+        session: SessionDep,
+        principal: PrincipalDep,
+        resource_id: str,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        if if_match is not None:
+            service.check_precondition(session, principal, resource_id, if_match)
         service.delete(session, principal, resource_id)
         return Response(status_code=204)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from openbss.kit.errors import Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON
-from openbss.party.identity import resident_id_problem, uscc_problem
+from openbss.party.identity import normalise_identifier, resident_id_problem, uscc_problem
 from openbss.party.models import Individual, Organization
 from openbss.party.schemas import IndividualSchema, OrganizationSchema
 from openbss.resources.service import ResourceService
@@ -109,7 +109,12 @@ class PartyService(ResourceService[P]):
         rule = self.identity
         for identification in doc.get(rule.attribute) or []:
             if identification.get("identificationType") in rule.types:
-                value = identification["identificationId"].strip().upper()
+                raw = identification.get("identificationId")
+                if not isinstance(raw, str):
+                    raise Unprocessable(
+                        "identificationId must be a string", code=rule.invalid_code
+                    )
+                value = normalise_identifier(raw)
                 problem = rule.problem(value)
                 if problem:
                     raise Unprocessable(problem, code=rule.invalid_code)
