@@ -16,13 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.auth.models import ApiKey
+from openbss.kit import names as kit_names
 from openbss.kit.clock import now
 from openbss.kit.errors import Unauthenticated, Unprocessable
 from openbss.kit.security import Principal, Role
 
 PREFIX = "obss"
 _KEY_PATTERN = re.compile(r"^obss_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
-PROVINCE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
+PROVINCE_PATTERN = kit_names.PROVINCE_PATTERN
 
 
 def _digest(secret: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import OpenBSSError
+from openbss.kit.names import province_code, safe_id
 from openbss.kit.settings import Settings
 
 err = Console(stderr=True)
@@ -24,9 +25,36 @@ out = Console()
 DEFAULT_PROVINCE = Settings().default_province
 
 
+def checked_province(value: str | None) -> str | None:
+    """A ``--province`` value checked against the province pattern when the command line is
+    parsed, before the command builds any path from it (exit status 2 otherwise)."""
+    if value is None:
+        return None
+    try:
+        return province_code(value)
+    except OpenBSSError as exc:
+        raise typer.BadParameter(exc.message) from None
+
+
+def checked_id(what: str) -> Callable[[str | None], str | None]:
+    """A command-line callback checking an id (a tariff, a run) against ``kit.names``."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return safe_id(value, what)
+        except OpenBSSError as exc:
+            raise typer.BadParameter(exc.message) from None
+
+    return check
+
+
 def province_option(what: str = "Province") -> Any:
     """A ``--province`` option; its default is :data:`DEFAULT_PROVINCE`."""
-    return typer.Option(help=f"{what} (default from OPENBSS_DEFAULT_PROVINCE)")
+    return typer.Option(
+        help=f"{what} (default from OPENBSS_DEFAULT_PROVINCE)", callback=checked_province
+    )
 
 
 P = ParamSpec("P")

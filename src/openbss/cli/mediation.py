@@ -11,7 +11,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out, province_option
+from openbss.cli.common import (
+    DEFAULT_PROVINCE,
+    checked_province,
+    clean_errors,
+    err,
+    out,
+    province_option,
+)
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.errors import BadRequest
 from openbss.kit.settings import get_settings
@@ -127,7 +134,9 @@ def ingest(
 @mediation_app.command("reconcile")
 @clean_errors
 def reconcile_command(
-    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+    province: Annotated[
+        str | None, typer.Option(help="Only this province", callback=checked_province)
+    ] = None,
     day: Annotated[str | None, typer.Option(help="Only this day (YYYY-MM-DD)")] = None,
 ) -> None:
     """Per source and day: in = normalised + rejected + duplicate, normalised = rated +

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openbss.cli.common import clean_errors, database_work, err, out
+from openbss.cli.common import checked_province, clean_errors, database_work, err, out
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.kit.security import SYSTEM
 from openbss.kit.tmf import format_datetime
@@ -45,7 +45,9 @@ def work(
 @fallout_app.command("list")
 @clean_errors
 def fallout_list(
-    province: Annotated[str | None, typer.Option(help="Only this province")] = None,
+    province: Annotated[
+        str | None, typer.Option(help="Only this province", callback=checked_province)
+    ] = None,
 ) -> None:
     """Orders waiting for manual handling, oldest first."""
     from openbss.ordering.public import open_fallout

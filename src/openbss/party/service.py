@@ -111,14 +111,12 @@ class PartyService(ResourceService[P]):
             if identification.get("identificationType") in rule.types:
                 raw = identification.get("identificationId")
                 if not isinstance(raw, str):
-                    raise Unprocessable(
-                        "identificationId must be a string", code=rule.invalid_code
-                    )
-                value = normalise_identifier(raw)
-                problem = rule.problem(value)
+                    raise Unprocessable("identificationId must be a string", code=rule.invalid_code)
+                number = normalise_identifier(raw)
+                problem = rule.problem(number)
                 if problem:
                     raise Unprocessable(problem, code=rule.invalid_code)
-                identification["identificationId"] = value
+                identification["identificationId"] = number
         value = rule.value_in(doc)
         if value is not None:
             province = existing.province if existing else principal.province
