@@ -15,7 +15,7 @@ from openbss.party.identity import normalise_identifier, resident_id_problem, us
 from openbss.party.models import Individual, Organization
 from openbss.party.schemas import IndividualSchema, OrganizationSchema
 from openbss.resources.service import ResourceService
-from openbss.resources.validation import check_contact_media, check_transition
+from openbss.resources.validation import check_contact_media, check_period, check_transition
 
 API = "party"
 API_PATH = "/tmf-api/party/v4"
@@ -106,6 +106,7 @@ class PartyService(ResourceService[P]):
             PARTY_STATES,
         )
         check_contact_media(doc.get("contactMedium"))
+        check_period(doc.get("validFor"))
         rule = self.identity
         for identification in doc.get(rule.attribute) or []:
             if identification.get("identificationType") in rule.types:
