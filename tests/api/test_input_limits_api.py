@@ -4,8 +4,8 @@ date-times, identifier spellings, ``@type`` and empty patches, ETag and If-Match
 from __future__ import annotations
 
 import json
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -81,11 +81,11 @@ def test_bodies_over_the_size_limit_are_413_declared_or_chunked(
         (
             json.dumps({"familyName": "x", "ext": "y" * (MAX_STRING_CHARS + 1)}).encode(),
             "LIMIT_EXCEEDED",
-        ),  # fmt: skip
+        ),
         (
             json.dumps(individual(contactMedium=[{"mediumType": "email"}] * 51)).encode(),
             "LIMIT_EXCEEDED",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_nan_deep_nesting_and_long_attributes_are_400(
