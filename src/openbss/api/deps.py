@@ -37,16 +37,21 @@ SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def principal(
-    session: SessionDep,
+    request: Request,
     authorization: Annotated[str | None, Header()] = None,
     x_province: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """Authenticate the bearer token; a group key may act for one province (X-Province)."""
+    """Authenticate the bearer token; a group key may act for one province (X-Province).
+
+    The key is read in a short read-only transaction of its own, not in the request's unit of
+    work: a route that runs a batch (a bill run commits chunk by chunk in transactions of its
+    own) then holds no transaction — on SQLite no write lock — while its batch writes."""
     token = None
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
-    caller = authenticate(session, token)  # in the request's own unit of work
+    with unit_of_work(session_factory(request)) as session:
+        caller = authenticate(session, token)
     if x_province is None or x_province == "":
         return caller
     if not PROVINCE_PATTERN.match(x_province):
