@@ -24,6 +24,7 @@ from openbss.kit.names import inside, province_code, safe_id
 from openbss.kit.text import fold_fullwidth
 from openbss.kit.tmf import entity_tag, if_match_satisfied, parse_datetime
 from openbss.party.identity import make_resident_id, make_uscc, resident_id_problem, uscc_problem
+from openbss.rating.runs import check_period as check_rating_period
 from openbss.resources.validation import normalise_cn_phone
 
 
@@ -147,3 +148,10 @@ def test_paths_stay_inside_their_root(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to("/etc")
     with pytest.raises(BadRequest):
         inside(tmp_path, "link", "passwd")
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0001-01", "２０２６-０３", "2026-3"])
+def test_rating_periods_are_ascii_and_inside_the_date_range(period: str) -> None:
+    with pytest.raises(BadRequest):
+        check_rating_period(period)
+    assert check_rating_period("2026-03") == "2026-03"

@@ -50,7 +50,7 @@ def principal(
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
-    with unit_of_work(session_factory(request)) as session:
+    with session_factory(request)() as session:  # reads only; closing ends it
         caller = authenticate(session, token)
     if x_province is None or x_province == "":
         return caller
