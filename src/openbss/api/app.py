@@ -88,7 +88,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was
         # rolled back as a whole, so the client may simply retry.
         code = getattr(exc.orig, "sqlstate", None)
-        if code in ("40P01", "40001"):
+        # SQLite busy (5) or locked (6): concurrent writers held the write lock longer than
+        # the busy timeout; nothing of this request was written.
+        sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+        if code in ("40P01", "40001") or sqlite_code in (5, 6):
             return _error(
                 409,
                 "CONCURRENT_UPDATE",
