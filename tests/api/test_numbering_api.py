@@ -274,3 +274,27 @@ def test_provinces_are_isolated(client: TestClient, auth: KeyMaker) -> None:
         f"{BASE}/reservations", json={"kind": "fixed", "areaCode": "020"}, headers=group
     )
     assert (response.status_code, response.json()["number"]) == (201, "+862083100002")
+
+
+def test_a_province_cannot_number_under_another_provinces_area_code(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    gd_admin = auth("admin", "GD")
+    for area_code, first, last in (
+        ("021", "54000000", "54000009"),  # Shanghai
+        ("0571", "85000000", "85000009"),  # Hangzhou
+        ("0991", "4500000", "4500009"),
+    ):  # not Guangdong's
+        response = client.post(
+            f"{BASE}/pools",
+            json={**POOL, "name": f"pool {area_code}", "areaCode": area_code,
+                  "first": first, "last": last},
+            headers=gd_admin,
+        )  # fmt: skip
+        assert response.status_code == 403, response.text
+    with session_factory() as s:
+        assert s.scalar(select(func.count()).select_from(NumberPool)) == 0
+    shanghai = create_pool(
+        client, auth("admin", "SH"), areaCode="021", first="54000000", last="54000009"
+    )
+    assert shanghai["areaCode"] == "021"

@@ -208,9 +208,10 @@ def test_overlapping_and_duplicate_pools_conflict(session: Session) -> None:
     assert "gz-test" in message
     # PHS numbers share the fixed number space of their area code.
     refused(Conflict, "POOL_OVERLAP", gz_pool, session, kind=NumberKind.PHS, name="phs")
-    # Numbers are unique nationwide: another province cannot reuse them, nor see whose they are.
-    message = refused(Conflict, "POOL_OVERLAP", gz_pool, session, name="zj", principal=ZJ_ADMIN)
-    assert "another province" in message and "gz-test" not in message
+    # Another province cannot number under Guangzhou's area code at all (nor see whose the
+    # numbers are).
+    message = refused(Forbidden, "FORBIDDEN", gz_pool, session, name="zj", principal=ZJ_ADMIN)
+    assert "020" in message and "gz-test" not in message
     refused(Conflict, "DUPLICATE_POOL", gz_pool, session, first="83300000", last="83300009")
     assert snapshot(session) == before
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openbss.kit.errors import BadRequest
-from openbss.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageRequest
+from openbss.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, PageRequest
 
 
 def test_defaults() -> None:
@@ -51,7 +51,9 @@ def test_bad_values_are_a_400_naming_the_parameter(
     assert f"'{named}'" in raised.value.message
 
 
-@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=1, max_value=MAX_LIMIT))
+@given(
+    st.integers(min_value=0, max_value=MAX_OFFSET), st.integers(min_value=1, max_value=MAX_LIMIT)
+)
 def test_every_valid_pair_round_trips(offset: int, limit: int) -> None:
     assert PageRequest.parse(str(offset), str(limit)) == PageRequest(offset, limit)
 
@@ -60,6 +62,14 @@ def test_every_valid_pair_round_trips(offset: int, limit: int) -> None:
 def test_every_out_of_range_limit_is_refused(limit: int) -> None:
     with pytest.raises(BadRequest):
         PageRequest.parse(None, str(limit))
+
+
+@given(st.integers(min_value=MAX_OFFSET + 1, max_value=10**40))
+def test_an_offset_past_the_bound_is_refused_not_sent_to_the_database(offset: int) -> None:
+    # offset=10**20 overflowed the database's 64-bit OFFSET and answered 500.
+    with pytest.raises(BadRequest) as raised:
+        PageRequest.parse(str(offset), None)
+    assert raised.value.status == 400
 
 
 def window(total: int, offset: int, limit: int) -> Page[int]:

@@ -42,6 +42,10 @@ def _document() -> dict[str, Any]:
             "percent",
         ),
         (lambda d: d.update(surprise=True), "surprise"),
+        # The id names the tariff on command lines and in files: no path in it.
+        (lambda d: d.update(id="../../etc/passwd"), "id"),
+        (lambda d: d.update(province="../x"), "province"),
+        (lambda d: d.update(effectiveTo="9999-12-31T23:59:59-14:00"), "effectiveTo"),
     ],
 )
 def test_a_bad_document_is_refused_with_the_field_named(change: Any, field: str) -> None:

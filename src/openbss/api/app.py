@@ -12,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbss import __version__
 from openbss.api.docs import install_docs
+from openbss.api.limits import BodyLimits
 from openbss.api.messages import localise
 from openbss.api.openapi import RESPONSES_KEY, build_document, json_content
 from openbss.api.routes import API_MOUNTS
@@ -91,12 +93,28 @@ def install_error_handlers(app: FastAPI) -> None:
             "the change conflicts with data written concurrently; retry",
         )
 
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # A versioned row (a product order) was changed by a worker or another request
+        # between this request's read and its write; nothing of this request was kept.
+        log.info("stale versioned row answered 409")
+        return _error(
+            request,
+            409,
+            "CONCURRENT_UPDATE",
+            "Conflict with a concurrent change",
+            "the resource was changed concurrently; read it again and retry",
+        )
+
     @app.exception_handler(OperationalError)
     async def contention(request: Request, exc: OperationalError) -> JSONResponse:
         # PostgreSQL deadlock (40P01) or serialization failure (40001): the transaction was
         # rolled back as a whole, so the client may simply retry.
         code = getattr(exc.orig, "sqlstate", None)
-        if code in ("40P01", "40001"):
+        # SQLite busy (5) or locked (6): concurrent writers held the write lock longer than
+        # the busy timeout; nothing of this request was written.
+        sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
+        if code in ("40P01", "40001") or sqlite_code in (5, 6):
             return _error(
                 request,
                 409,
@@ -163,6 +181,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.session_factory = factory
+    app.add_middleware(BodyLimits)
     install_error_handlers(app)
     for prefix, router in API_MOUNTS:
         app.include_router(router, prefix=prefix)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.auth.service import PROVINCE_PATTERN, authenticate
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, Forbidden, Unprocessable
+from openbss.kit.limits import parse_json_body
 from openbss.kit.security import Principal
 
 
@@ -21,9 +21,14 @@ def session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def db_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed when the endpoint returns without error."""
-    with unit_of_work(session_factory(request)) as session:
+    """The request's unit of work: committed when the endpoint returns without error. A
+    request that may write declares it, so concurrent writers are serialised on SQLite."""
+    writes = request.method not in READ_METHODS
+    with unit_of_work(session_factory(request), writes=writes) as session:
         yield session
 
 
@@ -43,13 +48,18 @@ bearer = HTTPBearer(
 
 
 def principal(
-    session: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None,
     x_province: Annotated[str | None, Header()] = None,
 ) -> Principal:
-    """Authenticate the bearer token; a group key may act for one province (X-Province)."""
+    """Authenticate the bearer token; a group key may act for one province (X-Province).
+
+    The key is read in a short read-only transaction of its own, not in the request's unit of
+    work: a route that runs a batch (a bill run commits chunk by chunk in transactions of its
+    own) then holds no transaction — on SQLite no write lock — while its batch writes."""
     token = credentials.credentials.strip() if credentials is not None else None
-    caller = authenticate(session, token)  # in the request's own unit of work
+    with session_factory(request)() as session:  # reads only; closing ends it
+        caller = authenticate(session, token)
     if x_province is None or x_province == "":
         return caller
     if not PROVINCE_PATTERN.match(x_province):
@@ -69,12 +79,7 @@ async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
         raise BadRequest("the request body is empty; a JSON object is required")
-    try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest(
-            f"the request body is not valid JSON: {exc}", code="MALFORMED_JSON"
-        ) from None
+    body = parse_json_body(raw)  # the limits middleware has checked these bytes already
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body

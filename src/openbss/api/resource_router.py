@@ -8,9 +8,9 @@ schemathesis see the real contract.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -229,7 +229,10 @@ def _read_routes(router: APIRouter, service: ResourceService[Any], path: str, na
         fields: str | None = None,
     ) -> Any:
         row = service.get(session, principal, resource_id)
-        return JSONResponse(select_fields(service.render(row, base_url(request)), fields))
+        return JSONResponse(
+            select_fields(service.render(row, base_url(request)), fields),
+            headers={"ETag": service.etag(row)},
+        )
 
 
 def _patch_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
@@ -251,9 +254,14 @@ def _patch_route(router: APIRouter, service: ResourceService[Any], path: str, na
         resource_id: str,
         body: BodyDep,
         request: Request,
+        if_match: Annotated[str | None, Header()] = None,
     ) -> Any:
+        if if_match is not None:
+            service.check_precondition(session, principal, resource_id, if_match)
         row = service.patch(session, principal, resource_id, body)
-        return JSONResponse(service.render(row, base_url(request)))
+        return JSONResponse(
+            service.render(row, base_url(request)), headers={"ETag": service.etag(row)}
+        )
 
 
 def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, name: str) -> None:
@@ -264,6 +272,13 @@ def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, n
         summary=f"Delete a {service.resource_type}",
         openapi_extra=responses({204: ("Deleted", None)}, (404, 409)),
     )
-    def delete(session: SessionDep, principal: PrincipalDep, resource_id: str) -> Response:
+    def delete(
+        session: SessionDep,
+        principal: PrincipalDep,
+        resource_id: str,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        if if_match is not None:
+            service.check_precondition(session, principal, resource_id, if_match)
         service.delete(session, principal, resource_id)
         return Response(status_code=204)

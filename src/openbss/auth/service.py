@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.auth.models import ApiKey
+from openbss.kit import names as kit_names
 from openbss.kit.clock import now
 from openbss.kit.errors import Unauthenticated, Unprocessable
 from openbss.kit.security import Principal, Role
@@ -24,7 +25,7 @@ PREFIX = "obss"
 _KEY_PATTERN = re.compile(r"^obss_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
 _KEY_ID_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 _FULL_KEY_ID = re.compile(r"^obss_([0-9a-f]{16})_")
-PROVINCE_PATTERN = re.compile(r"^[A-Z]{2,8}$")
+PROVINCE_PATTERN = kit_names.PROVINCE_PATTERN
 
 
 def _digest(secret: str) -> str:

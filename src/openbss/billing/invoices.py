@@ -60,6 +60,7 @@ from openbss.customer import public as customers
 from openbss.inventory import public as inventory
 from openbss.kit.errors import BadRequest, Conflict, NotFound
 from openbss.kit.money import RoundingRule, li_to_fen
+from openbss.kit.names import inside, province_code, safe_id
 from openbss.kit.settings import get_settings
 from openbss.party import public as parties
 from openbss.rating import public as rating
@@ -108,7 +109,13 @@ DETAIL_COLUMNS = (
 
 def invoice_path(data_dir: Path, province: str, period: str, bill_no: str) -> Path:
     """Where a bill's PDF is kept: ``<data dir>/invoices/<province>/<period>/<billNo>.pdf``."""
-    return data_dir / "invoices" / province / period / f"{bill_no}.pdf"
+    return inside(
+        data_dir,
+        "invoices",
+        province_code(province),
+        safe_id(period, "period"),
+        f"{safe_id(bill_no, 'a bill number')}.pdf",
+    )
 
 
 def _bill(session: Session, bill_key: str) -> CustomerBill:

@@ -76,8 +76,10 @@ class FinalBills(ResourceRepository[CustomerBill]):
     def scoped(self, principal: Principal) -> Select[Any]:
         return super().scoped(principal).where(CustomerBill.state != BillState.TRIAL)
 
-    def get(self, session: Session, principal: Principal, resource_id: str) -> CustomerBill | None:
-        row = super().get(session, principal, resource_id)
+    def get(
+        self, session: Session, principal: Principal, resource_id: str, *, lock: bool = False
+    ) -> CustomerBill | None:
+        row = super().get(session, principal, resource_id, lock=lock)
         return None if row is None or row.state == BillState.TRIAL else row
 
 
@@ -87,8 +89,10 @@ class FinalBillItems(ResourceRepository[BillItem]):
     def scoped(self, principal: Principal) -> Select[Any]:
         return super().scoped(principal).where(BillItem.bill_id.in_(_final_bill_ids()))
 
-    def get(self, session: Session, principal: Principal, resource_id: str) -> BillItem | None:
-        row = super().get(session, principal, resource_id)
+    def get(
+        self, session: Session, principal: Principal, resource_id: str, *, lock: bool = False
+    ) -> BillItem | None:
+        row = super().get(session, principal, resource_id, lock=lock)
         if row is None:
             return None
         bill = session.get(CustomerBill, row.bill_id)

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from openbss.kit import extras
 from openbss.kit.errors import OpenBSSError
+from openbss.kit.names import safe_id
 from openbss.refdata.provinces import PROVINCE_ZONES, province_zone
 
 if TYPE_CHECKING:
@@ -134,6 +135,20 @@ def require_extra(module: str, extra: str, feature: str) -> None:
     as :func:`openbss.kit.extras.require` gives, led by the feature that needs it."""
     if not module_installed(module):
         raise fail(f"{feature}: {extras.missing(module, extra=extra).message}")
+
+
+def checked_id(what: str) -> Callable[[str | None], str | None]:
+    """A command-line callback checking an id (a tariff, a run) against ``kit.names``."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return safe_id(value, what)
+        except OpenBSSError as exc:
+            raise typer.BadParameter(exc.message) from None
+
+    return check
 
 
 P = ParamSpec("P")

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from openbss.cli.common import (
     DEFAULT_PROVINCE,
+    checked_id,
     clean_errors,
     database_work,
     err,
@@ -392,7 +393,10 @@ def tariff_list(
 @tariff_app.command("export")
 @clean_errors
 def tariff_export(
-    tariff_id: Annotated[str, typer.Argument(help="Tariff id, e.g. CT2005-FIXED")],
+    tariff_id: Annotated[
+        str,
+        typer.Argument(help="Tariff id, e.g. CT2005-FIXED", callback=checked_id("a tariff id")),
+    ],
     version: Annotated[int | None, typer.Option(help="Version (default: the latest)")] = None,
     province: ProvinceOption = DEFAULT_PROVINCE,
 ) -> None:

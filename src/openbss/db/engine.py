@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.kit.settings import get_settings
+
+# Execution option that makes a SQLite transaction take the database's write lock when it
+# begins (``BEGIN IMMEDIATE``) instead of at its first write. See ``db.uow.unit_of_work``.
+WRITE_INTENT = "openbss_write_intent"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -18,6 +22,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # pysqlite's own transaction handling is switched off: it would begin transactions late
+    # and always DEFERRED. ``_sqlite_begin`` issues BEGIN itself (SQLAlchemy's documented
+    # recipe, which also makes SAVEPOINTs work).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """A unit of work that will write takes the write lock first, so two of them run one
+    after the other and the second reads what the first committed: no lost update, no check
+    (a loop in an account hierarchy, a duplicate) made against a stale snapshot. Readers
+    are never blocked (WAL)."""
+    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -29,6 +46,7 @@ def make_engine(url: str | None = None) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

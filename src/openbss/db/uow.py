@@ -11,6 +11,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbss.db.engine import WRITE_INTENT
+
 AfterCommit = Callable[[], None]
 _after_commit_hooks: list[AfterCommit] = []
 
@@ -27,10 +29,18 @@ def remove_after_commit(hook: AfterCommit) -> None:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Open a session, commit when the block succeeds, roll back on any exception."""
+def unit_of_work(factory: sessionmaker[Session], *, writes: bool = False) -> Iterator[Session]:
+    """Open a session, commit when the block succeeds, roll back on any exception.
+
+    ``writes=True`` declares that the block will write: on SQLite its transaction then takes
+    the write lock when it begins (``BEGIN IMMEDIATE``), so concurrent writers are
+    serialised and each reads the state the previous one committed. PostgreSQL ignores it
+    (row locks and constraints protect it there).
+    """
     session = factory()
     try:
+        if writes:
+            session.connection(execution_options={WRITE_INTENT: True})
         yield session
         session.commit()
     except BaseException:

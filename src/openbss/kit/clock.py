@@ -20,6 +20,27 @@ def now() -> datetime:
     return pinned if pinned is not None else datetime.now(UTC)
 
 
+# The instants the product accepts from outside. Far enough from datetime's own limits that
+# adding a bill period or a time zone to any accepted instant can never overflow.
+EARLIEST_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def bounded_utc(value: datetime) -> datetime:
+    """``value`` in UTC, or ValueError when it lies outside the accepted range (including
+    instants that cannot even be converted, such as 9999-12-31T23:59:59-14:00)."""
+    try:
+        utc = ensure_utc(value)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None
+    if not EARLIEST_INSTANT <= utc < LATEST_INSTANT:
+        raise ValueError(
+            f"date-time out of range (from {EARLIEST_INSTANT:%Y-%m-%d} to before "
+            f"{LATEST_INSTANT:%Y-%m-%d})"
+        )
+    return utc
+
+
 def ensure_utc(value: datetime) -> datetime:
     """Interpret naive datetimes as UTC and convert aware ones to UTC."""
     if value.tzinfo is None:

@@ -74,6 +74,20 @@ class Conflict(OpenBSSError):
     reason = "Conflict with the current state"
 
 
+class PreconditionFailed(OpenBSSError):
+    """An ``If-Match`` that no longer matches: the resource changed since the client read it."""
+
+    status = 412
+    code = "PRECONDITION_FAILED"
+    reason = "Precondition failed"
+
+
+class PayloadTooLarge(OpenBSSError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    reason = "Payload too large"
+
+
 class Unprocessable(OpenBSSError):
     """Well-formed but semantically invalid: bad checksum, unknown reference, bad value."""
 

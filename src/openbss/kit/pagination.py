@@ -11,6 +11,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Beyond any list a client can page through; also keeps OFFSET inside a 64-bit integer.
+MAX_OFFSET = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,18 +23,27 @@ class PageRequest:
     @classmethod
     def parse(cls, offset: str | None, limit: str | None) -> PageRequest:
         """Validate raw query values; bad values are a 400, not a silent default."""
-        return cls(offset=_non_negative("offset", offset, 0), limit=_limit(limit))
+        return cls(offset=_offset(offset), limit=_limit(limit))
 
 
 def _non_negative(name: str, raw: str | None, default: int) -> int:
     if raw is None or raw == "":
         return default
+    if len(raw) > 20:
+        raise BadRequest(f"'{name}' must be a non-negative integer, got {raw[:20]!r}...")
     try:
         value = int(raw)
     except ValueError:
         raise BadRequest(f"'{name}' must be a non-negative integer, got {raw!r}") from None
     if value < 0:
         raise BadRequest(f"'{name}' must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def _offset(raw: str | None) -> int:
+    value = _non_negative("offset", raw, 0)
+    if value > MAX_OFFSET:
+        raise BadRequest(f"'offset' must be at most {MAX_OFFSET}, got {raw!r}")
     return value
 
 

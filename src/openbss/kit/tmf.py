@@ -6,11 +6,13 @@ JSON merge-patch. No I/O, no framework: the API layer and the services both use 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from openbss.kit.clock import ensure_utc
+from openbss.kit.clock import bounded_utc, ensure_utc
 from openbss.kit.errors import BadRequest
 
 JSON = dict[str, Any]
@@ -31,14 +33,21 @@ def format_optional_datetime(value: datetime | None) -> str | None:
 
 
 def parse_datetime(value: str, attribute: str = "date") -> datetime:
-    """Parse an ISO 8601 timestamp; naive values are taken as UTC."""
+    """Parse an ISO 8601 timestamp; naive values are taken as UTC. An instant outside
+    ``kit.clock``'s accepted range is a 400 before any arithmetic is done with it."""
+    if not isinstance(value, str):
+        raise BadRequest(f"'{attribute}' must be an ISO 8601 date-time string")
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
-        return ensure_utc(datetime.fromisoformat(text))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise BadRequest(f"'{attribute}' is not an ISO 8601 date-time: {value!r}") from None
+        raise BadRequest(f"'{attribute}' is not an ISO 8601 date-time: {value[:40]!r}") from None
+    try:
+        return bounded_utc(parsed)
+    except ValueError as exc:
+        raise BadRequest(f"'{attribute}': {exc}", code="DATE_OUT_OF_RANGE") from None
 
 
 def select_fields(resource: Mapping[str, Any], fields: str | None) -> JSON:
@@ -161,3 +170,23 @@ def like_pattern(value: str) -> str:
         .replace("_", LIKE_ESCAPE + "_")
     )
     return escaped.replace("*", "%")
+
+
+def entity_tag(resource: Mapping[str, Any]) -> str:
+    """A strong HTTP entity tag for a resource representation: a digest of its canonical
+    JSON (``href`` left out, since it depends on the host the client used)."""
+    canonical = json.dumps(
+        {k: v for k, v in resource.items() if k != "href"},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return '"' + hashlib.sha256(canonical.encode()).hexdigest()[:32] + '"'
+
+
+def if_match_satisfied(header: str, current: str) -> bool:
+    """RFC 9110 ``If-Match``: ``*`` or a list of entity tags, compared strongly (a weak
+    ``W/`` tag never matches)."""
+    candidates = [part.strip() for part in header.split(",")]
+    return "*" in candidates or current in candidates

@@ -36,6 +36,7 @@ from openbss.inventory.public import in_service_intervals
 from openbss.kit.clock import now
 from openbss.kit.errors import OpenBSSError
 from openbss.kit.ids import new_id
+from openbss.kit.names import province_code
 from openbss.kit.settings import get_settings
 from openbss.mediation import store
 from openbss.mediation.formats import decode, detect_format
@@ -59,6 +60,9 @@ class Ingest:
     # The duplicate-detection key's fields (normalise.KEY_FIELDS); None: the default rule.
     dedup_fields: tuple[str, ...] | None = None
     _index: pl.DataFrame | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        province_code(self.province)  # it names directories of the usage store
 
     @property
     def zone(self) -> ZoneInfo:

@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
+from openbss.kit.names import inside, province_code, safe_id
 from openbss.mediation import repository
 from openbss.mediation.records import UTC_MICROS
 
@@ -77,7 +78,11 @@ def usage_root(data_dir: Path) -> Path:
 
 
 def partition(data_dir: Path, area: str, province: str, day: date) -> Path:
-    return usage_root(data_dir) / area / f"province={province}" / f"day={day.isoformat()}"
+    province_code(province)
+    return inside(
+        data_dir, "usage", safe_id(area, "a usage area"), f"province={province}",
+        f"day={day.isoformat()}",
+    )  # fmt: skip
 
 
 def part_name(batch_id: str) -> str:
@@ -152,8 +157,9 @@ def finished_parts(
     """The parts of an area's partitions of these days (every day when None) that finished
     batches wrote, day by day: a batch still being written, or killed half-way, is not
     read until mediation finishes it."""
+    province_code(province)
     if days is None:
-        base = usage_root(data_dir) / area / f"province={province}"
+        base = inside(data_dir, "usage", safe_id(area, "a usage area"), f"province={province}")
         directories = sorted(base.glob("day=*"))
     else:
         directories = [partition(data_dir, area, province, day) for day in days]

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from openbss.audit import service as audit
 from openbss.kit.clock import now
-from openbss.kit.errors import Conflict, Unprocessable
+from openbss.kit.errors import Conflict, Forbidden, Unprocessable
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.numbering import repository as repo
@@ -71,6 +71,7 @@ from openbss.numbering.errors import (
     UnknownNumber,
 )
 from openbss.numbering.models import NumberPool, NumberResource
+from openbss.refdata.numbering import area_code_outside_province
 
 __all__ = [
     "GoldenLevel",
@@ -339,6 +340,13 @@ def create_pool(
     kind = parse_kind(kind)
     name = check_text(name, "pool name", MAX_POOL_NAME_LENGTH)
     network = pool_network(kind, area_code, prefix)
+    if kind is not NumberKind.MOBILE:
+        owner = area_code_outside_province(network, province)
+        if owner is not None:
+            raise Forbidden(
+                f"area code {network} is a local network of {owner}, not of province "
+                f"{province}: its numbers are not {province}'s to allocate"
+            )
     check_pool_range(kind, network, first, last)
     days = check_quarantine_days(quarantine_days)
     if repo.pool_named(session, province, name) is not None:

@@ -33,7 +33,7 @@ from openbss.customer.public import customers
 from openbss.db.uow import on_after_commit, remove_after_commit, unit_of_work
 from openbss.inventory.public import Product, change_offering, move, note_order_item
 from openbss.kit.clock import now
-from openbss.kit.errors import Conflict, OpenBSSError
+from openbss.kit.errors import Conflict, NotFound, OpenBSSError
 from openbss.kit.ids import new_id
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON, format_datetime
@@ -423,7 +423,13 @@ def _item_state(raw: JSON, states: dict[str, str]) -> JSON:
 
 
 def _order(session: Session, principal: Principal, order_id: str) -> ProductOrder:
-    return product_orders.get(session, principal, order_id)
+    """The order a caller acts on, row-locked: a worker's change in flight is waited for and
+    then seen, instead of being overwritten (or failing the request as stale)."""
+    principal.require(*product_orders.read_roles)
+    order = product_orders.repo.get(session, principal, order_id, lock=True)
+    if order is None:
+        raise NotFound(f"ProductOrder {order_id!r} not found")
+    return order
 
 
 def retry(session: Session, principal: Principal, order_id: str) -> ProductOrder:

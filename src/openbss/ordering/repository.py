@@ -45,6 +45,17 @@ def busy_order_for(session: Session, product_id: str, other_than: str | None) ->
     return session.scalars(statement.limit(1)).first()
 
 
+def lock_external_id(session: Session, province: str | None, external_id: str) -> None:
+    """Serialise submissions that carry the same externalId, until the transaction ends, so
+    the second one finds the first one's order instead of racing it to the unique index.
+    PostgreSQL takes a transaction-scoped advisory lock; SQLite needs none, since a writing
+    request holds the database's write lock from its start."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = f"productOrder.externalId:{province}:{external_id}"
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
 def by_external_id(session: Session, province: str | None, external_id: str) -> ProductOrder | None:
     statement = select(ProductOrder).where(
         ProductOrder.external_id == external_id, ProductOrder.province == province

@@ -97,6 +97,7 @@ class ProductOrderService(ResourceService[ProductOrder]):
         fingerprint = request_hash(doc)
         external_id = doc.get("externalId")
         if external_id is not None:
+            repository.lock_external_id(session, province, str(external_id))
             existing = repository.by_external_id(session, province, str(external_id))
             if existing is not None:
                 if existing.request_hash != fingerprint:
@@ -145,9 +146,12 @@ class ProductOrderService(ResourceService[ProductOrder]):
             if attribute in patch and patch[attribute] != current:
                 hint = " (cancel with POST /cancelProductOrder)" if attribute == "state" else ""
                 raise BadRequest(f"'{attribute}' is read-only and cannot be patched{hint}")
+        self.check_type_unchanged(row, patch)
         changes = {
             k: v for k, v in patch.items() if k not in READ_ONLY_ATTRIBUTES and v != row.doc.get(k)
         }
+        if merge_patch(dict(row.doc), changes) == row.doc:
+            return row  # nothing changes: no write, no audit entry, no event
         if row.state != ProductOrderState.PENDING:
             frozen = sorted(set(changes) - AMENDABLE_WHEN_ACCEPTED)
             if frozen:

@@ -4,6 +4,10 @@
   digits 7-14 are the birth date.
 - 统一社会信用代码 (GB 32100-2015): 18 characters from a 31-symbol alphabet, the last a
   weighted MOD 31 check character.
+
+Both are ASCII: full-width forms typed through an input method are folded to ASCII first
+(:func:`normalise_identifier`), and any other non-ASCII character is refused, so one number
+has one spelling when it is stored and checked for uniqueness.
 """
 
 from __future__ import annotations
@@ -11,13 +15,21 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+from openbss.kit.text import fold_fullwidth
+
+_RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9X]$")
 _RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_CHECK = "10X98765432"
 
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_USCC = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}$")
+_USCC = re.compile(r"^[0-9A-HJ-NP-RTUWXY]{2}[0-9]{6}[0-9A-HJ-NP-RTUWXY]{10}$")
+
+
+def normalise_identifier(value: str) -> str:
+    """The one spelling of an identity number or credit code: full-width folded to ASCII,
+    surrounding spaces dropped, letters in capitals."""
+    return fold_fullwidth(value).strip().upper()
 
 
 def resident_id_check_char(first17: str) -> str:
@@ -27,8 +39,8 @@ def resident_id_check_char(first17: str) -> str:
 
 def resident_id_problem(value: str) -> str | None:
     """Why ``value`` is not a valid 18-digit resident identity number, or None if it is."""
-    number = value.strip().upper()
-    if not _RESIDENT_ID.match(number):
+    number = normalise_identifier(value)
+    if not _RESIDENT_ID.fullmatch(number):
         return "a resident identity number has 17 digits followed by a digit or X"
     try:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
@@ -53,8 +65,8 @@ def uscc_check_char(first17: str) -> str:
 
 def uscc_problem(value: str) -> str | None:
     """Why ``value`` is not a valid unified social credit code, or None if it is."""
-    code = value.strip().upper()
-    if not _USCC.match(code):
+    code = normalise_identifier(value)
+    if not _USCC.fullmatch(code):
         return "a unified social credit code has 18 characters (digits and capitals, no I O Z S V)"
     if uscc_check_char(code[:17]) != code[17]:
         return "the check character of the unified social credit code is wrong"

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from openbss.kit.errors import Conflict, Unprocessable
 from openbss.kit.security import Principal, Role
 from openbss.kit.tmf import JSON
-from openbss.party.identity import resident_id_problem, uscc_problem
+from openbss.party.identity import normalise_identifier, resident_id_problem, uscc_problem
 from openbss.party.models import Individual, Organization
 from openbss.party.schemas import IndividualSchema, OrganizationSchema
 from openbss.resources.service import ResourceService
-from openbss.resources.validation import check_contact_media, check_transition
+from openbss.resources.validation import check_contact_media, check_period, check_transition
 
 API = "party"
 API_PATH = "/tmf-api/party/v4"
@@ -106,14 +106,18 @@ class PartyService(ResourceService[P]):
             PARTY_STATES,
         )
         check_contact_media(doc.get("contactMedium"))
+        check_period(doc.get("validFor"))
         rule = self.identity
         for identification in doc.get(rule.attribute) or []:
             if identification.get("identificationType") in rule.types:
-                value = identification["identificationId"].strip().upper()
-                problem = rule.problem(value)
+                raw = identification.get("identificationId")
+                if not isinstance(raw, str):
+                    raise Unprocessable("identificationId must be a string", code=rule.invalid_code)
+                number = normalise_identifier(raw)
+                problem = rule.problem(number)
                 if problem:
                     raise Unprocessable(problem, code=rule.invalid_code)
-                identification["identificationId"] = value
+                identification["identificationId"] = number
         value = rule.value_in(doc)
         if value is not None:
             province = existing.province if existing else principal.province

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from openbss.kit.clock import bounded_utc
+from openbss.kit.names import ID_PATTERN, PROVINCE_PATTERN
 from openbss.rating.contract import (
     Allowance,
     BandCrossing,
@@ -91,10 +93,11 @@ class TierDocument(_Strict):
 class TariffDocument(_Strict):
     """One tariff version, as stored and exchanged."""
 
-    id: str = Field(min_length=1, max_length=64)
+    # The id names the tariff in files and command lines: the pattern of kit.names.
+    id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN.pattern)
     version: int = Field(ge=1)
     name: str = Field(default="", max_length=128)
-    province: str | None = None
+    province: str | None = Field(default=None, pattern=PROVINCE_PATTERN.pattern)
     effectiveFrom: datetime
     effectiveTo: datetime | None = None
     destinationSet: str = Field(min_length=1, max_length=64)
@@ -112,7 +115,7 @@ class TariffDocument(_Strict):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("must carry a time zone (e.g. 2004-12-31T16:00:00Z)")
-        return None if value is None else value.astimezone(UTC)
+        return None if value is None else bounded_utc(value)
 
     def to_tariff(self, destinations: tuple[Destination, ...]) -> Tariff:
         """The model tariff; raises ValueError with the reason when the figures conflict."""

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.orm import Session
 
 from openbss.inventory import public as inventory
+from openbss.kit.clock import bounded_utc
 from openbss.kit.errors import BadRequest, NotFound, Unprocessable
 from openbss.kit.money import li_and_money, li_to_yuan
 from openbss.kit.security import Principal
@@ -265,7 +266,7 @@ class QuoteRequest(BaseModel):
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
             raise ValueError("must carry a time zone")
-        return value.astimezone(UTC)
+        return bounded_utc(value)  # range-checked before any arithmetic
 
     @field_validator("called")
     @classmethod

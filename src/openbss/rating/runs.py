@@ -61,7 +61,9 @@ from openbss.rating.store import rated_root as rated_root
 from openbss.rating.tariffs import plan_fingerprint, rating_plan
 from openbss.rating.vectorised import apply_balances, state_frame
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# ASCII digits, and years inside the accepted date-time range (kit.clock), so the month
+# after a period can always be computed.
+PERIOD_PATTERN = re.compile(r"^(19[0-9]{2}|[2-8][0-9]{3})-(0[1-9]|1[0-2])$")
 
 
 def check_period(period: str) -> str:

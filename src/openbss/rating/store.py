@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.orm import Session
 
+from openbss.kit.names import inside, province_code, safe_id
 from openbss.mediation import public as usage_store
 from openbss.rating import repository as repo
 from openbss.rating.contract import Direction, RateRule, Zone
@@ -82,11 +83,12 @@ def period_usage_parts(session: Session, data_dir: Path, province: str, period: 
 
 def rated_root(data_dir: Path, province: str, period: str) -> Path:
     """The directory of a province's period: one ``run=<id>`` directory per run kept."""
-    return data_dir / "rated" / f"province={province}" / f"period={period}"
+    province_code(province)
+    return inside(data_dir, "rated", f"province={province}", f"period={safe_id(period, 'period')}")
 
 
 def run_dir(data_dir: Path, province: str, period: str, run_id: str) -> Path:
-    return rated_root(data_dir, province, period) / f"run={run_id}"
+    return inside(rated_root(data_dir, province, period), f"run={safe_id(run_id, 'a run id')}")
 
 
 def changes_file(out_dir: Path) -> Path:

@@ -97,6 +97,27 @@ def local_network(area_code: str) -> LocalNetwork | None:
     return _BY_CODE.get(area_code)
 
 
+# Province codes (as API keys and rows carry them) of the provinces named above.
+PROVINCE_NAMES: Mapping[str, str] = {
+    "GD": "广东", "BJ": "北京", "SH": "上海", "TJ": "天津", "CQ": "重庆", "LN": "辽宁",
+    "JS": "江苏", "HB": "湖北", "SC": "四川", "SN": "陕西", "ZJ": "浙江",
+}  # fmt: skip
+# Provinces whose every local network is listed: any other area code is not theirs.
+COMPLETE_PROVINCES: frozenset[str] = frozenset({"广东"})
+
+
+def area_code_outside_province(area_code: str, province: str) -> str | None:
+    """The province an area code belongs to when that is not ``province`` (a province code),
+    or None when it is that province's, or when the table cannot tell."""
+    name = PROVINCE_NAMES.get(province)
+    network = _BY_CODE.get(area_code)
+    if network is not None:
+        return network.province_zh if name is not None and network.province_zh != name else None
+    if name in COMPLETE_PROVINCES:
+        return "another province"
+    return None
+
+
 # The 21 local networks of Guangdong, the default province.
 GUANGDONG_AREA_CODES: frozenset[str] = frozenset(network.area_code for network in GUANGDONG)
 

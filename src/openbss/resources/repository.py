@@ -80,8 +80,12 @@ class ResourceRepository(Generic[M]):
         condition = self._visible(principal)
         return statement if condition is None else statement.where(condition)
 
-    def get(self, session: Session, principal: Principal, resource_id: str) -> M | None:
-        row = session.get(self.model, resource_id)
+    def get(
+        self, session: Session, principal: Principal, resource_id: str, *, lock: bool = False
+    ) -> M | None:
+        """The row if the caller may see it. ``lock`` takes its row lock (PostgreSQL's
+        ``FOR UPDATE``) so that a read-modify-write cannot interleave with another one."""
+        row = session.get(self.model, resource_id, with_for_update=True if lock else None)
         if row is None or not principal.can_see(row.province):
             return None
         return row

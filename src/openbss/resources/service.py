@@ -17,12 +17,24 @@ from sqlalchemy.orm import Session
 from openbss.audit import service as audit
 from openbss.events import outbox
 from openbss.kit.clock import now
-from openbss.kit.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from openbss.kit.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 from openbss.kit.ids import new_id
 from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
-from openbss.kit.tmf import JSON, format_datetime, merge_patch
+from openbss.kit.tmf import (
+    JSON,
+    entity_tag,
+    format_datetime,
+    if_match_satisfied,
+    merge_patch,
+)
 from openbss.resources.models import TmfResourceMixin
 from openbss.resources.repository import ResourceRepository
 
@@ -104,6 +116,31 @@ class ResourceService(Generic[M]):
         body.setdefault("@type", self.resource_type)
         return body
 
+    def etag(self, row: M) -> str:
+        """The entity tag of the row's representation (``ETag``; compared by ``If-Match``)."""
+        return entity_tag(self.render(row))
+
+    def check_precondition(
+        self, session: Session, principal: Principal, resource_id: str, if_match: str
+    ) -> None:
+        """Refuse (412) a write whose ``If-Match`` names a representation that is no longer
+        current. The row is locked first, so the check and the write see the same state."""
+        row = self._writable(session, principal, resource_id)
+        if not if_match_satisfied(if_match, self.etag(row)):
+            raise PreconditionFailed(
+                f"{self.resource_type} {resource_id!r} has changed since it was read "
+                "(If-Match does not match its ETag); read it again"
+            )
+
+    def check_type_unchanged(self, row: M, patch: Mapping[str, Any]) -> None:
+        """``@type`` says what a resource is: an Individual cannot become an Organization."""
+        current = row.doc.get("@type", self.resource_type)
+        if "@type" in patch and patch["@type"] != current:
+            raise BadRequest(
+                f"'@type' cannot be changed (this resource is a {current})",
+                code="IMMUTABLE_TYPE",
+            )
+
     def get(self, session: Session, principal: Principal, resource_id: str) -> M:
         principal.require(*self.read_roles)
         row = self.repo.get(session, principal, resource_id)
@@ -152,7 +189,7 @@ class ResourceService(Generic[M]):
 
     def _writable(self, session: Session, principal: Principal, resource_id: str) -> M:
         principal.require(*self.write_roles)
-        row = self.repo.get(session, principal, resource_id)
+        row = self.repo.get(session, principal, resource_id, lock=True)
         if row is None:
             raise NotFound(f"{self.resource_type} {resource_id!r} not found")
         if row.province is None and principal.province is not None:
@@ -172,9 +209,14 @@ class ResourceService(Generic[M]):
             current = row.id if attribute == "id" else row.doc.get(attribute)
             if attribute in patch and patch[attribute] != current:
                 raise BadRequest(f"'{attribute}' is read-only and cannot be patched")
+        self.check_type_unchanged(row, patch)
         changes = {k: v for k, v in patch.items() if k not in READ_ONLY_ATTRIBUTES}
         old_doc = dict(row.doc)
         doc: JSON = merge_patch(old_doc, changes)
+        if doc == old_doc:
+            # Nothing changes (``PATCH {}``, or values the resource already has): no write,
+            # no audit entry, no event, and ``lastUpdate`` keeps telling the last change.
+            return row
         if self.stamp_last_update:
             doc["lastUpdate"] = format_datetime(now())
         doc = self.validate(session, principal, doc, row)

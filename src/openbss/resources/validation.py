@@ -8,6 +8,7 @@ from typing import Any
 import phonenumbers
 
 from openbss.kit.errors import Conflict, Unprocessable
+from openbss.kit.text import fold_fullwidth
 from openbss.kit.tmf import parse_datetime
 
 
@@ -46,14 +47,26 @@ def check_period(period: Mapping[str, Any] | None, attribute: str = "validFor") 
         raise Unprocessable(f"{attribute}: endDateTime is before startDateTime")
 
 
+def ascii_phone(raw: str) -> str:
+    """A phone number as typed, full-width forms folded to ASCII; 422 if any other
+    non-ASCII character is left (digits of other scripts, which ``phonenumbers`` accepts)."""
+    folded = fold_fullwidth(raw).strip()
+    if not folded.isascii():
+        raise Unprocessable(f"{raw[:40]!r} is not a phone number: use ASCII digits")
+    return folded
+
+
 def normalise_cn_phone(raw: str) -> str:
     """A Chinese phone number in E.164 (``+8613312345678``, ``+862012345678``), or 422."""
+    if not isinstance(raw, str):
+        raise Unprocessable("a phone number must be a string")
+    text = ascii_phone(raw)
     try:
-        number = phonenumbers.parse(raw, "CN")
+        number = phonenumbers.parse(text, "CN")
     except phonenumbers.NumberParseException:
-        raise Unprocessable(f"{raw!r} is not a phone number") from None
+        raise Unprocessable(f"{text[:40]!r} is not a phone number") from None
     if not phonenumbers.is_valid_number(number):
-        raise Unprocessable(f"{raw!r} is not a valid phone number")
+        raise Unprocessable(f"{text!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -63,6 +76,7 @@ def check_contact_media(media: list[dict[str, Any]] | None) -> None:
         phone = characteristic.get("phoneNumber")
         if phone:
             normalise_cn_phone(phone)
+            characteristic["phoneNumber"] = ascii_phone(phone)  # one spelling is stored
         email = characteristic.get("emailAddress")
         if email is not None and "@" not in email:
             raise Unprocessable(f"{email!r} is not an e-mail address")
