@@ -221,7 +221,10 @@ def test_callbacks_to_private_addresses_or_with_credentials_are_refused(
 ) -> None:
     set_env(monkeypatch, "OPENBSS_WEBHOOK_ALLOW", "")  # public addresses only
     response = client.post(f"{PARTY}/hub", json={"callback": callback}, headers=auth())
-    assert response.status_code == 422, response.text
+    # A callback longer than any string the API takes is refused by the input limits (400)
+    # before the hub reads it; every other one by the hub's callback rules (422).
+    expected = 400 if len(callback) > 10_000 else 422
+    assert response.status_code == expected, response.text
     assert "secret" not in response.text
     with session_factory() as s:
         assert s.scalars(select(HubSubscription)).first() is None

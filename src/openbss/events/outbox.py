@@ -85,7 +85,9 @@ def _check_instant(attribute: str, value: str) -> None:
     value that parses must also convert; an ``eventTime`` value must parse."""
     try:
         parse_datetime(value, attribute)
-    except BadRequest:
+    except BadRequest as exc:
+        if exc.code == "DATE_OUT_OF_RANGE":
+            raise BadRequest(f"'query' {attribute} {value!r} is out of range") from None
         if attribute == "eventTime":
             raise BadRequest(f"'query' eventTime {value!r} is not an ISO 8601 date-time") from None
     except (OverflowError, ValueError):
