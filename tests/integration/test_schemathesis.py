@@ -66,6 +66,7 @@ from openbss.db.engine import make_engine, make_session_factory
 from openbss.db.uow import unit_of_work
 from openbss.inventory.service import products
 from openbss.kit.security import Role
+from openbss.kit.settings import get_settings
 from openbss.mediation.pushed import usage_specifications, usages
 from openbss.ordering.cancellation import cancellations
 from openbss.ordering.service import product_orders
@@ -230,6 +231,16 @@ def _seed(target: FuzzTarget) -> None:
 
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
+    # The seeded hub listener is on loopback: the module's server needs the suite's allow-list
+    # before any test's own fixture sets it.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPENBSS_WEBHOOK_ALLOW", "127.0.0.0/8,::1")
+        get_settings.cache_clear()
+        yield from _fuzz_target(tmp_path_factory)
+    get_settings.cache_clear()
+
+
+def _fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget]:
     path = Path(tmp_path_factory.mktemp("fuzz")) / "openbss.db"
     engine = make_engine(f"sqlite:///{path}")
     metadata.create_all(engine)

@@ -222,6 +222,13 @@ def _fallback_responses(operation: dict[str, Any]) -> dict[str, Any]:
         media = answer.get("content", {}).get("application/json")
         if status.startswith("2") and media is not None and not media.get("schema"):
             media["schema"] = dict(ANY_JSON)
+    paged = any(
+        parameter.get("in") == "query" and parameter.get("name") in PAGING_SCHEMAS
+        for parameter in operation.get("parameters", [])
+    )
+    if paged and "200" in answers:
+        # A window of a longer list answers 206, like the TMF lists.
+        answers["206"] = {**copy.deepcopy(answers["200"]), "description": "A page of the list"}
     if operation.get("security"):
         answers.update(responses({}, FALLBACK_ERRORS)[RESPONSES_KEY])
     return answers
