@@ -270,7 +270,7 @@ def _delete_route(router: APIRouter, service: ResourceService[Any], path: str, n
         status_code=204,
         name=f"delete_{name}",
         summary=f"Delete a {service.resource_type}",
-        openapi_extra=responses({204: ("Deleted", None)}, (404, 409)),
+        openapi_extra=responses({204: ("Deleted", None)}, (404, 409, 412)),
     )
     def delete(
         session: SessionDep,
