@@ -22,19 +22,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    # pysqlite's own transaction handling is switched off: it would begin transactions late
-    # and always DEFERRED. ``_sqlite_begin`` issues BEGIN itself (SQLAlchemy's documented
-    # recipe, which also makes SAVEPOINTs work).
-    dbapi_connection.isolation_level = None
 
 
 def _sqlite_begin(connection: Connection) -> None:
     """A unit of work that will write takes the write lock first, so two of them run one
     after the other and the second reads what the first committed: no lost update, no check
     (a loop in an account hierarchy, a duplicate) made against a stale snapshot. Readers
-    are never blocked (WAL)."""
-    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    are never blocked (WAL).
+
+    Every other transaction keeps pysqlite's own handling: its reads run outside a
+    transaction and it begins at its first write, waiting for the write lock (busy timeout)
+    rather than failing at once, as a read transaction upgraded to a write does in WAL mode
+    when another writer committed since its snapshot (background workers read, then write)."""
+    if connection.get_execution_options().get(WRITE_INTENT, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
