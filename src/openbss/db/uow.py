@@ -37,10 +37,17 @@ def unit_of_work(factory: sessionmaker[Session], *, writes: bool = False) -> Ite
     serialised and each reads the state the previous one committed. PostgreSQL ignores it
     (row locks and constraints protect it there).
     """
-    session = factory()
-    try:
+    bind = factory.kw.get("bind")
+    if writes and bind is not None:
+        # The intent rides on the bind, so the connection is taken (and BEGIN IMMEDIATE
+        # issued) at the session's first statement, not now: a request holds no pooled
+        # connection while its other dependencies (the caller's key) take theirs.
+        session = factory(bind=bind.execution_options(**{WRITE_INTENT: True}))
+    else:
+        session = factory()
         if writes:
             session.connection(execution_options={WRITE_INTENT: True})
+    try:
         yield session
         session.commit()
     except BaseException:

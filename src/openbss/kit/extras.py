@@ -50,6 +50,8 @@ def require(module: str, *, extra: str) -> ModuleType:
     Only the absence of ``module`` itself (or of its top-level package) counts as missing: an
     installed package whose own import fails raises its own error.
     """
+    if not installed(module):  # also when a submodule was imported before the package went
+        raise missing(module, extra=extra)
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
