@@ -54,17 +54,15 @@ def journal(
     """Write a posting's lines (already balanced by ``chart``)."""
     stamp = now()
     rows = [
-        {
-            "province": province,
-            "entry_id": entry_id,
-            "entry_kind": entry_kind,
-            "business_date": day,
-            "gl_account": str(line.gl_account),
-            "dimension": line.dimension,
-            "billing_account_id": billing_account_id if line.on_customer_account else None,
-            "amount_fen": line.amount_fen,
-            "created_at": stamp,
-        }
+        _line_row(
+            province,
+            entry_id,
+            day,
+            line,
+            billing_account_id if line.on_customer_account else None,
+            stamp,
+            entry_kind=entry_kind,
+        )
         for line in chart.balanced(lines)
     ]
     if rows:
@@ -303,11 +301,13 @@ def _line_row(
     line: Line,
     billing_account_id: str | None,
     stamp: datetime,
+    *,
+    entry_kind: str = ItemKind.BILL,
 ) -> Mapping[str, object]:
     return {
         "province": province,
         "entry_id": entry_id,
-        "entry_kind": ItemKind.BILL,
+        "entry_kind": entry_kind,
         "business_date": day,
         "gl_account": str(line.gl_account),
         "dimension": line.dimension,
