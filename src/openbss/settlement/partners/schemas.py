@@ -56,3 +56,11 @@ class PartnershipSchema(TmfModel):
     description: str | None = None
     specification: EntityRef
     partner: list[PartnerRef] | None = None
+
+
+class PartnershipTypeSchema(TmfModel):
+    """The R18 shape: ``roleType`` entries each need a name."""
+
+    name: str = Field(min_length=1, max_length=256)
+    description: str | None = None
+    roleType: list[RoleSpecification] | None = None
