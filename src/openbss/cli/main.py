@@ -13,6 +13,7 @@ import typer
 
 from openbss.cli.billing import billing_app
 from openbss.cli.collection import collection_app, gl_app
+from openbss.cli.commissions import commissions_app
 from openbss.cli.common import (
     DEFAULT_PROVINCE,
     check_province,
@@ -74,6 +75,7 @@ app.add_typer(payments_app, name="payments")
 app.command("ledger")(clean_errors(ledger_command))
 app.add_typer(collection_app, name="collection")
 app.add_typer(gl_app, name="gl")
+app.add_typer(commissions_app, name="commissions")
 
 
 @db_app.command("upgrade")
