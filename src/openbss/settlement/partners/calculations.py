@@ -38,6 +38,18 @@ class PartnerKind(StrEnum):
     PROVINCE = "province"
 
 
+def partner_kind(value: object) -> PartnerKind:
+    """``value`` as a partner kind, or a clear 422."""
+    try:
+        return PartnerKind(str(value))
+    except ValueError:
+        raise Unprocessable(
+            f"partner kind {value!r} is unknown; expected one of "
+            f"{', '.join(k.value for k in PartnerKind)}",
+            code="INVALID_PARTNER",
+        ) from None
+
+
 KIND = "partnerKind"
 CODE = "partnerCode"
 CARRIER_CODE = "carrierCode"

@@ -36,6 +36,7 @@ from openbss.settlement.partners.calculations import (
     overlaps,
     partner_characteristics,
     partner_facts,
+    partner_kind,
 )
 from openbss.settlement.partners.models import SettlementContract, SettlementPartner
 from openbss.settlement.partners.schemas import PartyRoleSchema
@@ -160,7 +161,7 @@ def create_partner(
         "name": name,
         "status": status,
         "characteristic": partner_characteristics(
-            PartnerKind(kind),
+            partner_kind(kind),
             code,
             carrier_code=carrier_code,
             tadig=tadig,
