@@ -3,11 +3,17 @@ endpoints, end to end over HTTP: roles, province isolation, bad input refused.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbss.kit.settings import get_settings
 from openbss.settlement.partners.models import SettlementPartner
+from tests.commission_support import build_world
 from tests.conftest import KeyMaker
 
 ROLES = "/tmf-api/partyRoleManagement/v4/partyRole"
@@ -15,6 +21,15 @@ SPECS = "/tmf-api/partnershipManagement/v4/partnershipSpecification"
 TYPES = "/tmf-api/partnershipManagement/v4/partnershipType"
 PARTNERSHIPS = "/tmf-api/partnershipManagement/v4/partnership"
 COMMISSIONS = "/api/v1/settlement/commissions"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Statements go to a directory of the test's own."""
+    monkeypatch.setenv("OPENBSS_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
 
 
 def partners_in(factory: sessionmaker[Session]) -> int:
@@ -124,7 +139,7 @@ def test_partnership_specifications_in_both_shapes(client: TestClient, auth: Key
     assert (unknown.status_code, unknown.json()["code"]) == (422, "UNKNOWN_SPECIFICATION")
 
 
-def test_commission_endpoints(client: TestClient, auth: KeyMaker) -> None:
+def test_commission_endpoints(client: TestClient, auth: KeyMaker, data_dir: Path) -> None:
     assert client.get(f"{COMMISSIONS}/runs/2026-11", headers=auth("finance")).status_code == 404
     started = client.post(
         f"{COMMISSIONS}/runs", json={"period": "2026-11"}, headers=auth("finance")
@@ -155,3 +170,48 @@ def test_commission_endpoints(client: TestClient, auth: KeyMaker) -> None:
         f"{COMMISSIONS}/runs", json={"period": "2026-10"}, headers=auth("admin", None)
     )
     assert (group.status_code, group.json()["code"]) == (422, "PROVINCE_REQUIRED")
+
+
+def test_a_partner_statement_over_http(
+    client: TestClient,
+    auth: KeyMaker,
+    data_dir: Path,
+    session_factory: sessionmaker[Session],
+) -> None:
+    build_world(session_factory)
+    ran = client.post(f"{COMMISSIONS}/runs", json={"period": "2026-10"}, headers=auth("finance"))
+    assert ran.status_code == 200, ran.text
+    (agent,) = ran.json()["partners"]
+    assert (agent["partnerCode"], agent["totalFen"], agent["total"]["value"]) == (
+        "GD-AG-001", 6413, 64.13,
+    )  # fmt: skip
+    shown = client.get(f"{COMMISSIONS}/runs/2026-10", headers=auth("analyst")).json()
+    assert shown["partners"] == ran.json()["partners"] and shown["totalFen"] == 6413
+    statement = client.get(
+        f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001", headers=auth("billing_operator")
+    )
+    assert statement.status_code == 200
+    assert statement.headers["content-type"].startswith("text/csv")
+    assert (
+        statement.content
+        == (data_dir / "settlement/commissions/GD/2026-10/GD-AG-001.csv").read_bytes()
+    )
+    assert statement.text.splitlines()[0].startswith("period,province,partner_code")
+    assert (
+        client.get(
+            f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001", headers=auth("admin", "SH")
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"{COMMISSIONS}/runs/2026-10/statements/..%2Fsummary", headers=auth("admin")
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001", headers=auth("csr")
+        ).status_code
+        == 403
+    )
