@@ -19,7 +19,8 @@ import openbss.payments.dunning.models
 import openbss.payments.models
 import openbss.provisioning.models
 import openbss.rating.models
-import openbss.settlement.models  # noqa: F401
+import openbss.settlement.models
+import openbss.settlement.partners.models  # noqa: F401
 from openbss.db.base import Base
 
 metadata = Base.metadata

@@ -160,10 +160,13 @@ function main(argv) {
     fs.writeFileSync(process.env.CTK_DUMP_COLLECTION, JSON.stringify(collection, null, 2));
   }
 
+  // Older (R18) kits write `{{Var}}/resource`: they get the base URL without its last slash.
+  const slashed = JSON.stringify(collection).includes(`{{${envVar}}}/`);
+  const base = slashed ? baseUrl.replace(/\/+$/, '') : baseUrl;
   const reporters = process.env.CTK_QUIET === '1' ? [] : ['cli'];
   newman.run({
     collection,
-    envVar: [{ key: envVar, value: baseUrl }],
+    envVar: [{ key: envVar, value: base }],
     reporters,
     reporter: { cli: { noBanner: true } },
     timeoutRequest: 30000,

@@ -576,6 +576,20 @@ CTKS = {
         "/tmf-api/paymentManagement/v4/",
         payment_data,
     ),
+    "TMF669-v4.0.0": Ctk(
+        "TMF669/ctk-v4.0.0/TMF669-PartyRole-v4.0.0.testkit.json",
+        "Party_Role",
+        "/tmf-api/partyRoleManagement/v4/",
+        no_data,
+    ),
+    # An R18 kit: it writes `{{PartnershipTypeManagementAPI}}/partnershipType`, and the harness
+    # gives such collections the base URL without its last slash.
+    "TMF668-r18.0": Ctk(
+        "TMF668/ctk-r18.0/CTK-TMF668-PartnershipTypeManagement.postman_collection.json",
+        "PartnershipTypeManagementAPI",
+        "/tmf-api/partnershipManagement/v4/",
+        no_data,
+    ),
 }
 
 

@@ -74,6 +74,12 @@ from openbss.party.service import individuals, organizations
 from openbss.provisioning.service import service_orders
 from openbss.registry import metadata
 from openbss.resources.service import ResourceService
+from openbss.settlement.partners.partnership import (
+    partnership_specifications,
+    partnership_types,
+    partnerships,
+)
+from openbss.settlement.partners.service import party_roles
 
 MAX_EXAMPLES = 8
 PROVINCES = ("GD", "SH")
@@ -109,6 +115,10 @@ RESOURCE_SERVICES: tuple[ResourceService[Any], ...] = (
     customer_bills,
     applied_billing_rates,
     customer_bills_on_demand,
+    party_roles,
+    partnership_specifications,
+    partnership_types,
+    partnerships,
 )
 READ_ROLES = {f"{s.api_path}/{s.path}": s.read_roles for s in RESOURCE_SERVICES}
 

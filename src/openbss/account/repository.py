@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from openbss.account.models import PARTY_ACCOUNT_MODELS, BillFormat, BillingAccount
+from openbss.account.models import (
+    PARTY_ACCOUNT_MODELS,
+    BillFormat,
+    BillingAccount,
+    SettlementAccount,
+)
 from openbss.resources.models import TmfResourceMixin
 
 
@@ -68,6 +73,10 @@ def visible_row(
 
 def get_billing_account(session: Session, account_id: str) -> BillingAccount | None:
     return session.get(BillingAccount, account_id)
+
+
+def get_settlement_account(session: Session, account_id: str) -> SettlementAccount | None:
+    return session.get(SettlementAccount, account_id)
 
 
 def get_bill_format(session: Session, format_id: str) -> BillFormat | None:

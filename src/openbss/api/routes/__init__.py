@@ -14,7 +14,9 @@ from openbss.api.routes import (
     customer,
     customer_bill,
     numbering,
+    partnership,
     party,
+    party_role,
     payment,
     product_inventory,
     product_ordering,
@@ -43,4 +45,6 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *payment.MOUNTS,
     *receivables.MOUNTS,
     *search.MOUNTS,
+    *party_role.MOUNTS,
+    *partnership.MOUNTS,
 ]
