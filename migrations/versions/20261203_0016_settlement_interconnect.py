@@ -1,8 +1,8 @@
 """settlement_interconnect
 
 Revision ID: 0016
-Revises: 0011
-Create Date: 2026-12-03 18:01:59.841376
+Revises: 0015
+Create Date: 2026-12-03 18:06:02.169065
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_typ
 
 import openbss.db.types
 
-revision: str = '0016'
-down_revision: str | None = '0011'
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('province', sa.String(length=8), nullable=False),
     sa.Column('partner', sa.String(length=64), nullable=False),
     sa.Column('complaint_ref', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
     sa.Column('recorded_by', sa.String(length=128), nullable=False),

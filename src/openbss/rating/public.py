@@ -20,9 +20,11 @@ from openbss.rating.contract import (
     BandCrossing,
     Calendar,
     Charge,
+    Destination,
     RateRule,
     RatingPlan,
     Tariff,
+    Zone,
 )
 from openbss.rating.contract import Direction as RatingDirection
 from openbss.rating.contract import Service as RatingService
@@ -54,6 +56,7 @@ __all__ = [
     "BandCrossing",
     "Calendar",
     "Charge",
+    "Destination",
     "RateRule",
     "RatingAdjustment",
     "RatingDirection",
@@ -62,6 +65,7 @@ __all__ = [
     "RatingService",
     "RunStatus",
     "Tariff",
+    "Zone",
     "TariffVersion",
     "adjustments",
     "check_period",

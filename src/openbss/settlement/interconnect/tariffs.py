@@ -28,11 +28,13 @@ from openbss.rating.public import (
     BandCrossing,
     Calendar,
     Charge,
+    Destination,
     RateRule,
     RatingDirection,
     RatingPlan,
     RatingService,
     Tariff,
+    Zone,
 )
 from openbss.settlement.interconnect.classify import TIME_ZONE
 from openbss.settlement.interconnect.data import Rule
@@ -41,6 +43,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 KERNEL_DIRECTION = {"in": RatingDirection.MT, "out": RatingDirection.MO}
 SETTLEMENT_DIRECTION = {v.value: k for k, v in KERNEL_DIRECTION.items()}
 MINUTE_S = 60
+
+# Settlement events carry no called number (a rule matches any), so no prefix is ever looked
+# up; the kernel's tables still want one destination.
+NO_DESTINATION = (Destination("0", "any", zone=Zone.SPECIAL),)
 
 
 def _instant(day: date) -> datetime:
@@ -86,7 +92,7 @@ def _versions(traffic_class: str, rules: list[Rule]) -> list[Tariff]:
                 effective_from=_instant(start),
                 effective_to=None if end is None else _instant(end),
                 province_area_codes=frozenset(),
-                destinations=(),
+                destinations=NO_DESTINATION,
                 bands=(),
                 calendar=Calendar(),
                 band_crossing=BandCrossing.START,

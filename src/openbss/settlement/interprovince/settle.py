@@ -24,10 +24,12 @@ from openbss.rating.public import (
     BandCrossing,
     Calendar,
     Charge,
+    Destination,
     RateRule,
     RatingPlan,
     RatingService,
     Tariff,
+    Zone,
     compile_plan,
     rate_frame,
 )
@@ -43,6 +45,10 @@ UNITS = {"voice": "minute", "sms": "message", "data": "MiB"}
 USAGE_COLUMNS = (
     "record_id", "event_time", "service", "duration_s", "volume_up", "volume_down", "area_code",
 )  # fmt: skip
+
+# Settlement events carry no called number (a rule matches any), so no prefix is ever looked
+# up; the kernel's tables still want one destination.
+NO_DESTINATION = (Destination("0", "any", zone=Zone.SPECIAL),)
 
 
 def _instant(day: date) -> datetime:
@@ -91,7 +97,7 @@ def _load(path: Path) -> tuple[RatingPlan, dict[str, str]]:
                 Tariff(
                     id=TARIFF_ID, version=len(tariffs) + 1, effective_from=_instant(start),
                     effective_to=None if end is None else _instant(end),
-                    province_area_codes=frozenset(), destinations=(), bands=(),
+                    province_area_codes=frozenset(), destinations=NO_DESTINATION, bands=(),
                     calendar=Calendar(), band_crossing=BandCrossing.START, rules=rules,
                 )
             )  # fmt: skip
