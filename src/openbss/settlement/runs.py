@@ -35,6 +35,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
+import openbss.settlement.partners.public as partners
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import now
 from openbss.kit.errors import Conflict
@@ -54,6 +55,7 @@ from openbss.settlement.models import (
     StatementLine,
 )
 from openbss.settlement.revenue_share.calculations import revenue_share, statement_lines
+from openbss.settlement.revenue_share.service import gather
 from openbss.settlement.statements import Line, Statement, statement_csv, statement_pdf
 
 LEASE = timedelta(seconds=300)
@@ -174,10 +176,8 @@ def _lines(frame: pl.DataFrame) -> dict[str, tuple[Line, ...]]:
 
 
 def _carrier_names(session: Session, codes: list[str]) -> dict[str, str]:
-    try:
-        from openbss.settlement.partners import public as partners
-    except ImportError:  # partners not installed in this build: codes stand for names
-        return {code: code for code in codes}
+    """Carriers' names from the partner table; a carrier not (yet) registered there keeps
+    its code as its name."""
     names = {}
     for code in codes:
         found = partners.partner_by_code(session, partners.PartnerKind.CARRIER, code)
@@ -220,32 +220,23 @@ def compute(session: Session, data_dir: Path, province: str, period: str) -> Out
     notes: list[str] = []
     taken: list[str] = []
     try:
-        from openbss.settlement.revenue_share.service import gather
-    except ImportError:  # pragma: no cover - partners absent from the build
-        gather = None  # type: ignore[assignment]
-    if gather is not None:
-        try:
-            shares = gather(session, data_dir, province, period)
-        except ImportError:
-            shares, notes = [], ["revenue share: partners are not installed"]
-        except Conflict as exc:
-            shares, notes = [], [f"revenue share: {exc.message}"]
-        for name, inputs in shares:
-            result = revenue_share(inputs)
-            lines = tuple(
-                Line(
-                    direction=str(ln["direction"]), service="vas", rule=str(ln["rule"]),
-                    records=int(ln["records"]), quantity=int(ln["records"]), unit="record",  # type: ignore[call-overload]
-                    amount_li=int(ln["amount_fen"]) * 10, amount_fen=int(ln["amount_fen"]),  # type: ignore[call-overload]
-                )
-                for ln in statement_lines(inputs, result)
-            )  # fmt: skip
-            statements.append(
-                Statement(
-                    StatementKind.REVENUE_SHARE, province, period, inputs.partner, name, lines
-                )
+        shares = gather(session, data_dir, province, period)
+    except Conflict as exc:  # the period is not billed yet: no revenue to share
+        shares, notes = [], [f"revenue share: {exc.message}"]
+    for name, inputs in shares:
+        result = revenue_share(inputs)
+        lines = tuple(
+            Line(
+                direction=str(ln["direction"]), service="vas", rule=str(ln["rule"]),
+                records=int(ln["records"]), quantity=int(ln["records"]), unit="record",  # type: ignore[call-overload]
+                amount_li=int(ln["amount_fen"]) * 10, amount_fen=int(ln["amount_fen"]),  # type: ignore[call-overload]
             )
-            taken += [c.id for c in repo.chargebacks_for(session, province, inputs.partner, period)]
+            for ln in statement_lines(inputs, result)
+        )  # fmt: skip
+        statements.append(
+            Statement(StatementKind.REVENUE_SHARE, province, period, inputs.partner, name, lines)
+        )
+        taken += [c.id for c in repo.chargebacks_for(session, province, inputs.partner, period)]
     return Outcome(statements, records, unpriced, taken, notes)
 
 

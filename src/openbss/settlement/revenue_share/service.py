@@ -60,7 +60,7 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
 
 def providers(session: Session, period: str) -> list[Provider]:
     """The SPs and CPs with a revenue-share contract in force on the period's last day."""
-    from openbss.settlement.partners import public as partners
+    import openbss.settlement.partners.public as partners
 
     year, month = int(period[:4]), int(period[5:7])
     last = date(year, month, calendar.monthrange(year, month)[1])
