@@ -72,7 +72,7 @@ def run_command(
     unless --again."""
     from openbss.db.engine import make_engine, make_session_factory
     from openbss.kit.settings import get_settings
-    from openbss.settlement.runs import run_settlement
+    from openbss.settlement.public import run_settlement
 
     factory = make_session_factory(make_engine())
     run, notes = run_settlement(
@@ -108,7 +108,7 @@ def statements_command(
 ) -> None:
     """The statements of the period's current run."""
     from openbss.kit.errors import NotFound
-    from openbss.settlement import repository as repo
+    from openbss.settlement import public as repo
 
     with database_work() as session:
         run = repo.current_run(session, province, period)
@@ -145,8 +145,8 @@ def reconcile_command(
 ) -> None:
     """Match a partner's statement with ours; print the differences."""
     from openbss.kit.errors import BadRequest
-    from openbss.settlement import repository as repo
-    from openbss.settlement.reconcile.service import MAX_FILE_BYTES, reconcile
+    from openbss.settlement import public as repo
+    from openbss.settlement.public import MAX_FILE_BYTES, reconcile
 
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
@@ -185,7 +185,7 @@ def chargeback_command(
     province: Annotated[str, province_option()] = DEFAULT_PROVINCE,
 ) -> None:
     """Record an upheld complaint against an SP: taken off its next statement."""
-    from openbss.settlement.revenue_share.service import record_chargeback
+    from openbss.settlement.public import record_chargeback
 
     with database_work() as session:
         found = record_chargeback(
@@ -211,7 +211,7 @@ def dispute_command(
 ) -> None:
     """Open a dispute on a reconciliation difference, or move one on."""
     from openbss.kit.errors import BadRequest
-    from openbss.settlement.reconcile.service import move_dispute, open_dispute
+    from openbss.settlement.public import move_dispute, open_dispute
 
     with database_work() as session:
         if difference is not None:

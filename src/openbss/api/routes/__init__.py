@@ -25,6 +25,7 @@ from openbss.api.routes import (
     receivables_dunning,
     search,
     service_ordering,
+    settlement,
     usage,
 )
 
@@ -47,4 +48,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *search.MOUNTS,
     *party_role.MOUNTS,
     *partnership.MOUNTS,
+    *settlement.MOUNTS,
 ]
