@@ -88,12 +88,21 @@ def test_settlement_through_the_api(
     [
         ("/runs", {"period": "2026-13"}, 422),
         ("/runs", {"period": "2026-03", "extra": 1}, 400),
-        ("/chargebacks", {"partner": "SP1", "complaintRef": "T1", "amountFen": -5,
-                          "reason": "x"}, 422),  # fmt: skip
-        ("/chargebacks", {"partner": "SP1", "complaintRef": "T1", "amountFen": "5",
-                          "reason": "x"}, 400),  # fmt: skip
-        ("/reconciliations", {"partner": "CUCC", "period": "2026-03", "statement": "a,b\n1,2\n"},
-         422),  # fmt: skip
+        (
+            "/chargebacks",
+            {"partner": "SP1", "complaintRef": "T1", "amountFen": -5, "reason": "x"},
+            422,
+        ),  # fmt: skip
+        (
+            "/chargebacks",
+            {"partner": "SP1", "complaintRef": "T1", "amountFen": "5", "reason": "x"},
+            400,
+        ),  # fmt: skip
+        (
+            "/reconciliations",
+            {"partner": "CUCC", "period": "2026-03", "statement": "a,b\n1,2\n"},
+            422,
+        ),  # fmt: skip
         ("/disputes", {"differenceId": "nope"}, 404),
     ],
 )

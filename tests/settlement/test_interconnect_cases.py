@@ -94,9 +94,7 @@ def test_every_started_minute_is_paid() -> None:
     # 61 s → 2 minutes, 120 s → 2, 1 s → 1: 5 minutes at 0.06 = 0.30 yuan
     rows = [record(0, at(2005), duration_s=61), record(1, at(2005), duration_s=120),
             record(2, at(2005), duration_s=1)]  # fmt: skip
-    assert settle(rows) == [
-        ("CUCC", "in", "voice", "2003 mobile→fixed voice", 3, 5, "minute", 300)
-    ]
+    assert settle(rows) == [("CUCC", "in", "voice", "2003 mobile→fixed voice", 3, 5, "minute", 300)]
 
 
 def test_an_unanswered_call_is_counted_and_costs_nothing() -> None:
@@ -160,9 +158,7 @@ def test_133_belongs_to_unicom_until_october_2008_then_is_on_net() -> None:
         record(0, at(2008, 9, 30), other=CDMA_133, duration_s=60),
         record(1, at(2008, 10, 2), other=CDMA_133, duration_s=60),  # China Telecom's: on-net
     ]
-    assert settle(rows) == [
-        ("CUCC", "in", "voice", "2003 mobile→fixed voice", 1, 1, "minute", 60)
-    ]
+    assert settle(rows) == [("CUCC", "in", "voice", "2003 mobile→fixed voice", 1, 1, "minute", 60)]
 
 
 def test_own_trunk_groups_and_on_net_traffic_are_not_interconnect() -> None:
@@ -177,9 +173,7 @@ def test_own_trunk_groups_and_on_net_traffic_are_not_interconnect() -> None:
 
 def test_files_without_trunk_groups_fall_back_to_the_number() -> None:
     rows = [record(0, at(2005), trunk=None, duration_s=120)]
-    assert settle(rows) == [
-        ("CUCC", "in", "voice", "2003 mobile→fixed voice", 1, 2, "minute", 120)
-    ]
+    assert settle(rows) == [("CUCC", "in", "voice", "2003 mobile→fixed voice", 1, 2, "minute", 120)]
 
 
 def test_a_call_before_the_2003_regime_is_reported_unpriced() -> None:
@@ -300,6 +294,4 @@ def test_rules_file_override_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
         encoding="utf-8",
     )
     monkeypatch.setenv("OPENBSS_SETTLEMENT_RULES", str(custom))
-    assert settle([record(0, at(2005))]) == [
-        ("CUCC", "in", "voice", "flat", 1, 1, "minute", 100)
-    ]
+    assert settle([record(0, at(2005))]) == [("CUCC", "in", "voice", "flat", 1, 1, "minute", 100)]
