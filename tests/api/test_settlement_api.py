@@ -92,17 +92,17 @@ def test_settlement_through_the_api(
             "/chargebacks",
             {"partner": "SP1", "complaintRef": "T1", "amountFen": -5, "reason": "x"},
             422,
-        ),  # fmt: skip
+        ),
         (
             "/chargebacks",
             {"partner": "SP1", "complaintRef": "T1", "amountFen": "5", "reason": "x"},
             400,
-        ),  # fmt: skip
+        ),
         (
             "/reconciliations",
             {"partner": "CUCC", "period": "2026-03", "statement": "a,b\n1,2\n"},
             422,
-        ),  # fmt: skip
+        ),
         ("/disputes", {"differenceId": "nope"}, 404),
     ],
 )

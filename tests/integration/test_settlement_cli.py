@@ -101,7 +101,7 @@ def test_a_run_killed_at_several_points_writes_what_an_uninterrupted_run_writes(
         process = _start(env, tmp_path, "--again")
         deadline = time.monotonic() + 120
         while process.poll() is None and time.monotonic() < deadline:
-            run_id, status, out = _current(database)
+            _run_id, status, out = _current(database)
             written = len(list(Path(out).glob("*.csv"))) if out and Path(out).is_dir() else 0
             if status == "running" and written >= target:
                 process.send_signal(signal.SIGKILL)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
+from openbss.kit.errors import Conflict, NotFound
 from openbss.settlement import repository as repo
 from openbss.settlement.errors import SettlementConflict
 from openbss.settlement.models import RunStatus, SettlementAdjustment, SettlementRun
@@ -126,9 +127,11 @@ def test_reconciliation_finds_exactly_the_three_differences_and_a_dispute_posts_
         )
         dispute_id = dispute.id
         assert (dispute.state, dispute.claimed_fen) == ("open", 10)
-    with unit_of_work(world.factory) as session:
-        with pytest.raises(SettlementConflict, match="cannot become agreed"):
-            move_dispute(session, province="GD", dispute_id=dispute_id, state="agreed", actor="a")
+    with (
+        unit_of_work(world.factory) as session,
+        pytest.raises(SettlementConflict, match="cannot become agreed"),
+    ):
+        move_dispute(session, province="GD", dispute_id=dispute_id, state="agreed", actor="a")
     for state in ("underReview", "agreed", "agreed"):  # agreed twice: a retried request
         with unit_of_work(world.factory) as session:
             move_dispute(
@@ -142,9 +145,11 @@ def test_reconciliation_finds_exactly_the_three_differences_and_a_dispute_posts_
         assert [(a.partner, a.period, a.amount_fen) for a in posted] == [("CUCC", PERIOD, 7)]
         with pytest.raises(SettlementConflict):
             move_dispute(session, province="GD", dispute_id=dispute_id, state="open", actor="a")
-    with unit_of_work(world.factory) as session:  # another province never sees it
-        with pytest.raises(Exception, match="no dispute"):
-            move_dispute(session, province="SH", dispute_id=dispute_id, state="settled", actor="a")
+    with (
+        unit_of_work(world.factory) as session,  # another province never sees it
+        pytest.raises(NotFound, match="no dispute"),
+    ):
+        move_dispute(session, province="SH", dispute_id=dispute_id, state="settled", actor="a")
 
 
 def test_a_chargeback_is_recorded_once_per_complaint(world: SettlementWorld) -> None:
@@ -158,7 +163,7 @@ def test_a_chargeback_is_recorded_once_per_complaint(world: SettlementWorld) -> 
             amount_fen=500, reason="retry", recorded_by="csr",
         )  # fmt: skip
         assert again.id == first.id
-        with pytest.raises(Exception, match="already recorded"):
+        with pytest.raises(Conflict, match="already recorded"):
             record_chargeback(
                 session, province="GD", partner="901234", complaint_ref="TT-1",
                 kind="chargeback", amount_fen=900, reason="", recorded_by="csr",
