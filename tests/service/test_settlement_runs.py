@@ -168,3 +168,42 @@ def test_a_chargeback_is_recorded_once_per_complaint(world: SettlementWorld) -> 
                 session, province="GD", partner="901234", complaint_ref="TT-1",
                 kind="chargeback", amount_fen=900, reason="", recorded_by="csr",
             )  # fmt: skip
+
+
+def test_revenue_share_finds_providers_by_contract_and_waits_for_final_bills(
+    world: SettlementWorld,
+) -> None:
+    from datetime import date
+
+    import polars as pl
+
+    from openbss.settlement.partners import public as partners
+    from openbss.settlement.revenue_share.service import provider_usage, providers
+    from tests.settlement_partner_support import GROUP_FINANCE, sp
+
+    with unit_of_work(world.factory) as session:
+        ring_back = sp(session, "901234", access_numbers=("12590",))
+        sp(session, "905555", access_numbers=("12599",))  # no contract: not shared
+        partners.create_contract(
+            session, GROUP_FINANCE, ring_back.id, "revenue_share",
+            {"sp_share_percent": "85"}, date(2026, 1, 1),
+        )  # fmt: skip
+    with world.factory() as session:
+        found = providers(session, PERIOD)
+    assert [(p.code, p.prefixes, p.percent) for p in found] == [
+        ("901234", ("12590", "RBT01"), {"sp_share_percent": "85"})
+    ]
+    rated = pl.LazyFrame(
+        {
+            "called": ["12590", "+8612590111", "12599", "12590"],
+            "billing_account_id": ["a1", "a1", "a2", "a2"],
+            "amount_li": [2_000, 3_000, 9_000, 5_000],
+            "error": [None, None, None, "NO_RULE"],
+        }
+    )
+    assert provider_usage(rated, found).rows() == [("a1", 5_000, 2, "901234")]
+    run, notes = run_settlement(world.factory, world.data_dir, "GD", PERIOD, pdf=False)
+    assert notes == [
+        "revenue share: GD 2026-03 is not billed yet: revenue is shared from final bills"
+    ]
+    assert run.statements == 2  # the carriers' only

@@ -36,7 +36,7 @@ from openbss.settlement.revenue_share.calculations import (
     sp_percent,
 )
 
-CONTRACT_KINDS = ("revenueShare", "revenue_share")
+CONTRACT_KINDS = ("revenue_share", "revenueShare")
 CHARGEBACK_KINDS = ("refund", "chargeback")
 
 
