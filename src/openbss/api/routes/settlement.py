@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 
 from openbss.api.deps import BodyDep, PrincipalDep, SessionDep, session_factory
+from openbss.api.openapi import array_of, json_content, responses
 from openbss.api.resource_router import request_body
 from openbss.kit.errors import BadRequest, NotFound
 from openbss.kit.money import fen_and_money
@@ -54,6 +55,18 @@ RUNNERS = (Role.FINANCE, Role.BILLING_OPERATOR, Role.ADMIN)
 MAX_STATEMENT_CHARS = 2_000_000
 
 router = APIRouter(tags=["Settlement"])
+OBJECT = json_content({"type": "object"})
+OBJECTS = json_content(array_of({"type": "object"}))
+CSV_FILE = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+PDF_FILE = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def _documented(
+    status: int, what: str, answer: dict[str, Any], errors: tuple[int, ...], body: Any = None
+) -> dict[str, Any]:
+    return {**(body or {}), **responses({status: (what, answer)}, errors)}
+
+
 PeriodQuery = Annotated[str | None, Query(description="settlement month, YYYY-MM")]
 
 
@@ -222,7 +235,8 @@ def _dispute(row: Dispute) -> dict[str, Any]:
     "/runs",
     name="run_settlement",
     summary="Settle a period (synchronously)",
-    openapi_extra=request_body(RunBody),
+    status_code=201,
+    openapi_extra=_documented(201, "The run", OBJECT, (400, 409, 413), request_body(RunBody)),
 )
 def post_run(request: Request, principal: PrincipalDep, body: BodyDep) -> Any:
     province = _scope(principal, RUNNERS, "a settlement run")
@@ -238,7 +252,12 @@ def post_run(request: Request, principal: PrincipalDep, body: BodyDep) -> Any:
     return JSONResponse({**_run(run), "notes": notes}, status_code=201)
 
 
-@router.get("/runs", name="list_settlement_runs", summary="The province's settlement runs")
+@router.get(
+    "/runs",
+    name="list_settlement_runs",
+    summary="The province's settlement runs",
+    openapi_extra=_documented(200, "The runs", OBJECTS, ()),
+)
 def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery = None) -> Any:
     province = _scope(principal, READERS, "a settlement run")
     rows = [r for r in repo.runs(session, province) if period is None or r.period == period]
@@ -246,7 +265,10 @@ def list_runs(session: SessionDep, principal: PrincipalDep, period: PeriodQuery 
 
 
 @router.get(
-    "/statements", name="list_settlement_statements", summary="The current run's statements"
+    "/statements",
+    name="list_settlement_statements",
+    summary="The current run's statements",
+    openapi_extra=_documented(200, "The statements", OBJECTS, (404,)),
 )
 def list_statements(
     session: SessionDep,
@@ -276,13 +298,23 @@ def _statement_file(
     return path
 
 
-@router.get("/statements/{statement_id}/csv", name="get_statement_csv", summary="The CSV")
+@router.get(
+    "/statements/{statement_id}/csv",
+    name="get_statement_csv",
+    summary="The statement as CSV",
+    openapi_extra=_documented(200, "The CSV", CSV_FILE, (404,)),
+)
 def get_csv(session: SessionDep, principal: PrincipalDep, statement_id: str) -> Any:
     path = _statement_file(session, principal, statement_id, pdf=False)
     return Response(path.read_bytes(), media_type="text/csv; charset=utf-8")
 
 
-@router.get("/statements/{statement_id}/pdf", name="get_statement_pdf", summary="The PDF")
+@router.get(
+    "/statements/{statement_id}/pdf",
+    name="get_statement_pdf",
+    summary="The statement as PDF",
+    openapi_extra=_documented(200, "The PDF", PDF_FILE, (404,)),
+)
 def get_pdf(session: SessionDep, principal: PrincipalDep, statement_id: str) -> Any:
     path = _statement_file(session, principal, statement_id, pdf=True)
     return Response(path.read_bytes(), media_type="application/pdf")
@@ -292,7 +324,10 @@ def get_pdf(session: SessionDep, principal: PrincipalDep, statement_id: str) -> 
     "/chargebacks",
     name="record_chargeback",
     summary="Record an upheld complaint against an SP",
-    openapi_extra=request_body(ChargebackBody),
+    status_code=201,
+    openapi_extra=_documented(
+        201, "The chargeback", OBJECT, (400, 409, 413), request_body(ChargebackBody)
+    ),
 )
 def post_chargeback(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     province = _scope(principal, WRITERS, "a chargeback")
@@ -310,7 +345,12 @@ def post_chargeback(session: SessionDep, principal: PrincipalDep, body: BodyDep)
     return JSONResponse(_chargeback(row), status_code=201)
 
 
-@router.get("/chargebacks", name="list_chargebacks", summary="Chargebacks recorded")
+@router.get(
+    "/chargebacks",
+    name="list_chargebacks",
+    summary="Chargebacks recorded",
+    openapi_extra=_documented(200, "The chargebacks", OBJECTS, ()),
+)
 def list_chargebacks(
     session: SessionDep,
     principal: PrincipalDep,
@@ -324,7 +364,10 @@ def list_chargebacks(
     "/reconciliations",
     name="reconcile_statement",
     summary="Match a partner's statement with ours",
-    openapi_extra=request_body(ReconciliationBody),
+    status_code=201,
+    openapi_extra=_documented(
+        201, "The reconciliation", OBJECT, (400, 404, 413), request_body(ReconciliationBody)
+    ),
 )
 def post_reconciliation(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     province = _scope(principal, WRITERS, "a reconciliation")
@@ -348,6 +391,7 @@ def post_reconciliation(session: SessionDep, principal: PrincipalDep, body: Body
     "/reconciliations/{reconciliation_id}",
     name="get_reconciliation",
     summary="A reconciliation and its differences",
+    openapi_extra=_documented(200, "The reconciliation", OBJECT, (404,)),
 )
 def get_reconciliation(session: SessionDep, principal: PrincipalDep, reconciliation_id: str) -> Any:
     province = _scope(principal, READERS, "a reconciliation")
@@ -361,7 +405,10 @@ def get_reconciliation(session: SessionDep, principal: PrincipalDep, reconciliat
     "/disputes",
     name="open_dispute",
     summary="Open a dispute on a difference",
-    openapi_extra=request_body(DisputeBody),
+    status_code=201,
+    openapi_extra=_documented(
+        201, "The dispute", OBJECT, (400, 404, 413), request_body(DisputeBody)
+    ),
 )
 def post_dispute(session: SessionDep, principal: PrincipalDep, body: BodyDep) -> Any:
     province = _scope(principal, WRITERS, "a dispute")
@@ -383,7 +430,9 @@ def post_dispute(session: SessionDep, principal: PrincipalDep, body: BodyDep) ->
     "/disputes/{dispute_id}",
     name="move_dispute",
     summary="Move a dispute on (agreeing posts its adjustment once)",
-    openapi_extra=request_body(DisputePatch, patch=True),
+    openapi_extra=_documented(
+        200, "The dispute", OBJECT, (400, 404, 409, 413), request_body(DisputePatch, patch=True)
+    ),
 )
 def patch_dispute(
     session: SessionDep, principal: PrincipalDep, body: BodyDep, dispute_id: str
@@ -402,7 +451,12 @@ def patch_dispute(
     return JSONResponse(_dispute(row))
 
 
-@router.get("/disputes", name="list_disputes", summary="Disputes")
+@router.get(
+    "/disputes",
+    name="list_disputes",
+    summary="Disputes",
+    openapi_extra=_documented(200, "The disputes", OBJECTS, ()),
+)
 def list_disputes(
     session: SessionDep,
     principal: PrincipalDep,
