@@ -282,6 +282,8 @@ def usage_file(path: Path, first: int, count: int, subscribers: int, seed: int) 
             customer_id=pl.format("c{}", sub // 3),
             billing_account_id=pl.format("a{}", sub // 3),
             raw_ref=pl.lit(None, dtype=pl.String),
+            trunk_in=pl.lit(None, dtype=pl.String),
+            trunk_out=pl.lit(None, dtype=pl.String),
         )
         .collect()
     )

@@ -169,22 +169,24 @@ def test_csv_records_decode_exactly_with_local_time_made_utc(tmp_path: Path) -> 
         expected(
             record_no=0, raw_ref="line=2", event_time=utc(2005, 3, 15, 1, 30, 12),
             duration_s=125, calling="83001234", called="13812345678", service="voice",
-            direction="mo", call_reference="0503150001230000001", **common,
+            direction="mo", call_reference="0503150001230000001", trunk_out="TG0201", **common,
         ),
         expected(  # 00:05 in Guangzhou is still the day before in UTC
             record_no=1, raw_ref="line=3", event_time=utc(2005, 3, 14, 16, 5, 12),
             duration_s=61, calling="01062345678", called="83001234", service="voice",
-            direction="mt", call_reference="0503150001230000002", **common,
+            direction="mt", call_reference="0503150001230000002", trunk_in="TG0301", **common,
         ),
         expected(
             record_no=2, raw_ref="line=4", event_time=utc(2005, 3, 15, 12, 15, 0),
             duration_s=0, calling="83005678", called="13912345678", service="sms",
-            direction="mo", call_reference="0503150001230000003", cell="CS000123", **common,
+            direction="mo", call_reference="0503150001230000003", cell="CS000123",
+            trunk_out="TG0601", **common,
         ),
         expected(
             record_no=3, raw_ref="line=5", event_time=utc(2005, 12, 31, 15, 59, 59),
             duration_s=3600, calling="83001234", called="1790902587654321", service="voice",
-            direction="fwd", call_reference="0503150001230000004", **common,
+            direction="fwd", call_reference="0503150001230000004", trunk_out="TG0501",
+            **common,
         ),
     ]  # fmt: skip
 
@@ -244,12 +246,12 @@ def test_fixed_width_records_decode_exactly(tmp_path: Path) -> None:
         expected(
             record_no=0, raw_ref="line=2", event_time=utc(2005, 3, 15, 1, 30, 12),
             duration_s=125, calling="26881234", called="13800138000", service="voice",
-            direction="mo", call_reference="R1", **common,
+            direction="mo", call_reference="R1", trunk_out="TG0201", **common,
         ),
         expected(  # withheld caller: blank field → null; zero duration stays 0
             record_no=1, raw_ref="line=3", event_time=utc(2005, 3, 14, 16, 0, 0),
             duration_s=0, calling=None, called="26881234", service="sms",
-            direction="mt", call_reference="R2", cell="CS001", **common,
+            direction="mt", call_reference="R2", cell="CS001", trunk_out="TG0201", **common,
         ),
     ]  # fmt: skip
 

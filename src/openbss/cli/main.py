@@ -33,6 +33,7 @@ from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.cli.partners import partners_app
 from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
+from openbss.cli.settlement import settlement_app
 from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
@@ -57,6 +58,7 @@ app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
+app.add_typer(settlement_app, name="settlement")
 
 
 @app.callback()

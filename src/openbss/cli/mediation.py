@@ -407,3 +407,15 @@ def _traffic_days(zone: ZoneInfo, day: date | None, days: int, month: str | None
         return [first + timedelta(days=n) for n in range((following - first).days)]
     start = day or (datetime.now(zone) - timedelta(days=1)).date()
     return [start + timedelta(days=n) for n in range(days)]
+
+
+@mediation_app.command("upgrade-store")
+@clean_errors
+def upgrade_store_command() -> None:
+    """Rewrite usage-store parts written before the trunk-group columns with those columns
+    null (openbss reads old parts without it; other tools may need the files whole)."""
+    from openbss.kit.settings import get_settings
+    from openbss.mediation.store import upgrade_parts
+
+    rewritten = upgrade_parts(get_settings().data_dir)
+    typer.echo(f"{rewritten} part(s) rewritten")

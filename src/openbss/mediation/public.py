@@ -19,6 +19,7 @@ from openbss.mediation.store import (
     batch_of,
     finished_parts,
     finished_usage_parts,
+    scan_parts,
     usage_frame,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "finished_parts",
     "finished_usage_parts",
     "pushed_usages_of_batches",
+    "scan_parts",
     "usage_frame",
     "usages",
 ]

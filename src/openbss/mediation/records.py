@@ -63,6 +63,8 @@ RAW_SCHEMA = pa.schema(
         ("imsi", pa.string()),
         ("account_name", pa.string()),  # broadband / RADIUS User-Name
         ("roaming_partner", pa.string()),  # TADIG code of the visited / home network
+        ("trunk_in", pa.string()),  # the trunk group the call entered the switch by
+        ("trunk_out", pa.string()),  # the trunk group the call left the switch by
         ("raw", pa.string()),  # the record as text (CSV line, hex of BER bytes)
         ("decode_error", pa.string()),  # set: this record could not be decoded
     ]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
 from openbss.kit.names import inside, province_code, safe_id
@@ -60,6 +61,10 @@ USAGE_SCHEMA = pa.schema(
         ("customer_id", pa.string()),
         ("billing_account_id", pa.string()),
         ("raw_ref", pa.string()),
+        # Added after the first parts were written: readers fill them with nulls in older
+        # parts (see :func:`scan_parts`), and :func:`upgrade_parts` rewrites those parts.
+        ("trunk_in", pa.string()),  # interconnect settlement finds the carrier by them
+        ("trunk_out", pa.string()),
     ]
 )
 REJECT_SCHEMA = pa.schema(
@@ -71,6 +76,44 @@ REJECT_SCHEMA = pa.schema(
     ]
 )
 KEY_SCHEMA = pa.schema([("source", pa.string()), ("h1", pa.uint64()), ("h2", pa.uint64())])
+# The areas whose rows are usage records (the keys area holds hashes only).
+AREA_SCHEMAS = {"normalised": USAGE_SCHEMA, "rejected": REJECT_SCHEMA, "duplicate": REJECT_SCHEMA}
+
+
+def _polars_schema(schema: pa.Schema) -> pl.Schema:
+    empty = pl.from_arrow(schema.empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return empty.schema
+
+
+def scan_parts(parts: Iterable[Path | str], area: str = "normalised") -> pl.LazyFrame:
+    """Parts of one area as one frame with the area's current schema: columns a part written
+    before they existed (the trunk groups) read as nulls, so old and new parts mix."""
+    if area not in AREA_SCHEMAS:
+        return pl.scan_parquet([str(p) for p in parts], hive_partitioning=False)
+    return pl.scan_parquet(
+        [str(p) for p in parts],
+        schema=_polars_schema(AREA_SCHEMAS[area]),
+        missing_columns="insert",
+        hive_partitioning=False,
+    )
+
+
+def upgrade_parts(data_dir: Path) -> int:
+    """Rewrite every finished part lacking a column of its area's schema with that column
+    null (atomically, as :func:`write_part` writes); returns how many parts were rewritten.
+    Readers do not need it (:func:`scan_parts`); it makes the files whole for other tools."""
+    root = usage_root(data_dir)
+    rewritten = 0
+    for area, schema in AREA_SCHEMAS.items():
+        for part in sorted((root / area).glob("province=*/day=*/part-*.parquet")):
+            have = set(pq.read_schema(part).names)
+            if set(schema.names) <= have:
+                continue
+            frame = scan_parts([part], area).collect()
+            write_part(frame, part.parent, batch_of(part))
+            rewritten += 1
+    return rewritten
 
 
 def usage_root(data_dir: Path) -> Path:
@@ -133,7 +176,7 @@ def scan(data_dir: Path, area: str, province: str | None = None) -> pl.LazyFrame
     files = sorted(str(p) for p in base.glob(pattern))
     if not files:
         return None
-    return pl.scan_parquet(files, hive_partitioning=False)
+    return scan_parts(files, area)
 
 
 def read_batch(data_dir: Path, area: str, batch_id: str) -> pl.DataFrame | None:
@@ -144,7 +187,7 @@ def read_batch(data_dir: Path, area: str, batch_id: str) -> pl.DataFrame | None:
     ]
     if not files:
         return None
-    return pl.concat([pl.read_parquet(p) for p in files])
+    return scan_parts(files, area).collect()
 
 
 def finished_parts(
@@ -185,4 +228,4 @@ def usage_frame(
         empty = pl.from_arrow(USAGE_SCHEMA.empty_table())
         assert isinstance(empty, pl.DataFrame)
         return empty.lazy()
-    return pl.scan_parquet([str(p) for p in parts])
+    return scan_parts(parts)

@@ -7,11 +7,27 @@
   final, so later rerating becomes adjustments) and the open adjustments of closed periods;
 - the run, adjustment and tariff-version entities, for reading and type annotations.
 
+- the tariff contract and the vectorised kernel (:func:`compile_plan`, :func:`rate_frame`),
+  so that settlement prices interconnect and inter-province traffic with the same machinery.
+
 ``models`` and ``repository`` are private (enforced by import-linter).
 """
 
 from __future__ import annotations
 
+from openbss.rating.contract import (
+    Assignment,
+    BandCrossing,
+    Calendar,
+    Charge,
+    Destination,
+    RateRule,
+    RatingPlan,
+    Tariff,
+    Zone,
+)
+from openbss.rating.contract import Direction as RatingDirection
+from openbss.rating.contract import Service as RatingService
 from openbss.rating.models import (
     AccountDelta,
     AdjustmentStatus,
@@ -30,22 +46,36 @@ from openbss.rating.repository import (
 )
 from openbss.rating.runs import check_period, close_period
 from openbss.rating.store import current_run, rated_usage
+from openbss.rating.vectorised import compile_plan, rate_frame
 
 __all__ = [
     "AccountDelta",
     "AdjustmentStatus",
     "AllowanceCounter",
+    "Assignment",
+    "BandCrossing",
+    "Calendar",
+    "Charge",
+    "Destination",
+    "RateRule",
     "RatingAdjustment",
+    "RatingDirection",
+    "RatingPlan",
     "RatingRun",
+    "RatingService",
     "RunStatus",
+    "Tariff",
     "TariffVersion",
+    "Zone",
     "adjustments",
     "check_period",
     "close_period",
+    "compile_plan",
     "counters",
     "current_run",
     "lock_period",
     "mark_adjustments_billed",
     "open_adjustments_before",
+    "rate_frame",
     "rated_usage",
 ]

@@ -201,7 +201,7 @@ def _compare(
     ``changes.parquet``) with their per-account sums."""
     rated = store.run_records(out_dir).select("record_id", "amount_li", "error", "tariff_version")
     if files:
-        usage = pl.scan_parquet([str(f) for f in files]).select(
+        usage = usage_store.scan_parts(files).select(
             "record_id", "batch_id", account_id=pl.col("billing_account_id").fill_null("")
         )
     else:
@@ -258,7 +258,7 @@ def _pushed_rows(out_dir: Path, files: Sequence[Path], batch_ids: set[str]) -> p
     if not batch_ids or not files:
         return pl.DataFrame()
     usage = (
-        pl.scan_parquet([str(f) for f in files])
+        usage_store.scan_parts(files)
         .select("record_id", "batch_id", "product_id")
         .filter(pl.col("batch_id").is_in(sorted(batch_ids)))
     )

@@ -26,6 +26,7 @@ from openbss.api.routes import (
     receivables_dunning,
     search,
     service_ordering,
+    settlement,
     usage,
 )
 
@@ -49,4 +50,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *party_role.MOUNTS,
     *partnership.MOUNTS,
     *commissions.MOUNTS,
+    *settlement.MOUNTS,
 ]

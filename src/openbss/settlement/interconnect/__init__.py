@@ -1,0 +1,1 @@
+"""Interconnect settlement between carriers: dated rules priced by the rating kernel."""

@@ -1,0 +1,1 @@
+"""Inter-province settlement: usage of one province's subscribers served by another."""

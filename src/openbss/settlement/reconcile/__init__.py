@@ -1,0 +1,1 @@
+"""Reconciliation of partners' statements with ours, and the disputes that follow."""

@@ -1,0 +1,1 @@
+"""SP/CP revenue share: billed value-added revenue shared per contract."""
