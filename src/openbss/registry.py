@@ -18,7 +18,8 @@ import openbss.payments.collection_models
 import openbss.payments.dunning.models
 import openbss.payments.models
 import openbss.provisioning.models
-import openbss.rating.models  # noqa: F401
+import openbss.rating.models
+import openbss.settlement.roaming.models  # noqa: F401
 from openbss.db.base import Base
 
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Settlement: partners, interconnect, revenue share, roaming, inter-province settlement and commissions."""
