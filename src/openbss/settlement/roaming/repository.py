@@ -139,7 +139,7 @@ def pending_returns(
     )
     if partner is not None:
         query = query.where(RoamingFile.sender == partner)
-    return [(returned, tap) for returned, tap in session.execute(query).tuples()]
+    return [(returned, tap) for returned, tap in session.execute(query)]
 
 
 def returns_of(session: Session, tap_file_ids: Iterable[str]) -> list[ReturnedRecord]:
