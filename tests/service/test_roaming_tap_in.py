@@ -43,11 +43,22 @@ SAMPLES = Path("/work/shared/testdata/tap3")
 
 def _event(n: int, imsi: str, charge: int, at: datetime = T0) -> OutboundEvent:
     return OutboundEvent(
-        record_id=f"r{n}", service="voice", direction="mo", event_time=at, imsi=imsi,
-        msisdn="8613301234567", other_party="441632960000", duration_s=120, volume_up=0,
-        volume_down=0, switch_id="LONMSC1", call_reference=f"{n:04x}", units=2, charge=charge,
+        record_id=f"r{n}",
+        service="voice",
+        direction="mo",
+        event_time=at,
+        imsi=imsi,
+        msisdn="8613301234567",
+        other_party="441632960000",
+        duration_s=120,
+        volume_up=0,
+        volume_down=0,
+        switch_id="LONMSC1",
+        call_reference=f"{n:04x}",
+        units=2,
+        charge=charge,
         exchange_rate_code=1,
-    )  # fmt: skip
+    )
 
 
 def _partner_file(
@@ -67,8 +78,9 @@ def _tap_in(factory: sessionmaker[Session], data_dir: Path, path: Path):  # type
 
 def _raps(factory: sessionmaker[Session], data_dir: Path) -> list[str]:
     with frozen_at(NOW), unit_of_work(factory, writes=True) as session:
-        return [r.file_name for r in write_raps(session, data_dir, "GD", HOME, zone=ZONE,
-                                                created=NOW)]  # fmt: skip
+        return [
+            r.file_name for r in write_raps(session, data_dir, "GD", HOME, zone=ZONE, created=NOW)
+        ]
 
 
 @pytest.fixture
@@ -83,9 +95,14 @@ def test_accepted_records_go_to_mediation_and_a_refused_one_into_one_rap_file(
     inbox = ready / "in"
     inbox.mkdir()
     path = _partner_file(
-        inbox, 7, [_event(1, HOME_IMSI, 1_000_000), _event(2, "234150000000001", 500_000),
-                   _event(3, HOME_IMSI, 250_000)],
-    )  # fmt: skip
+        inbox,
+        7,
+        [
+            _event(1, HOME_IMSI, 1_000_000),
+            _event(2, "234150000000001", 500_000),
+            _event(3, HOME_IMSI, 250_000),
+        ],
+    )
     result = _tap_in(session_factory, ready, path)
     assert (result.partner, result.sequence, result.records) == (PARTNER, 7, 3)
     assert (result.accepted, result.returned, result.already) == (2, 1, False)
@@ -109,8 +126,10 @@ def test_accepted_records_go_to_mediation_and_a_refused_one_into_one_rap_file(
     sent = _partner_file(ready, 99, [_event(2, "234150000000001", 500_000)])
     _, original = decode_event(_first_event(sent))
     assert detail[1]["callEventDetail"] == ("mobileOriginatedCall", original)
-    assert value["rapAuditControlInfo"] == {"totalSevereReturnValue": 500_000,
-                                           "returnDetailsCount": 1}  # fmt: skip
+    assert value["rapAuditControlInfo"] == {
+        "totalSevereReturnValue": 500_000,
+        "returnDetailsCount": 1,
+    }
 
     # The next file's refusal goes into the next RAP file, alone.
     second = _partner_file(inbox, 8, [_event(4, "999990000000000", 1)])
@@ -132,7 +151,11 @@ def test_the_gsma_sample_file(session_factory: sessionmaker[Session], tmp_path: 
     recipient's, 2323... are not; the supplementary service event carries no charge."""
     from datetime import date
 
-    from openbss.settlement.roaming.public import add_agreement, add_imsi_prefixes, set_exchange_rate
+    from openbss.settlement.roaming.public import (
+        add_agreement,
+        add_imsi_prefixes,
+        set_exchange_rate,
+    )
 
     with unit_of_work(session_factory, writes=True) as session:
         add_agreement(session, "XLKJE", "WERFD", "sample", ["99999"], valid_from=date(2005, 1, 1))
@@ -152,7 +175,10 @@ def test_the_gsma_sample_file(session_factory: sessionmaker[Session], tmp_path: 
         (rap,) = write_raps(session, tmp_path, "GD", "XLKJE", zone=ZONE, created=NOW)
     _, value = decode_rap(rap.path.read_bytes())
     assert [d[1]["callEventDetail"][0] for d in value["returnDetails"]] == [
-        "mobileOriginatedCall", "gprsCall", "supplServiceEvent"]  # fmt: skip
+        "mobileOriginatedCall",
+        "gprsCall",
+        "supplServiceEvent",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -198,8 +224,9 @@ def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
     # The partner returns one of our TAP records (0.4 SDR) in its RAP file 00005.
     event = decode_event(_first_event(_partner_file(ready, 1, [_event(9, "234150000000009", 1)])))
     rap = ready / "RCGBRVFCHNCT00005"
-    rap.write_bytes(encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(12, event, 100, 400_000)],
-                               ZONE))  # fmt: skip
+    rap.write_bytes(
+        encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(12, event, 100, 400_000)], ZONE)
+    )
     with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
         got = receive_rap(session, ready, "GD", HOME, rap, zone=ZONE, created=NOW)
     assert (got.kind, got.sequence, got.records, got.sdr_amount) == ("rap", 5, 1, 400_000)
@@ -207,7 +234,10 @@ def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
     kind, ack = decode_rap((ready / "settlement/roaming/out/AKCHNCTGBRVF00005").read_bytes())
     assert kind == "acknowledgement"
     assert (ack["sender"], ack["recipient"], ack["rapFileSequenceNumber"]) == (
-        b"CHNCT", b"GBRVF", b"00005")  # fmt: skip
+        b"CHNCT",
+        b"GBRVF",
+        b"00005",
+    )
     with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
         assert receive_rap(session, ready, "GD", HOME, rap, zone=ZONE).already is True
 

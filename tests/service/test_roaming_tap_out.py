@@ -15,7 +15,15 @@ from openbss.kit.clock import frozen_at
 from openbss.mediation.public import decode_tap_bytes
 from openbss.settlement.roaming.codec import decode_tap
 from openbss.settlement.roaming.public import files, run_tap_out, tap_records_of
-from tests.roaming_support import HOME, PARTNER, T0, VISITOR_IMSI, mediate, setup_roaming, visitor_rows
+from tests.roaming_support import (
+    HOME,
+    PARTNER,
+    T0,
+    VISITOR_IMSI,
+    mediate,
+    setup_roaming,
+    visitor_rows,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
@@ -45,7 +53,10 @@ def test_one_file_per_partner_priced_in_sdr(
     assert kind == "transferBatch"
     control = batch["batchControlInfo"]
     assert (control["sender"], control["recipient"], control["fileSequenceNumber"]) == (
-        b"CHNCT", b"GBRVF", b"00001")  # fmt: skip
+        b"CHNCT",
+        b"GBRVF",
+        b"00001",
+    )
     assert batch["accountingInfo"]["currencyConversionInfo"] == [
         {"exchangeRateCode": 1, "numberOfDecimalPlaces": 6, "exchangeRate": 11_950_000}
     ]
@@ -75,20 +86,58 @@ def test_mediation_decodes_what_we_wrote_to_the_same_records(
     assert decoded.file_error is None
     assert (decoded.sender, decoded.sequence, decoded.details["recipient"]) == (HOME, 1, PARTNER)
     got = [
-        {k: r[k] for k in ("event_time", "duration_s", "calling", "called", "service",
-                           "direction", "imsi", "switch_id", "volume_up", "volume_down")}
+        {
+            k: r[k]
+            for k in (
+                "event_time",
+                "duration_s",
+                "calling",
+                "called",
+                "service",
+                "direction",
+                "imsi",
+                "switch_id",
+                "volume_up",
+                "volume_down",
+            )
+        }
         for r in decoded.records.to_pylist()
-    ]  # fmt: skip
-    common = {"event_time": T0, "imsi": VISITOR_IMSI, "switch_id": "GZ-MSC01",
-              "calling": "447700900123"}  # fmt: skip
+    ]
+    common = {
+        "event_time": T0,
+        "imsi": VISITOR_IMSI,
+        "switch_id": "GZ-MSC01",
+        "calling": "447700900123",
+    }
     assert got == [
-        {**common, "duration_s": 61, "called": "862087654321", "service": "voice",
-         "direction": "mo", "volume_up": None, "volume_down": None},
-        {**common, "duration_s": 0, "called": "8613912345678", "service": "sms",
-         "direction": "mo", "volume_up": None, "volume_down": None},
-        {**common, "duration_s": 300, "called": None, "service": "data", "direction": "mo",
-         "volume_up": 1000, "volume_down": 5000},
-    ]  # fmt: skip
+        {
+            **common,
+            "duration_s": 61,
+            "called": "862087654321",
+            "service": "voice",
+            "direction": "mo",
+            "volume_up": None,
+            "volume_down": None,
+        },
+        {
+            **common,
+            "duration_s": 0,
+            "called": "8613912345678",
+            "service": "sms",
+            "direction": "mo",
+            "volume_up": None,
+            "volume_down": None,
+        },
+        {
+            **common,
+            "duration_s": 300,
+            "called": None,
+            "service": "data",
+            "direction": "mo",
+            "volume_up": 1000,
+            "volume_down": 5000,
+        },
+    ]
 
 
 def test_rerun_sends_nothing_twice_and_numbers_have_no_gaps(
@@ -109,11 +158,14 @@ def test_a_killed_run_reuses_its_number(
     class Killed(Exception):
         pass
 
-    with pytest.raises(Killed), frozen_at(NOW):
-        with unit_of_work(session_factory, writes=True) as session:
-            written = run_tap_out(session, ready, "GD", HOME, zone=ZONE, created=NOW)
-            assert [w.sequence for w in written] == [1]
-            raise Killed  # the process dies after writing the file, before the commit
+    with (
+        pytest.raises(Killed),
+        frozen_at(NOW),
+        unit_of_work(session_factory, writes=True) as session,
+    ):
+        written = run_tap_out(session, ready, "GD", HOME, zone=ZONE, created=NOW)
+        assert [w.sequence for w in written] == [1]
+        raise Killed  # the process dies after writing the file, before the commit
     first = (ready / "settlement/roaming/out/CDCHNCTGBRVF00001").read_bytes()
     with session_factory() as session:
         assert files(session, "GD") == []

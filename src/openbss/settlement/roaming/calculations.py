@@ -50,7 +50,8 @@ def to_micro(charge: int, decimal_places: int) -> int:
     """A TAP charge with ``decimal_places`` (TAP allows 0..6) in micro-SDR."""
     if not 0 <= decimal_places <= TAP_DECIMAL_PLACES:
         raise ValueError(f"tapDecimalPlaces {decimal_places} outside 0..6")
-    return charge * 10 ** (TAP_DECIMAL_PLACES - decimal_places)
+    scale: int = 10 ** (TAP_DECIMAL_PLACES - decimal_places)
+    return charge * scale
 
 
 def next_sequence(last: int) -> int:

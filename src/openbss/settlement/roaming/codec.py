@@ -19,8 +19,12 @@ SPECIFICATION, RELEASE = 3, 12  # TAP 3.12
 RAP_SPECIFICATION, RAP_RELEASE = 1, 5  # RAP 1.5
 OFFSET_CODE = 1
 # TD.57 basic service codes: teleservice 11 telephony, 21 SMS MT, 22 SMS MO.
-TELESERVICE = {("voice", "mo"): b"11", ("voice", "mt"): b"11", ("sms", "mo"): b"22",
-               ("sms", "mt"): b"21"}  # fmt: skip
+TELESERVICE = {
+    ("voice", "mo"): b"11",
+    ("voice", "mt"): b"11",
+    ("sms", "mo"): b"22",
+    ("sms", "mt"): b"21",
+}
 REC_ENTITY_MSC, REC_ENTITY_SGSN = 1, 4
 
 
@@ -93,7 +97,7 @@ def _charge(event: OutboundEvent, item: bytes, units: int) -> list[dict[str, Any
                     "charge": event.charge,
                     "chargeableUnits": units,
                     "chargedUnits": units,
-                }  # fmt: skip
+                }
             ],
         }
     ]
@@ -105,7 +109,9 @@ def _call(event: OutboundEvent, stamp: Stamp, entities: dict[str, int]) -> tuple
         "callEventStartTimeStamp": stamp.with_code(event.event_time),
         "totalCallEventDuration": event.duration_s,
     }
-    other = tbcd(event.other_party) if _is_number(event.other_party) else None
+    other = None
+    if event.other_party is not None and _is_number(event.other_party):
+        other = tbcd(event.other_party)
     if event.direction == "mo":
         if other is not None:
             basic["destination"] = {"calledNumber": other}

@@ -105,19 +105,30 @@ def write_raps(
         sdr = sum(r.sdr_amount for r, _ in items)
         session.add(
             RoamingFile(
-                id=file_id, direction=FileDirection.OUT, kind=FileKind.RAP, sender=home,
-                recipient=recipient, sequence=sequence, province=province, file_name=name,
-                checksum=digest, status=FileStatus.DONE, records=len(items), returned=len(items),
-                sdr_amount=sdr, cny_amount=0, created_at=stamp,
+                id=file_id,
+                direction=FileDirection.OUT,
+                kind=FileKind.RAP,
+                sender=home,
+                recipient=recipient,
+                sequence=sequence,
+                province=province,
+                file_name=name,
+                checksum=digest,
+                status=FileStatus.DONE,
+                records=len(items),
+                returned=len(items),
+                sdr_amount=sdr,
+                cny_amount=0,
+                created_at=stamp,
             )
-        )  # fmt: skip
+        )
         for returned, _ in items:
             returned.rap_file_id = file_id
         session.flush()
         written.append(
             RapOutFile(
                 recipient, sequence, name, roaming_dir(data_dir, "out") / name, len(items), sdr
-            )  # fmt: skip
+            )
         )
     return written
 
@@ -179,8 +190,9 @@ def receive_rap(
         answer = None
         if kind is FileKind.RAP:
             answer = ack_file_name(home, sender, sequence)
-        return Received(kind.value, sender, sequence, earlier.records, earlier.sdr_amount,
-                        answer, True)  # fmt: skip
+        return Received(
+            kind.value, sender, sequence, earlier.records, earlier.sdr_amount, answer, True
+        )
     stamp = created or now()
     file_id = new_id()
     records, sdr, fen, answer = 0, 0, 0, None
@@ -194,15 +206,28 @@ def receive_rap(
         ack_digest = write_atomically(roaming_dir(data_dir, "out") / answer, content)
         session.add(
             RoamingFile(
-                id=new_id(), direction=FileDirection.OUT, kind=FileKind.ACK, sender=home,
-                recipient=sender, sequence=sequence, province=province, file_name=answer,
-                checksum=ack_digest, status=FileStatus.DONE, records=0, returned=0,
-                sdr_amount=0, cny_amount=0, answers_file_id=file_id, created_at=stamp,
+                id=new_id(),
+                direction=FileDirection.OUT,
+                kind=FileKind.ACK,
+                sender=home,
+                recipient=sender,
+                sequence=sequence,
+                province=province,
+                file_name=answer,
+                checksum=ack_digest,
+                status=FileStatus.DONE,
+                records=0,
+                returned=0,
+                sdr_amount=0,
+                cny_amount=0,
+                answers_file_id=file_id,
+                created_at=stamp,
             )
-        )  # fmt: skip
+        )
     else:
-        ours = repository.file_by_key(session, FileDirection.OUT, FileKind.RAP, home, sender,
-                                      sequence)  # fmt: skip
+        ours = repository.file_by_key(
+            session, FileDirection.OUT, FileKind.RAP, home, sender, sequence
+        )
         if ours is None:
             raise RoamingFileNotFound(
                 f"{path.name} acknowledges RAP file {sequence:05d}, which we never sent {sender}"
@@ -210,11 +235,22 @@ def receive_rap(
         ours.status = FileStatus.ACKNOWLEDGED
     session.add(
         RoamingFile(
-            id=file_id, direction=FileDirection.IN, kind=kind, sender=sender, recipient=home,
-            sequence=sequence, province=province, file_name=path.name[:64], checksum=digest,
-            status=FileStatus.DONE, records=records, returned=records, sdr_amount=sdr,
-            cny_amount=fen, created_at=stamp,
+            id=file_id,
+            direction=FileDirection.IN,
+            kind=kind,
+            sender=sender,
+            recipient=home,
+            sequence=sequence,
+            province=province,
+            file_name=path.name[:64],
+            checksum=digest,
+            status=FileStatus.DONE,
+            records=records,
+            returned=records,
+            sdr_amount=sdr,
+            cny_amount=fen,
+            created_at=stamp,
         )
-    )  # fmt: skip
+    )
     session.flush()
     return Received(kind.value, sender, sequence, records, sdr, answer, False)

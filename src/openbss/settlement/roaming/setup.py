@@ -45,9 +45,13 @@ def add_agreement(
     row = repository.agreement(session, home, partner)
     if row is None:
         row = RoamingAgreement(
-            id=new_id(), home_tadig=home, partner_tadig=partner, name=name[:128],
-            valid_from=valid_from, partner_id=partner_id,
-        )  # fmt: skip
+            id=new_id(),
+            home_tadig=home,
+            partner_tadig=partner,
+            name=name[:128],
+            valid_from=valid_from,
+            partner_id=partner_id,
+        )
         session.add(row)
     add_imsi_prefixes(session, partner, imsi_prefixes)
     session.flush()
@@ -84,9 +88,15 @@ def add_tariff(
     if increment <= 0 or rate_li < 0:
         raise BadRequest("a tariff needs a positive increment and a rate of at least 0")
     row = RoamingTariff(
-        id=new_id(), partner_tadig=partner, service=service, direction=direction,
-        increment=increment, rate_li=rate_li, valid_from=valid_from, valid_to=valid_to,
-    )  # fmt: skip
+        id=new_id(),
+        partner_tadig=partner,
+        service=service,
+        direction=direction,
+        increment=increment,
+        rate_li=rate_li,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
     session.add(row)
     session.flush()
     return row

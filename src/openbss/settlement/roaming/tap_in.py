@@ -137,17 +137,26 @@ def check_record(
     charge = 0 if raw_charge is None else to_micro(raw_charge, places)
     rules: list[tuple[str, bool, str]] = [
         ("imsi_missing", not row.get("imsi"), "no IMSI"),
-        ("imsi_not_ours", imsi_network(row.get("imsi"), prefixes) != home,
-         f"IMSI {row.get('imsi')} is not a subscriber of {home}"),
+        (
+            "imsi_not_ours",
+            imsi_network(row.get("imsi"), prefixes) != home,
+            f"IMSI {row.get('imsi')} is not a subscriber of {home}",
+        ),
         ("time_missing", row.get("event_time") is None, "no event time"),
-        ("time_future", row.get("event_time") is not None
-         and (row["event_time"] - moment).total_seconds() > FUTURE_TOLERANCE_S,
-         "event time in the future"),
-        ("negative_usage", any((row.get(c) or 0) < 0 for c in
-                               ("duration_s", "volume_up", "volume_down")), "negative usage"),
+        (
+            "time_future",
+            row.get("event_time") is not None
+            and (row["event_time"] - moment).total_seconds() > FUTURE_TOLERANCE_S,
+            "event time in the future",
+        ),
+        (
+            "negative_usage",
+            any((row.get(c) or 0) < 0 for c in ("duration_s", "volume_up", "volume_down")),
+            "negative usage",
+        ),
         ("charge_missing", raw_charge is None, "no charge"),
         ("charge_negative", raw_charge is not None and raw_charge < 0, "negative charge"),
-    ]  # fmt: skip
+    ]
     for rule, failed, reason in rules:
         if failed:
             return Verdict(rule, reason, charge, event)
@@ -221,22 +230,35 @@ def receive_tap(
         returned = [(i, v) for i, v in enumerate(verdicts) if v.rule is not None]
         session.add(
             RoamingFile(
-                id=file_id, direction=FileDirection.IN, kind=FileKind.TAP, sender=sender,
-                recipient=recipient, sequence=sequence, province=province,
-                file_name=path.name[:64], checksum=digest, status=FileStatus.DONE,
-                records=len(rows), returned=len(returned), sdr_amount=sdr, cny_amount=fen,
+                id=file_id,
+                direction=FileDirection.IN,
+                kind=FileKind.TAP,
+                sender=sender,
+                recipient=recipient,
+                sequence=sequence,
+                province=province,
+                file_name=path.name[:64],
+                checksum=digest,
+                status=FileStatus.DONE,
+                records=len(rows),
+                returned=len(returned),
+                sdr_amount=sdr,
+                cny_amount=fen,
             )
-        )  # fmt: skip
+        )
         session.flush()
         for index, verdict in returned:
             assert verdict.rule is not None
             session.add(
                 ReturnedRecord(
-                    tap_file_id=file_id, record_no=int(rows[index]["record_no"]),
-                    error_code=ERROR_CODES[verdict.rule], reason=verdict.reason[:2000],
-                    event_hex=str(rows[index].get("raw") or ""), sdr_amount=verdict.charge,
+                    tap_file_id=file_id,
+                    record_no=int(rows[index]["record_no"]),
+                    error_code=ERROR_CODES[verdict.rule],
+                    reason=verdict.reason[:2000],
+                    event_hex=str(rows[index].get("raw") or ""),
+                    sdr_amount=verdict.charge,
                 )
-            )  # fmt: skip
+            )
         session.flush()
     return TapInResult(
         file_id, sender, sequence, len(rows), len(accepted), len(returned), sdr, fen, False
@@ -255,6 +277,13 @@ def _earlier(row: RoamingFile, digest: str, name: str) -> TapInResult:
             f"with other content ({row.file_name})"
         )
     return TapInResult(
-        row.id, row.sender, row.sequence, row.records, row.records - row.returned,
-        row.returned, row.sdr_amount, row.cny_amount, True,
-    )  # fmt: skip
+        row.id,
+        row.sender,
+        row.sequence,
+        row.records,
+        row.records - row.returned,
+        row.returned,
+        row.sdr_amount,
+        row.cny_amount,
+        True,
+    )

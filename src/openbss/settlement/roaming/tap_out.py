@@ -48,9 +48,19 @@ from openbss.settlement.roaming.pricing import RateBook, Tariff, TariffBook, pri
 
 UNKNOWN_SUBSCRIBER = "UNKNOWN_SUBSCRIBER"
 COLUMNS = (
-    "record_id", "event_time", "duration_s", "volume_up", "volume_down", "calling", "called",
-    "service", "direction", "switch_id", "call_reference", "imsi",
-)  # fmt: skip
+    "record_id",
+    "event_time",
+    "duration_s",
+    "volume_up",
+    "volume_down",
+    "calling",
+    "called",
+    "service",
+    "direction",
+    "switch_id",
+    "call_reference",
+    "imsi",
+)
 SERVICES = ("voice", "sms", "data")
 
 
@@ -138,7 +148,7 @@ def _tariff_book(session: Session) -> TariffBook:
                 t.rate_li,
                 t.valid_from,
                 t.valid_to,
-            )  # fmt: skip
+            )
             for t in repository.tariffs(session)
         ]
     )
@@ -168,8 +178,11 @@ def _events(
             tariffs, rates, partner, service, direction, day, quantity(service, duration, up, down)
         )
         code = codes.setdefault(priced.rate_micros, len(codes) + 1)
-        own, other = (row["called"], row["calling"]) if direction == "mt" else (
-            row["calling"], row["called"])  # fmt: skip
+        own, other = (
+            (row["called"], row["calling"])
+            if direction == "mt"
+            else (row["calling"], row["called"])
+        )
         events.append(
             OutboundEvent(
                 record_id=str(row["record_id"]),
@@ -246,12 +259,23 @@ def run_tap_out(
         file_id = new_id()
         session.add(
             RoamingFile(
-                id=file_id, direction=FileDirection.OUT, kind=FileKind.TAP, sender=home,
-                recipient=recipient, sequence=sequence, province=province, file_name=name,
-                checksum=digest, status=FileStatus.DONE, records=len(events), returned=0,
-                sdr_amount=sdr, cny_amount=fen, created_at=stamp,
+                id=file_id,
+                direction=FileDirection.OUT,
+                kind=FileKind.TAP,
+                sender=home,
+                recipient=recipient,
+                sequence=sequence,
+                province=province,
+                file_name=name,
+                checksum=digest,
+                status=FileStatus.DONE,
+                records=len(events),
+                returned=0,
+                sdr_amount=sdr,
+                cny_amount=fen,
+                created_at=stamp,
             )
-        )  # fmt: skip
+        )
         session.flush()
         session.execute(
             insert(TapRecord),
@@ -261,7 +285,7 @@ def run_tap_out(
                     "record_id": e.record_id,
                     "file_id": file_id,
                     "sdr_amount": e.charge,
-                }  # fmt: skip
+                }
                 for e in events
             ],
         )
