@@ -23,6 +23,7 @@ from openbss.api.routes import (
     receivables_dunning,
     search,
     service_ordering,
+    settlement_roaming,
     usage,
 )
 
@@ -43,4 +44,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *payment.MOUNTS,
     *receivables.MOUNTS,
     *search.MOUNTS,
+    *settlement_roaming.MOUNTS,
 ]

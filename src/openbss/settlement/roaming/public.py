@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from openbss.settlement.roaming.access import visible_file, visible_files, visible_totals
 from openbss.settlement.roaming.calculations import tap_file_name
-from openbss.settlement.roaming.models import FileDirection, FileKind, RoamingFile
+from openbss.settlement.roaming.models import FileDirection, FileKind, ReturnedRecord, RoamingFile
 from openbss.settlement.roaming.rap import RapOutFile, Received, receive_rap, write_raps
 from openbss.settlement.roaming.repository import files, returns_of, tap_records_of
 from openbss.settlement.roaming.setup import (
     add_agreement,
     add_imsi_prefixes,
     add_tariff,
+    home_network,
     set_exchange_rate,
 )
 from openbss.settlement.roaming.tap_in import ERROR_CODES, TapInResult, receive_tap
@@ -23,6 +25,7 @@ __all__ = [
     "PartnerTotals",
     "RapOutFile",
     "Received",
+    "ReturnedRecord",
     "RoamingFile",
     "TapInResult",
     "TapOutFile",
@@ -30,6 +33,7 @@ __all__ = [
     "add_imsi_prefixes",
     "add_tariff",
     "files",
+    "home_network",
     "partner_totals",
     "receive_rap",
     "receive_tap",
@@ -39,5 +43,8 @@ __all__ = [
     "set_exchange_rate",
     "tap_file_name",
     "tap_records_of",
+    "visible_file",
+    "visible_files",
+    "visible_totals",
     "write_raps",
 ]

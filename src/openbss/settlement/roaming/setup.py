@@ -112,3 +112,16 @@ def set_exchange_rate(session: Session, day: date, rate_micros: int, currency: s
     else:
         row.rate_micros = rate_micros
     session.flush()
+
+
+def home_network(session: Session, given: str | None = None) -> str:
+    """Our TADIG code: the one given, else the only one our agreements name."""
+    homes = sorted({a.home_tadig for a in repository.agreements(session)})
+    if given is not None:
+        if given not in homes:
+            raise BadRequest(f"no roaming agreement names {given} as our network")
+        return given
+    if len(homes) != 1:
+        found = ", ".join(homes) or "none"
+        raise BadRequest(f"name our TADIG code with --home (agreements name: {found})")
+    return homes[0]
