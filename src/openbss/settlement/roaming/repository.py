@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from openbss.settlement.roaming.models import (
@@ -55,12 +57,20 @@ def exchange_rates(session: Session, currency: str = "CNY") -> list[tuple[date, 
 
 
 def locked_sequence(session: Session, sender: str, recipient: str, kind: str) -> FileSequence:
-    """The counter row, locked until the transaction ends (created at 0 when new)."""
-    row = session.get(FileSequence, (sender, recipient, kind), with_for_update=True)
-    if row is None:
-        row = FileSequence(sender=sender, recipient=recipient, kind=kind, last_sequence=0)
-        session.add(row)
-        session.flush()
+    """The counter row, locked until the transaction ends (created at 0 when new).
+
+    The row is inserted if missing with ON CONFLICT DO NOTHING, then read FOR UPDATE: two
+    runs starting together on PostgreSQL queue on the row instead of one failing on its key.
+    """
+    values = {"sender": sender, "recipient": recipient, "kind": kind, "last_sequence": 0}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(pg_insert(FileSequence).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(FileSequence).values(values).on_conflict_do_nothing())
+    row = session.get(
+        FileSequence, (sender, recipient, kind), with_for_update=True, populate_existing=True
+    )
+    assert row is not None
     return row
 
 

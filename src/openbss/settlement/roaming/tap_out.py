@@ -238,16 +238,16 @@ def run_tap_out(
     stamp = created or now()
     written: list[TapOutFile] = []
     for recipient in sorted(set(usage.get_column("partner").to_list())):
+        # The lock comes first: a run that waited for another reads what that one sent.
+        counter = repository.locked_sequence(session, home, recipient, FileKind.TAP)
         mine = usage.filter(pl.col("partner") == recipient)
-        sent = repository.sent_record_ids(
-            session, recipient, mine.get_column("record_id").to_list()
-        )
+        ids = mine.get_column("record_id").to_list()
+        sent = repository.sent_record_ids(session, recipient, ids)
         if sent:
             mine = mine.filter(~pl.col("record_id").is_in(list(sent)))
         if mine.is_empty():
             continue
         events, used_rates, total_li = _events(mine.to_dicts(), recipient, tariffs, rates, zone)
-        counter = repository.locked_sequence(session, home, recipient, FileKind.TAP)
         sequence = next_sequence(counter.last_sequence)
         counter.last_sequence = sequence
         header = TapHeader(home, recipient, sequence, stamp, used_rates)
