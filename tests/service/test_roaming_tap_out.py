@@ -172,3 +172,17 @@ def test_a_killed_run_reuses_its_number(
     assert _run(session_factory, ready) == ["CDCHNCTGBRVF00001"]
     assert (ready / "settlement/roaming/out/CDCHNCTGBRVF00001").read_bytes() == first
     assert _run(session_factory, ready) == []
+
+
+def test_two_runs_at_once_write_one_file(
+    session_factory: sessionmaker[Session], ready: Path
+) -> None:
+    """Two runs started together: one writes 00001, the other waits for the sequence row,
+    then finds everything sent (no second file, no failure)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: _run(session_factory, ready), range(2)))
+    assert sorted(results) == [[], ["CDCHNCTGBRVF00001"]]
+    with session_factory() as session:
+        assert [(f.sequence, f.records) for f in files(session, "GD")] == [(1, 3)]
