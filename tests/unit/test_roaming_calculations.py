@@ -63,7 +63,7 @@ def test_sdr_to_fen(sdr_micro: int, fen: int) -> None:
 def test_tap_decimal_places() -> None:
     assert to_micro(2300, 3) == 2_300_000
     assert to_micro(7, 6) == 7
-    with pytest.raises(ValueError, match="outside 0..6"):
+    with pytest.raises(ValueError, match=r"outside 0\.\.6"):
         to_micro(1, 7)
 
 
