@@ -53,7 +53,8 @@ def _rows(first: int, count: int) -> list[dict[str, object]]:
         rows.append(
             {
                 "record_no": n, "raw_ref": f"line={n + 1}",
-                "event_time": T0 + timedelta(seconds=number % 200_000), "duration_s": 30 + number % 600,
+                "event_time": T0 + timedelta(seconds=number % 200_000),
+                "duration_s": 30 + number % 600,
                 "volume_up": 1000 * (number % 50) if service == "data" else None,
                 "volume_down": 5000 * (number % 50) if service == "data" else None,
                 "calling": f"+4477009{number % 100_000:05d}",

@@ -186,3 +186,21 @@ def test_two_runs_at_once_write_one_file(
     assert sorted(results) == [[], ["CDCHNCTGBRVF00001"]]
     with session_factory() as session:
         assert [(f.sequence, f.records) for f in files(session, "GD")] == [(1, 3)]
+
+
+def test_notification_when_nothing_is_new_and_traffic_days(
+    session_factory: sessionmaker[Session], ready: Path
+) -> None:
+    from datetime import date
+
+    with unit_of_work(session_factory, writes=True) as session:
+        other_days = [date(2026, 3, 1), date(2026, 3, 3)]
+        assert run_tap_out(session, ready, "GD", HOME, zone=ZONE, days=other_days) == []
+    assert _run(session_factory, ready) == ["CDCHNCTGBRVF00001"]  # traffic of 2026-03-02
+    with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
+        (notice,) = run_tap_out(session, ready, "GD", HOME, zone=ZONE, created=NOW, notify=True)
+    assert (notice.file_name, notice.records, notice.sdr_amount) == ("CDCHNCTGBRVF00002", 0, 0)
+    decoded = decode_tap_bytes(notice.path.read_bytes())
+    assert (decoded.kind.value, decoded.file_error) == ("notification", None)
+    assert (decoded.sender, decoded.sequence, decoded.details) == (HOME, 2, {"recipient": PARTNER})
+    assert decode_tap(notice.path.read_bytes())[0] == "notification"

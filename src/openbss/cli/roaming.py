@@ -76,17 +76,33 @@ def tap_out_command(
     province: ProvinceOption = DEFAULT_PROVINCE,
     home: HomeOption = None,
     partner: PartnerOption = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Read usage of traffic days from this day on (default: every day)"),
+    ] = None,
+    notify: Annotated[
+        bool, typer.Option(help="Send a TAP notification to each partner with nothing to send")
+    ] = False,
 ) -> None:
     """Write a TAP 3.12 file per partner with visitors' usage not yet sent (CD<sender>
     <recipient><seq>, numbers without gaps); a rerun with nothing new writes nothing."""
     from openbss.db.uow import unit_of_work
+    from openbss.kit.clock import now
     from openbss.settlement.roaming.public import home_network, run_tap_out
 
+    zone = _zone(province)
+    days = None
+    if since is not None:
+        first, today = _date(since, "--since"), now().astimezone(zone).date()
+        if first > today:
+            raise BadRequest(f"--since {first} is after today ({today})")
+        days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
     with unit_of_work(_factory(), writes=True) as session:
         ours = home_network(session, home)
         written = run_tap_out(
-            session, _data_dir(), province, ours, zone=_zone(province), partner=partner
-        )
+            session, _data_dir(), province, ours, zone=zone, partner=partner, days=days,
+            notify=notify,
+        )  # fmt: skip
     if not written:
         err.print("no visitor usage to send: no file written")
         return

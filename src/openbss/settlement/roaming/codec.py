@@ -350,3 +350,23 @@ def encode_ack(
     obj = _modules().RAP_0105.RapDataInterChange
     obj.set_val(("acknowledgement", value))
     return bytes(obj.to_ber())
+
+
+def encode_notification(
+    sender: str, recipient: str, sequence: int, created: datetime, zone: ZoneInfo
+) -> bytes:
+    """A TAP 3.12 notification: no usage for the recipient this time, sequence ``sequence``."""
+    when = Stamp(zone).with_offset(created)
+    value = {
+        "sender": sender.encode(),
+        "recipient": recipient.encode(),
+        "fileSequenceNumber": f"{sequence:05d}".encode(),
+        "fileCreationTimeStamp": when,
+        "fileAvailableTimeStamp": when,
+        "transferCutOffTimeStamp": when,
+        "specificationVersionNumber": SPECIFICATION,
+        "releaseVersionNumber": RELEASE,
+    }
+    obj = _modules().TAP_0312.DataInterChange
+    obj.set_val(("notification", value))
+    return bytes(obj.to_ber())

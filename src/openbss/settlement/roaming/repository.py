@@ -113,7 +113,10 @@ def files(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[RoamingFile]:
-    query = select(RoamingFile).order_by(RoamingFile.created_at, RoamingFile.id)
+    query = select(RoamingFile).order_by(
+        RoamingFile.created_at, RoamingFile.sender, RoamingFile.recipient, RoamingFile.kind,
+        RoamingFile.sequence, RoamingFile.id,
+    )  # fmt: skip
     if province is not None:
         query = query.where(RoamingFile.province == province)
     if kind is not None:

@@ -211,7 +211,7 @@ def receive_tap(
         day = _day(rows[index]["event_time"], zone)
         fen += sdr_micro_to_fen(verdicts[index].charge, rates.on(day)[1])
     records = decoded.records.take(pa.array(accepted, type=pa.int64()))
-    ingest_decoded(
+    outcome = ingest_decoded(
         Ingest(factory, data_dir, province),
         path.name,
         digest,
@@ -219,6 +219,8 @@ def receive_tap(
         Decoded(records=records, sequence=sequence, sender=sender, details=decoded.details),
         sender,
     )
+    if outcome.status == "rejected":  # e.g. another file already processed under this name
+        raise RoamingFileRefused(f"{path.name}: mediation refused the file: {outcome.error}")
     with unit_of_work(factory, writes=True) as session:
         earlier = repository.file_by_key(
             session, FileDirection.IN, FileKind.TAP, sender, recipient, sequence

@@ -36,7 +36,12 @@ from openbss.kit.ids import new_id
 from openbss.mediation.public import finished_parts
 from openbss.settlement.roaming import repository
 from openbss.settlement.roaming.calculations import next_sequence, tap_file_name
-from openbss.settlement.roaming.codec import OutboundEvent, TapHeader, encode_tap
+from openbss.settlement.roaming.codec import (
+    OutboundEvent,
+    TapHeader,
+    encode_notification,
+    encode_tap,
+)
 from openbss.settlement.roaming.models import (
     FileDirection,
     FileKind,
@@ -223,19 +228,84 @@ def run_tap_out(
     partner: str | None = None,
     days: Iterable[date] | None = None,
     created: datetime | None = None,
+    notify: bool = False,
 ) -> list[TapOutFile]:
-    """Write the TAP files of every partner (or one) with unsent visitor usage; flushes."""
+    """Write the TAP files of every partner (or one) with unsent visitor usage; with
+    ``notify``, a notification (the next number, no records) to each partner with none.
+    Flushes."""
     partners = [a.partner_tadig for a in repository.agreements(session, home)]
     if partner is not None:
         partners = [p for p in partners if p == partner]
     usage = visitor_usage(
         session, data_dir, province, repository.imsi_prefixes(session), partners, days
     )
-    if usage.is_empty():
-        return []
+    stamp = created or now()
+    written: list[TapOutFile] = []
+    if not usage.is_empty():
+        written = _transfer_batches(session, data_dir, province, home, usage, zone, stamp)
+    if notify:
+        sent = {w.partner for w in written}
+        for recipient in sorted(set(partners) - sent):
+            written.append(_notification(session, data_dir, province, home, recipient, zone, stamp))
+    session.flush()
+    return written
+
+
+def _record_file(
+    session: Session,
+    province: str,
+    home: str,
+    recipient: str,
+    sequence: int,
+    name: str,
+    digest: str,
+    events: list[OutboundEvent],
+    fen: int,
+    stamp: datetime,
+) -> str:
+    file_id = new_id()
+    session.add(
+        RoamingFile(
+            id=file_id, direction=FileDirection.OUT, kind=FileKind.TAP, sender=home,
+            recipient=recipient, sequence=sequence, province=province, file_name=name,
+            checksum=digest, status=FileStatus.DONE, records=len(events), returned=0,
+            sdr_amount=sum(e.charge for e in events), cny_amount=fen, created_at=stamp,
+        )
+    )  # fmt: skip
+    session.flush()
+    return file_id
+
+
+def _notification(
+    session: Session,
+    data_dir: Path,
+    province: str,
+    home: str,
+    recipient: str,
+    zone: ZoneInfo,
+    stamp: datetime,
+) -> TapOutFile:
+    counter = repository.locked_sequence(session, home, recipient, FileKind.TAP)
+    sequence = next_sequence(counter.last_sequence)
+    counter.last_sequence = sequence
+    name = tap_file_name(home, recipient, sequence)
+    path = roaming_dir(data_dir, "out") / name
+    digest = write_atomically(path, encode_notification(home, recipient, sequence, stamp, zone))
+    _record_file(session, province, home, recipient, sequence, name, digest, [], 0, stamp)
+    return TapOutFile(recipient, sequence, name, path, 0, 0, 0)
+
+
+def _transfer_batches(
+    session: Session,
+    data_dir: Path,
+    province: str,
+    home: str,
+    usage: pl.DataFrame,
+    zone: ZoneInfo,
+    stamp: datetime,
+) -> list[TapOutFile]:
     tariffs = _tariff_book(session)
     rates = RateBook(repository.exchange_rates(session))
-    stamp = created or now()
     written: list[TapOutFile] = []
     for recipient in sorted(set(usage.get_column("partner").to_list())):
         # The lock comes first: a run that waited for another reads what that one sent.
@@ -256,39 +326,16 @@ def run_tap_out(
         digest = write_atomically(path, encode_tap(header, events, zone))
         sdr = sum(e.charge for e in events)
         fen = (total_li + 5) // 10  # li to fen, half-up (amounts are never negative here)
-        file_id = new_id()
-        session.add(
-            RoamingFile(
-                id=file_id,
-                direction=FileDirection.OUT,
-                kind=FileKind.TAP,
-                sender=home,
-                recipient=recipient,
-                sequence=sequence,
-                province=province,
-                file_name=name,
-                checksum=digest,
-                status=FileStatus.DONE,
-                records=len(events),
-                returned=0,
-                sdr_amount=sdr,
-                cny_amount=fen,
-                created_at=stamp,
-            )
+        file_id = _record_file(
+            session, province, home, recipient, sequence, name, digest, events, fen, stamp
         )
-        session.flush()
         session.execute(
             insert(TapRecord),
             [
-                {
-                    "recipient": recipient,
-                    "record_id": e.record_id,
-                    "file_id": file_id,
-                    "sdr_amount": e.charge,
-                }
+                {"recipient": recipient, "record_id": e.record_id, "file_id": file_id,
+                 "sdr_amount": e.charge}
                 for e in events
             ],
-        )
+        )  # fmt: skip
         written.append(TapOutFile(recipient, sequence, name, path, len(events), sdr, fen))
-    session.flush()
     return written
