@@ -146,9 +146,20 @@ def _first_event(path: Path) -> bytes:
     return bytes.fromhex(row["raw"])
 
 
-def test_the_gsma_sample_file(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
-    """tap_3_12_valid.ber: WERFD to XLKJE, tapDecimalPlaces 3; IMSIs 1337... are the
-    recipient's, 2323... are not; the supplementary service event carries no charge."""
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "tap_3_12_valid.ber",
+        "tap_3_12_valid_most_indef.ber",
+        "tap_3_12_valid_some_cdr_indefinite.ber",
+    ],
+)
+def test_the_gsma_sample_file(
+    session_factory: sessionmaker[Session], tmp_path: Path, sample: str
+) -> None:
+    """tap_3_12_valid.ber (and the same batch with indefinite lengths): WERFD to XLKJE,
+    tapDecimalPlaces 3; IMSIs 1337... are the recipient's, 2323... are not; the
+    supplementary service event carries no charge."""
     from datetime import date
 
     from openbss.settlement.roaming.public import (
@@ -162,9 +173,7 @@ def test_the_gsma_sample_file(session_factory: sessionmaker[Session], tmp_path: 
         add_imsi_prefixes(session, "XLKJE", ["13371"])
         set_exchange_rate(session, date(2005, 1, 1), RATE)
     with frozen_at(NOW):
-        result = receive_tap(
-            session_factory, tmp_path, "GD", "XLKJE", SAMPLES / "tap_3_12_valid.ber", zone=ZONE
-        )
+        result = receive_tap(session_factory, tmp_path, "GD", "XLKJE", SAMPLES / sample, zone=ZONE)
     assert (result.sequence, result.records, result.accepted, result.returned) == (31707, 4, 1, 3)
     # 2300 in thousandths = 2.3 SDR x 11.95 = 27.485 CNY -> 2748.5 fen, half-up 2749
     assert (result.sdr_amount, result.cny_amount) == (2_300_000, 2_749)
@@ -188,6 +197,8 @@ def test_the_gsma_sample_file(session_factory: sessionmaker[Session], tmp_path: 
         ("nrt_2_1.ber", "NRTRDE"),
         ("tap_notification.ber", "notification"),
         ("rap_mini.ber", "RAP"),
+        ("tap_3_12_negative_volume.ber", "callEventDetailsCount 4, events 1"),
+        ("tap_3_12_timestamps.ber", "callEventDetailsCount 4, events 5"),
     ],
 )
 def test_files_that_are_not_transfer_batches_are_refused_and_change_nothing(
@@ -256,3 +267,35 @@ def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
     assert (totals.returned_to_us_sdr, totals.returned_to_us_fen) == (400_000, 478)
     assert (totals.tap_in_files, totals.tap_in_returned, totals.payable_sdr) == (1, 1, 0)
     assert (totals.net_sdr, totals.net_fen) == (-400_000, -478)
+
+
+def test_killed_between_mediation_and_the_file_row(
+    session_factory: sessionmaker[Session], ready: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mediation took the accepted records, then the process died before the file's row:
+    the rerun finds mediation's batch done (a duplicate file) and writes the row once."""
+    import openbss.settlement.roaming.tap_in as tap_in
+
+    class Killed(Exception):
+        pass
+
+    real = tap_in.unit_of_work
+
+    def dying(factory, *, writes=False):  # type: ignore[no-untyped-def]
+        if writes:
+            raise Killed
+        return real(factory, writes=writes)
+
+    path = _partner_file(ready, 11, [_event(1, HOME_IMSI, 3), _event(2, "234150000000002", 4)])
+    monkeypatch.setattr(tap_in, "unit_of_work", dying)
+    with pytest.raises(Killed):
+        _tap_in(session_factory, ready, path)
+    monkeypatch.setattr(tap_in, "unit_of_work", real)
+    with session_factory() as session:
+        assert files(session, "GD") == []
+    result = _tap_in(session_factory, ready, path)
+    assert (result.accepted, result.returned, result.sdr_amount, result.already) == (1, 1, 3, False)
+    with session_factory() as session:
+        (batch,) = session.scalars(select(MediationBatch).where(MediationBatch.source == PARTNER))
+        assert (batch.records_in, batch.status) == (1, "done")
+        assert len(returns_of(session, [result.file_id])) == 1

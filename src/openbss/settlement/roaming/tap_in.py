@@ -187,10 +187,10 @@ def receive_tap(
     sender, recipient, sequence = decoded.sender, decoded.details.get("recipient"), decoded.sequence
     if sender is None or sequence is None:
         raise RoamingFileRefused(f"{path.name}: no sender or file sequence number")
-    if recipient != home:
-        raise RoamingFileRefused(f"{path.name} is addressed to {recipient}, not to {home}")
     if "audit_mismatch" in decoded.details:
         raise RoamingFileRefused(f"{path.name}: {decoded.details['audit_mismatch']}")
+    if recipient != home:
+        raise RoamingFileRefused(f"{path.name} is addressed to {recipient}, not to {home}")
     with unit_of_work(factory) as session:
         if repository.agreement(session, home, sender) is None:
             raise RoamingFileRefused(f"no roaming agreement between {home} and {sender}")
