@@ -101,5 +101,7 @@ def test_tap_in_rap_and_refusals_from_the_command_line(tmp_path: Path) -> None:
     assert nrtrde.returncode == 1
     assert "NRTRDE" in nrtrde.stderr
     assert "Traceback" not in nrtrde.stderr
+    listed = run_cli(env, tmp_path, "roaming", "files", "--kind", "rap")
+    assert "RCXLKJEWERFD00001" in listed.stdout, listed.stderr
     missing = run_cli(env, tmp_path, "roaming", "tap-in", "no-such-file", "--home", "XLKJE")
     assert (missing.returncode, "no file 'no-such-file'" in missing.stderr) == (1, True)

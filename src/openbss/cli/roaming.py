@@ -294,3 +294,31 @@ def rate_command(
     with unit_of_work(_factory(), writes=True) as session:
         set_exchange_rate(session, _date(day, "--day"), int(micros))
     out.print(f"1 SDR = {cny_per_sdr} CNY from {day}")
+
+
+@roaming_app.command("files")
+@clean_errors
+def files_command(
+    province: ProvinceOption = DEFAULT_PROVINCE,
+    kind: Annotated[str | None, typer.Option(help="tap | rap | ack")] = None,
+    partner: PartnerOption = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """The TAP, RAP and acknowledgement files written and received, oldest first."""
+    from openbss.settlement.roaming.public import files
+
+    if kind is not None and kind not in ("tap", "rap", "ack"):
+        raise BadRequest(f"--kind {kind!r}: tap, rap or ack")
+    with _factory()() as session:
+        rows = files(session, province, kind=kind, partner=partner, limit=limit)
+    table = Table(
+        "file", "direction", "kind", "seq", "records", "refused", "SDR", "yuan", "status",
+        "created", title="roaming files",
+    )  # fmt: skip
+    for row in rows:
+        table.add_row(
+            row.file_name, row.direction, row.kind, f"{row.sequence:05d}", str(row.records),
+            str(row.returned), _sdr(row.sdr_amount), _yuan(row.cny_amount), row.status,
+            row.created_at.isoformat(timespec="seconds"),
+        )  # fmt: skip
+    out.print(table)
