@@ -22,6 +22,7 @@ import openbss.rating.models
 import openbss.settlement.commissions.models
 import openbss.settlement.models
 import openbss.settlement.partners.models  # noqa: F401
+import openbss.settlement.roaming.models  # noqa: F401
 from openbss.db.base import Base
 
 metadata = Base.metadata

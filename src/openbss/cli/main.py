@@ -34,6 +34,7 @@ from openbss.cli.partners import partners_app
 from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
 from openbss.cli.settlement import settlement_app
+from openbss.cli.roaming import roaming_app
 from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
@@ -75,6 +76,7 @@ def root(
 
 
 app.add_typer(payments_app, name="payments")
+app.add_typer(roaming_app, name="roaming")
 app.command("ledger")(clean_errors(ledger_command))
 app.add_typer(collection_app, name="collection")
 app.add_typer(gl_app, name="gl")

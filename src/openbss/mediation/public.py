@@ -8,8 +8,13 @@ queries here. ``models`` and ``repository`` are private (enforced by import-lint
 
 from __future__ import annotations
 
+from openbss.mediation.decoders import ber
+from openbss.mediation.decoders.tap3 import decode_tap_bytes
 from openbss.mediation.models import PushedUsage, UsageStatus
+from openbss.mediation.pipeline import Ingest, Outcome, checksum, ingest_decoded
 from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.records import Decoded
+from openbss.mediation.records import FileKind as MediatedFileKind
 from openbss.mediation.repository import (
     batches_of_source,
     finished_batches,
@@ -25,13 +30,21 @@ from openbss.mediation.store import (
 
 __all__ = [
     "SOURCE",
+    "Decoded",
+    "Ingest",
+    "MediatedFileKind",
+    "Outcome",
     "PushedUsage",
     "UsageStatus",
     "batch_of",
     "batches_of_source",
+    "ber",
+    "checksum",
+    "decode_tap_bytes",
     "finished_batches",
     "finished_parts",
     "finished_usage_parts",
+    "ingest_decoded",
     "pushed_usages_of_batches",
     "scan_parts",
     "usage_frame",

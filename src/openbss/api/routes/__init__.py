@@ -27,6 +27,7 @@ from openbss.api.routes import (
     search,
     service_ordering,
     settlement,
+    settlement_roaming,
     usage,
 )
 
@@ -51,4 +52,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *partnership.MOUNTS,
     *commissions.MOUNTS,
     *settlement.MOUNTS,
+    *settlement_roaming.MOUNTS,
 ]
