@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_typ
 import openbss.db.types
 
 revision: str = "0017"
-down_revision: str | None = "0011"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -21,7 +21,7 @@ import openbss.provisioning.models
 import openbss.rating.models
 import openbss.settlement.commissions.models
 import openbss.settlement.models
-import openbss.settlement.partners.models  # noqa: F401
+import openbss.settlement.partners.models
 import openbss.settlement.roaming.models  # noqa: F401
 from openbss.db.base import Base
 

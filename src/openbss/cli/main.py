@@ -33,8 +33,8 @@ from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.cli.partners import partners_app
 from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
-from openbss.cli.settlement import settlement_app
 from openbss.cli.roaming import roaming_app
+from openbss.cli.settlement import settlement_app
 from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
