@@ -35,6 +35,7 @@ from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
 from openbss.cli.roaming import roaming_app
 from openbss.cli.settlement import settlement_app
+from openbss.cli.users import add_user_commands
 from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
@@ -45,7 +46,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
-auth_app = typer.Typer(help="API keys", no_args_is_help=True)
+auth_app = typer.Typer(help="API keys and portal users", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed data", no_args_is_help=True)
 events_app = typer.Typer(help="Event delivery (outbox)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -60,6 +61,7 @@ app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
 app.add_typer(settlement_app, name="settlement")
+add_user_commands(auth_app)
 
 
 @app.callback()
@@ -349,7 +351,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
-    """Run the API server."""
+    """Run the API server and the portal (/portal)."""
     import uvicorn
 
     from openbss.api import log_filters
