@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from openbss.billing.cycles import BillCycle, cycle_containing, cycle_of, due_date, issue_date
 from openbss.billing.hot import hot_bill
 from openbss.billing.models import BillState, RunStatus
+from openbss.billing.repository import revenue_by_line
 from openbss.billing.receivable import (
     BillRevenue,
     FinalBill,
@@ -45,6 +46,7 @@ __all__ = [
     "issue_date",
     "record_settlements",
     "record_settlements_in_bulk",
+    "revenue_by_line",
     "settlement_state",
     "unbilled_fen",
 ]

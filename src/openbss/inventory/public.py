@@ -34,6 +34,7 @@ from openbss.inventory.repository import (
     live_phone_lines,
     offerings_of_products,
     product_summaries,
+    subscriber_counts,
     top_products_of_account,
 )
 from openbss.inventory.service import (
@@ -74,5 +75,6 @@ __all__ = [
     "product_summaries",
     "products",
     "status_intervals",
+    "subscriber_counts",
     "top_products_of_account",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from openbss.mediation.models import PushedUsage, UsageStatus
 from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.reconcile import ReconcileLine, reconcile
 from openbss.mediation.repository import (
     batches_of_source,
     finished_batches,
@@ -25,6 +26,7 @@ from openbss.mediation.store import (
 __all__ = [
     "SOURCE",
     "PushedUsage",
+    "ReconcileLine",
     "UsageStatus",
     "batch_of",
     "batches_of_source",
@@ -32,6 +34,7 @@ __all__ = [
     "finished_parts",
     "finished_usage_parts",
     "pushed_usages_of_batches",
+    "reconcile",
     "usage_frame",
     "usages",
 ]

@@ -28,7 +28,7 @@ from openbss.rating.repository import (
     mark_adjustments_billed,
     open_adjustments_before,
 )
-from openbss.rating.runs import check_period, close_period
+from openbss.rating.runs import check_period, close_period, current_batch_counts
 from openbss.rating.store import current_run, rated_usage
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "check_period",
     "close_period",
     "counters",
+    "current_batch_counts",
     "current_run",
     "lock_period",
     "mark_adjustments_billed",
