@@ -28,6 +28,7 @@ from openbss.kit.settings import get_settings
 from openbss.kit.worker import BackgroundWorker
 from openbss.mediation.pushed import background_pushed_usage
 from openbss.ordering.orchestrator import background_orchestrator
+from openbss.portal.app import create_portal
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    app.mount("/portal", create_portal(factory))
     install_docs(app)
 
     def openapi() -> dict[str, Any]:

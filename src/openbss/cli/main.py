@@ -31,6 +31,7 @@ from openbss.cli.oss import oss_app
 from openbss.cli.output import Col, FormatOption, OutputFormat, render
 from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
+from openbss.cli.users import add_user_commands
 from openbss.events.status import DeliveryStatus
 from openbss.kit.security import Role
 
@@ -41,7 +42,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
-auth_app = typer.Typer(help="API keys", no_args_is_help=True)
+auth_app = typer.Typer(help="API keys and portal users", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed data", no_args_is_help=True)
 events_app = typer.Typer(help="Event delivery (outbox)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -55,6 +56,7 @@ app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
+add_user_commands(auth_app)
 
 
 @app.callback()

@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     # Online payment gateways and the secrets their callbacks are signed with, as JSON:
     # OPENBSS_GATEWAY_SECRETS='{"alipay": "<secret>"}'. Never logged.
     gateway_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    # The web portal: cookies marked Secure (behind HTTPS), session expiry when idle and
+    # absolute, and the login lockout (failures per username, per source address, its length).
+    portal_secure_cookies: bool = False
+    portal_session_idle_minutes: int = 30
+    portal_session_absolute_hours: int = 12
+    portal_lockout_attempts: int = 5
+    portal_lockout_address_attempts: int = 20
+    portal_lockout_minutes: int = 15
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,1 @@
+"""The portal's framework: login and sessions, CSRF, templates, translations, form errors."""
