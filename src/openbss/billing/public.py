@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from openbss.billing.cycles import BillCycle, cycle_containing, cycle_of, due_date, issue_date
 from openbss.billing.hot import hot_bill
 from openbss.billing.models import BillState, RunStatus
-from openbss.billing.repository import revenue_by_line
 from openbss.billing.receivable import (
     BillRevenue,
     FinalBill,
@@ -24,6 +23,7 @@ from openbss.billing.receivable import (
     record_settlements_in_bulk,
     settlement_state,
 )
+from openbss.billing.repository import revenue_by_line
 
 
 def unbilled_fen(session: Session, data_dir: Path, account_id: str, at: datetime) -> int:

@@ -38,9 +38,7 @@ def submit_product_order(
     return product_orders.submit(session, principal, body)
 
 
-def check_product_order(
-    session: Session, principal: Principal, body: Mapping[str, Any]
-) -> Capture:
+def check_product_order(session: Session, principal: Principal, body: Mapping[str, Any]) -> Capture:
     """What :func:`submit_product_order` would make of a TMF622 body, checked without
     writing anything: the same capture (customer and account status, offering on sale,
     local network and premises rules). Raises the same errors; ``Capture.missing`` lists

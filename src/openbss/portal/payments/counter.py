@@ -36,8 +36,8 @@ from openbss.payments.public import (
     settled_items,
     tmf_payments,
 )
-from openbss.portal.core.forms import errors_from
 from openbss.portal.bills.reading import BillRow, account_bills
+from openbss.portal.core.forms import errors_from
 
 PASSED_ON = frozenset({401, 403, 404})
 METHODS: dict[str, dict[str, str]] = {

@@ -131,7 +131,9 @@ def change_body(
         "externalId": external_id,
         "description": reason or DEFAULT_REASONS[action],
         "channel": [{"id": "retailHall", "role": "salesChannel"}],
-        "relatedParty": [{"id": product.customer_id, "role": "customer", "@referredType": "Customer"}],
+        "relatedParty": [
+            {"id": product.customer_id, "role": "customer", "@referredType": "Customer"}
+        ],
         "productOrderItem": [item],
     }
     if product.billing_account_id:

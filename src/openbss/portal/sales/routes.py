@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import OpenBSSError
+from openbss.numbering.service import NumberInfo
 from openbss.portal.core.deps import PortalContext, portal_context
 from openbss.portal.core.forms import read_form
 from openbss.portal.core.templating import redirect, render
@@ -34,7 +35,7 @@ def _form_values(request: Request) -> dict[str, str]:
 
 def _numbers(
     ctx: PortalContext, context: selling.SaleContext, form: selling.SaleForm
-) -> tuple[list[selling.NumberInfo], str | None]:
+) -> tuple[list[NumberInfo], str | None]:
     """Free numbers for the form's offering and local network, or the error to show."""
     offering = next((o for o in context.offerings if o.id == form.offering), None)
     area = selling.area_code_of(context, form.city)
@@ -125,9 +126,7 @@ async def submit(request: Request, ctx: Context) -> Response:
     context = _context(ctx, values.get("customer", ""))
     form = selling.SaleForm.from_values({**values, "customer": context.customer.id})
     with unit_of_work(ctx.session_factory, writes=True) as session:
-        checked, order = selling.submit_sale(
-            session, ctx.principal, context, form, ctx.language
-        )
+        checked, order = selling.submit_sale(session, ctx.principal, context, form, ctx.language)
         order_id = order.id if order is not None else None
     if order_id is None:
         return _form_page(request, ctx, context, form, checked.errors, UNPROCESSABLE)

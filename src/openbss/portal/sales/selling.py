@@ -31,6 +31,7 @@ from openbss.ordering.capture import charges_of
 from openbss.ordering.public import (
     CHANNELS,
     Capture,
+    by_external_id,
     check_product_order,
     submit_product_order,
 )
@@ -143,7 +144,9 @@ class SaleContext:
 # ----- reading what can be sold ---------------------------------------------------------------
 
 
-def _choice(session: Session, offering: ProductOffering, members: list[ProductOffering]) -> OfferingChoice:
+def _choice(
+    session: Session, offering: ProductOffering, members: list[ProductOffering]
+) -> OfferingChoice:
     at = now()
     charges = charges_of(session, offering, at, in_bundle=False)
     for member in members:
@@ -361,9 +364,16 @@ def submit_sale(
     session: Session, principal: Principal, context: SaleContext, form: SaleForm, language: str
 ) -> tuple[SaleCheck, Order | None]:
     """Check, then submit the order as the API does; the order, or the field errors."""
-    checked = check_sale(session, principal, context, form, language)
-    if not checked.ok:
-        return checked, None
+    offering = _offering(context, form.offering)
+    placed = by_external_id(session, context.customer.province or "", form.external_id)
+    if placed is not None and offering is not None:
+        # The same form sent again: ordering answers the order it placed the first time
+        # (or refuses a changed sale under the same key), whatever has changed since.
+        checked = SaleCheck(body=order_body(form, context, offering))
+    else:
+        checked = check_sale(session, principal, context, form, language)
+        if not checked.ok:
+            return checked, None
     try:
         # A refusal half-way (a number taken a moment ago) leaves nothing written.
         with session.begin_nested():
