@@ -35,6 +35,8 @@ class Chart:
     """Series over categories: ``values[s][c]`` is series ``s`` at category ``c``."""
 
     key: str
+    title: str  # msgid
+    category_label: str  # msgid: what the categories are
     kind: str  # "bar" (stacked) or "pie"
     categories: Sequence[str]
     series: Sequence[str]
@@ -93,7 +95,15 @@ def subscriber_base(session: Session, province: str | None) -> Chart:
         cells[key] = cells.get(key, 0) + lines
     categories = sorted({c for c, _ in cells})
     series = sorted({s for _, s in cells})
-    return Chart("subscribers", "bar", categories, series, _grid(cells, categories, series))
+    return Chart(
+        "subscribers",
+        "Subscriber base by product and local network",
+        "Local network",
+        "bar",
+        categories,
+        series,
+        _grid(cells, categories, series),
+    )
 
 
 def orders_by_channel(session: Session, province: str | None) -> Chart:
@@ -104,7 +114,15 @@ def orders_by_channel(session: Session, province: str | None) -> Chart:
         cells[(name, state)] = cells.get((name, state), 0) + orders
     categories = sorted({c for c, _ in cells})
     series = sorted({s for _, s in cells})
-    return Chart("orders", "bar", categories, series, _grid(cells, categories, series))
+    return Chart(
+        "orders",
+        "Orders by sales channel and state",
+        "Sales channel",
+        "bar",
+        categories,
+        series,
+        _grid(cells, categories, series),
+    )
 
 
 def revenue_by_service(session: Session, province: str | None, chinese: bool) -> Chart:
@@ -121,7 +139,16 @@ def revenue_by_service(session: Session, province: str | None, chinese: bool) ->
     categories = sorted({c for c, _ in cells})
     series = sorted({s for _, s in cells})
     grid = _grid(cells, categories, series)
-    return Chart("revenue", "bar", categories, series, grid, unit="yuan")
+    return Chart(
+        "revenue",
+        "Revenue by service from bills",
+        "Period",
+        "bar",
+        categories,
+        series,
+        grid,
+        unit="yuan",
+    )
 
 
 def reconcile_status(session: Session, province: str | None) -> Chart:
@@ -137,7 +164,15 @@ def reconcile_status(session: Session, province: str | None) -> Chart:
         "rating errors": sum(line.rating_errors for line in lines),
         "not rated yet": sum(line.not_rated for line in lines),
     }
-    return Chart("reconcile", "bar", list(figures), ["records"], [list(figures.values())])
+    return Chart(
+        "reconcile",
+        "Mediation and rating reconcile",
+        "Stage",
+        "bar",
+        list(figures),
+        ["records"],
+        [list(figures.values())],
+    )
 
 
 @dataclass(frozen=True, slots=True)
