@@ -51,6 +51,12 @@ def test_an_accounts_bills_and_a_bills_detail(client: TestClient, billed: tuple[
     assert detail.status_code == 200
     assert "¥123.45" in detail.text
     assert "¥61.72" in detail.text  # the usage line: half of the bill, rounded down
+    assert f'hx-get="/portal/bills/{bill_id}/usage"' in detail.text
+    usage = client.get(f"/portal/bills/{bill_id}/usage", headers={"HX-Request": "true"})
+    assert usage.status_code == 200
+    assert "<html" not in usage.text  # a fragment for the bill page
+    assert "No itemised usage this period." in usage.text  # the period was never rated
+    assert client.get(f"/portal/bills/{bill_id}/usage").text.startswith("<!doctype html>")
 
 
 def test_a_bills_invoice_is_a_pdf(client: TestClient, billed: tuple[str, str]) -> None:

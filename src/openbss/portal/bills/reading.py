@@ -23,14 +23,16 @@ from openbss.billing.invoice import InvoiceDocument, render_invoice_pdf
 from openbss.billing.invoices import invoice_document
 from openbss.billing.operations import account_so_far
 from openbss.billing.representation import remaining_fen
-from openbss.billing.service import customer_bills
+from openbss.billing.service import applied_billing_rates, customer_bills
 from openbss.billing.texts import line_text
 from openbss.billing.totals import BillSummary, TaxedLine
+from openbss.inventory.public import get_product
 from openbss.kit.clock import now
 from openbss.kit.pagination import PageRequest
 from openbss.kit.security import Principal
 
 MAX_BILLS = 120  # ten years of monthly bills
+MAX_LINES = 2000  # a bill's lines shown on its page
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +79,70 @@ def account_bills(session: Session, principal: Principal, account_id: str) -> Ac
 
 
 @dataclass(frozen=True, slots=True)
+class BillLine:
+    text_zh: str
+    text_en: str
+    account_id: str
+    service_number: str | None
+    amount_fen: int
+    tax_fen: int
+    tax_rate: str | None
+    first_day: date | None
+    last_day: date | None
+
+
+@dataclass(frozen=True, slots=True)
 class BillDetail:
     bill: BillRow
-    document: InvoiceDocument
+    account: BillingAccount
+    lines: Sequence[BillLine]
 
 
-def bill_detail(session: Session, principal: Principal, data_dir: Path, bill_id: str) -> BillDetail:
+def _tax_rate(basis_points: int) -> str | None:
+    if not basis_points:
+        return None
+    whole, part = divmod(basis_points, 100)
+    return f"{whole}%" if not part else f"{whole}.{part:02d}".rstrip("0") + "%"
+
+
+def bill_detail(session: Session, principal: Principal, bill_id: str) -> BillDetail:
+    """The bill (404 when another province's or a trial's) and its lines, from the stored
+    bill; the itemised usage is read apart (:func:`bill_usage`), as it scans rated usage."""
     bill = customer_bills.get(session, principal, bill_id)
-    return BillDetail(bill=_row(bill), document=invoice_document(session, data_dir, bill.id))
+    account = billing_accounts.get(session, principal, bill.billing_account_id)
+    items = applied_billing_rates.list(
+        session, principal, {"bill.id": [bill.id]}, PageRequest(0, MAX_LINES)
+    ).items
+    numbers: dict[str, str | None] = {}
+    for item in items:
+        if item.product_id and item.product_id not in numbers:
+            product = get_product(session, item.product_id)
+            numbers[item.product_id] = product.service_id if product else None
+    lines = []
+    for item in sorted(items, key=lambda i: i.sequence):
+        text = line_text(item.description_key)
+        lines.append(
+            BillLine(
+                text_zh=text.zh,
+                text_en=text.en,
+                account_id=item.billing_account_id,
+                service_number=numbers.get(item.product_id) if item.product_id else None,
+                amount_fen=item.amount_fen,
+                tax_fen=item.tax_fen,
+                tax_rate=_tax_rate(item.tax_rate_bp),
+                first_day=item.first_day,
+                last_day=item.last_day,
+            )
+        )
+    return BillDetail(bill=_row(bill), account=account, lines=lines)
+
+
+def bill_usage(
+    session: Session, principal: Principal, data_dir: Path, bill_id: str
+) -> InvoiceDocument:
+    """The bill's invoice document: its itemised usage (详单) as the PDF prints it."""
+    bill = customer_bills.get(session, principal, bill_id)
+    return invoice_document(session, data_dir, bill.id)
 
 
 def bill_pdf(

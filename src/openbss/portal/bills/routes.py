@@ -59,13 +59,22 @@ def hot_bill(request: Request, ctx: Context, account: str = "") -> Response:
 @router.get("/{bill_id}", response_class=HTMLResponse)
 def bill_page(request: Request, ctx: Context, bill_id: str) -> Response:
     with unit_of_work(ctx.session_factory) as session:
-        detail = reading.bill_detail(session, ctx.principal, ctx.data_dir, bill_id)
+        detail = reading.bill_detail(session, ctx.principal, bill_id)
+    return render(request, ctx, "bills/bill.html", detail=detail, zh=chinese(ctx))
+
+
+@router.get("/{bill_id}/usage", response_class=HTMLResponse)
+def bill_usage(request: Request, ctx: Context, bill_id: str) -> Response:
+    """The itemised usage: a fragment the bill page loads, or a page of its own."""
+    with unit_of_work(ctx.session_factory) as session:
+        doc = reading.bill_usage(session, ctx.principal, ctx.data_dir, bill_id)
+    fragment = request.headers.get("HX-Request") == "true"
     return render(
         request,
         ctx,
-        "bills/bill.html",
-        detail=detail,
-        doc=detail.document,
+        "bills/_usage.html" if fragment else "bills/usage.html",
+        doc=doc,
+        bill_id=bill_id,
         zh=chinese(ctx),
         mask=mask_called_number,
     )
