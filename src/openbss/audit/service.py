@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from openbss.audit.models import AuditEntry
@@ -31,3 +32,23 @@ def record(
             changed_attributes={"names": sorted(set(attributes))},
         )
     )
+
+
+def history(
+    session: Session,
+    principal: Principal,
+    entity_ids: Iterable[str],
+    limit: int = 100,
+) -> list[AuditEntry]:
+    """The newest changes to these entities that the caller's province may see (the group
+    sees every province), newest first. The caller checks the role that may read them."""
+    ids = sorted(set(entity_ids))
+    if not ids:
+        return []
+    query = select(AuditEntry).where(AuditEntry.entity_id.in_(ids))
+    if principal.province is not None:
+        query = query.where(
+            or_(AuditEntry.province == principal.province, AuditEntry.province.is_(None))
+        )
+    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    return list(session.scalars(query))

@@ -9,6 +9,7 @@ input (``aria-describedby``). ``FORM_ERROR`` keys a message about the form as a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -40,14 +41,24 @@ _ZH_PYDANTIC = {
 }
 
 
+# Control characters other than tab and line breaks have no place in a form field (and
+# PostgreSQL refuses NUL in text): they are dropped as the form is read.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(value: str) -> str:
+    return _CONTROL.sub("", value[:MAX_FIELD])
+
+
 async def read_form(request: Request) -> dict[str, str]:
-    """The posted fields as strings (files and the CSRF token dropped, values bounded)."""
+    """The posted fields as strings (files and the CSRF token dropped, values bounded and
+    without control characters)."""
     form = await request.form()
     values: dict[str, str] = {}
     for key, value in form.multi_items():
         if key == CSRF_FIELD or not isinstance(value, str):
             continue
-        values.setdefault(key[:100], value[:MAX_FIELD])
+        values.setdefault(clean(key[:100]), clean(value))
     return values
 
 

@@ -19,7 +19,14 @@ from openbss.kit.errors import NotFound, OpenBSSError
 from openbss.party import public as party
 from openbss.party.service import PARTY_READERS, individuals, organizations
 from openbss.portal.core.deps import PortalContext, portal_context
-from openbss.portal.core.forms import FORM_ERROR, FieldErrors, errors_from, parse_form, read_form
+from openbss.portal.core.forms import (
+    FORM_ERROR,
+    FieldErrors,
+    clean,
+    errors_from,
+    parse_form,
+    read_form,
+)
 from openbss.portal.core.messages import localise
 from openbss.portal.core.templating import redirect, render, render_fragment
 from openbss.portal.customers import forms
@@ -188,8 +195,10 @@ def _visible_tabs(request: Request, ctx: PortalContext) -> list[CustomerTab]:
 def _party_header(ctx: PortalContext, party_id: str) -> dict[str, str]:
     """The party the page is about, or 404 (unknown, or another province's)."""
     ctx.principal.require(*PARTY_READERS)
+    if len(party_id) > 64 or clean(party_id) != party_id:
+        raise NotFound("no such party")
     with unit_of_work(ctx.session_factory) as session:
-        found = party.find_party(session, ctx.principal, party_id[:64])
+        found = party.find_party(session, ctx.principal, party_id)
         if found is None:
             raise NotFound(f"no party {party_id[:64]!r}")
         owner = customer.customer_of_party(session, found.id, found.province)

@@ -99,7 +99,20 @@ def render_customer(ctx: PortalContext, party_id: str) -> TabContent:
     return "customers/tabs/customer.html", values
 
 
-TABS: tuple[CustomerTab, ...] = (
-    CustomerTab("party", "Party", 10, render_party),
-    CustomerTab("customer", "Customer", 20, render_customer),
-)
+def _all_tabs() -> tuple[CustomerTab, ...]:
+    # Imported here: the money and product tabs import this module's helpers' neighbours.
+    from openbss.portal.customers import tabs_accounts, tabs_products
+
+    return (
+        CustomerTab("party", "Party", 10, render_party),
+        CustomerTab("customer", "Customer", 20, render_customer),
+        CustomerTab("accounts", "Accounts", 30, tabs_accounts.render_accounts),
+        CustomerTab("products", "Products", 40, tabs_products.render_products),
+        CustomerTab("orders", "Orders", 50, tabs_products.render_orders),
+        CustomerTab("bills", "Bills and payments", 60, tabs_accounts.render_bills),
+        CustomerTab("balance", "Balance and arrears", 70, tabs_accounts.render_balance),
+        CustomerTab("history", "Contact history", 80, tabs_products.render_history),
+    )
+
+
+TABS: tuple[CustomerTab, ...] = _all_tabs()
