@@ -33,6 +33,20 @@ from openbss.kit.security import Principal
 
 MAX_BILLS = 120  # ten years of monthly bills
 MAX_LINES = 2000  # a bill's lines shown on its page
+# Words for line keys billing has no text for (its charge type alone).
+FALLBACK_TEXTS = {
+    "oneTime": ("一次性费用", "One-time charges"),
+    "recurring": ("月租费", "Rentals"),
+    "usage": ("使用费", "Usage"),
+}
+
+
+def line_words(description_key: str) -> tuple[str, str]:
+    """The Chinese and English words of a bill line's key."""
+    text = line_text(description_key)
+    if text.zh == description_key and description_key in FALLBACK_TEXTS:
+        return FALLBACK_TEXTS[description_key]
+    return text.zh, text.en
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +134,11 @@ def bill_detail(session: Session, principal: Principal, bill_id: str) -> BillDet
             numbers[item.product_id] = product.service_id if product else None
     lines = []
     for item in sorted(items, key=lambda i: i.sequence):
-        text = line_text(item.description_key)
+        zh, en = line_words(item.description_key)
         lines.append(
             BillLine(
-                text_zh=text.zh,
-                text_en=text.en,
+                text_zh=zh,
+                text_en=en,
                 account_id=item.billing_account_id,
                 service_number=numbers.get(item.product_id) if item.product_id else None,
                 amount_fen=item.amount_fen,
@@ -175,11 +189,11 @@ class HotBill:
 
 def _hot_line(taxed: TaxedLine) -> HotLine:
     line = taxed.line
-    text = line_text(line.description_key)
+    zh, en = line_words(line.description_key)
     return HotLine(
         charge_type=str(line.charge_type),
-        text_zh=text.zh,
-        text_en=text.en,
+        text_zh=zh,
+        text_en=en,
         product_id=line.product_id,
         amount_fen=line.amount_fen,
         tax_fen=taxed.tax.shown_fen,

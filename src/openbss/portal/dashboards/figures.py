@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from openbss.billing.public import revenue_by_line
-from openbss.billing.texts import line_text
 from openbss.catalog.public import offerings
 from openbss.inventory.public import subscriber_counts
 from openbss.kit.money import fen_to_yuan
 from openbss.kit.security import Principal, Role
 from openbss.mediation.public import reconcile
 from openbss.ordering.public import CHANNELS, order_counts
+from openbss.portal.bills.reading import line_words
 from openbss.rating.public import current_batch_counts
 
 MANAGERS = (Role.ADMIN, Role.ANALYST)
@@ -129,8 +129,8 @@ def revenue_by_service(session: Session, province: str | None, chinese: bool) ->
     """Billed revenue (yuan, tax included) of the last billed periods by bill line."""
     fen_cells: dict[tuple[str, str], int] = {}
     for period, key, fen in revenue_by_line(session, province, REVENUE_PERIODS):
-        text = line_text(key)
-        name = text.zh if chinese else text.en
+        zh, en = line_words(key)
+        name = zh if chinese else en
         fen_cells[(period, name)] = fen_cells.get((period, name), 0) + fen
     # ECharts draws numbers: yuan to the fen, made a float only at this last step.
     cells: dict[tuple[str, str], float | int] = {
