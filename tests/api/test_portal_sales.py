@@ -105,6 +105,7 @@ def test_a_second_submission_of_the_same_sale_answers_the_same_order(
         ({"street": "x" * 300}, "street", "At most 128 characters."),
         ({"number": "<script>alert(1)</script>"}, "number", "A telephone number is digits only."),
         ({"number": "+862099999999"}, "number", "This number is not free; choose another."),
+        ({"number": "12345"}, "number", "This number is not of the chosen local network."),
         ({"external_id": "forged"}, "__form__", "The form has expired; open it again."),
     ],
 )

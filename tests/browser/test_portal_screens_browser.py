@@ -28,7 +28,8 @@ ORDER_WAIT_MS = 90_000  # the server's orchestration provisions through the simu
 @pytest.fixture(scope="module")
 def billed_account(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> str:
     """Bill the demo's previous month (rated with no usage: rentals and one-time charges)
-    in the database the server runs on; a billed GD account's id."""
+    in the database the server runs on and post the bills to receivables; a billed GD
+    account's id. (The harness's database is found under pytest's base temporary folder.)"""
     from openbss.billing.models import CustomerBill
 
     found = sorted(tmp_path_factory.getbasetemp().glob("portal*/openbss.db"))
@@ -40,7 +41,12 @@ def billed_account(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> str:
         "OPENBSS_DATA_DIR": str(database.parent),
     }
     period = _previous_month()
-    for args in (("rating", "run", "--period", period), ("billing", "run", "--period", period)):
+    steps = (
+        ("rating", "run", "--period", period),
+        ("billing", "run", "--period", period),
+        ("payments", "post-bills", "--province", "GD"),  # the bills become receivables
+    )
+    for args in steps:
         done = run_cli(env, database.parent, *args)
         assert done.returncode == 0, done.stderr[-2000:]
     engine = make_engine(env["OPENBSS_DATABASE_URL"])
@@ -142,6 +148,7 @@ def test_take_a_payment_and_see_the_receipt(logged_in_page: PageFor, billed_acco
     page.wait_for_url("**/receipt")
     receipt = page.locator(".receipt").inner_text()
     assert "¥50.00" in receipt
+    assert "账单 / Bill" in receipt  # it paid towards the posted bill
     assert "收费收据" in receipt and "payment receipt" in receipt
     screenshot(page, "receipt")
     page.go_back()  # the back button returns to the form, not to a second payment

@@ -336,7 +336,13 @@ def check_sale(
     if result.errors or offering is None:
         return result
     if form.number:
-        info = find_number(session, principal, normalise_number(form.number))
+        try:
+            info = find_number(session, principal, normalise_number(form.number))
+        except OpenBSSError as exc:
+            if exc.status in PASSED_ON:
+                raise
+            result.errors["number"] = "This number is not of the chosen local network."
+            return result
         if info is None or not info.free:
             result.errors["number"] = "This number is not free; choose another."
             return result
