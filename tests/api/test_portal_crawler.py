@@ -64,12 +64,22 @@ class PageParser(HTMLParser):
         self.forms: list[Form] = []
         self._form: Form | None = None
         self._select: str | None = None
+        self.labelled: set[str] = set()
+        self.inputs: list[str] = []  # ids (or names, when without id) of fields people fill
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         for attr in ("href", "hx-get"):
             if attr in a and tag != "link":
                 self.links.append(urljoin(self.base, a[attr]))
+        if tag == "label" and a.get("for"):
+            self.labelled.add(a["for"])
+        if tag in ("input", "select", "textarea") and a.get("type") not in (
+            "hidden",
+            "submit",
+            "button",
+        ):
+            self.inputs.append(a.get("id") or f"(no id) {a.get('name')}")
         if tag == "input" and a.get("hx-get") and a.get("name"):
             # an inline check: a GET of the field's value alone, fuzzed like a form
             check = Form("GET", urljoin(self.base, a["hx-get"]), [(a["name"], "text", "")])
@@ -186,6 +196,8 @@ def crawl_portal(client: TestClient, token: str, start: list[str]) -> Crawl:
             continue
         parser = PageParser(f"http://testserver{path}")
         parser.feed(response.text)
+        for unlabelled in set(parser.inputs) - parser.labelled:
+            crawl.problems.append(f"no <label for> for {unlabelled} on {path}")
         for link in parser.links:
             found = _portal_path(link)
             if found is not None and found not in seen:

@@ -338,7 +338,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
-    """Run the API server."""
+    """Run the API server and the portal (/portal)."""
     import uvicorn
 
     from openbss.api import log_filters

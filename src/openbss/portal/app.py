@@ -13,7 +13,7 @@ from openbss.auth.users import Lockout, SessionPolicy
 from openbss.kit.settings import Settings, get_settings
 from openbss.portal.core.deps import csrf_protect
 from openbss.portal.core.errors import install_error_handlers
-from openbss.portal.core.i18n import Catalogs
+from openbss.portal.core.i18n import catalogs_for
 from openbss.portal.core.routes import router as core_router
 from openbss.portal.core.state import PortalState
 from openbss.portal.core.templating import CORE_LOCALE, build_environment
@@ -44,8 +44,8 @@ def create_portal(
         session_factory=session_factory,
         data_dir=settings.data_dir,
         templates=build_environment(section.templates_dir for section in sections),
-        catalogs=Catalogs(
-            [CORE_LOCALE, *(s.locale_dir for s in sections if s.locale_dir is not None)]
+        catalogs=catalogs_for(
+            (CORE_LOCALE, *(s.locale_dir for s in sections if s.locale_dir is not None))
         ),
         sections=tuple(sections),
         nav=tuple(item for section in sections for item in section.nav),

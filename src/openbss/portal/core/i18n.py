@@ -10,6 +10,7 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -52,6 +53,12 @@ class Catalogs:
 
     def get(self, language: str) -> gettext.NullTranslations:
         return self._by_language.get(language, self._by_language[CHINESE])
+
+
+@lru_cache(maxsize=8)
+def catalogs_for(locale_dirs: tuple[Path, ...]) -> Catalogs:
+    """The merged catalogs of these folders, compiled once per process."""
+    return Catalogs(locale_dirs)
 
 
 def choose_language(*candidates: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from openbss.customer.service import CUSTOMER_WRITERS
 from openbss.portal.customers.routes import router
 from openbss.portal.customers.tabs import TABS
 from openbss.portal.sections import NavItem, Section, section_dirs
@@ -15,7 +16,7 @@ SECTION = Section(
     locale_dir=_locale,
     nav=(
         NavItem("customers", "Customers", "/portal/customers"),
-        NavItem("register", "Register a customer", "/portal/customers/new"),
+        NavItem("register", "Register a customer", "/portal/customers/new", roles=CUSTOMER_WRITERS),
     ),
     customer_tabs=TABS,
 )

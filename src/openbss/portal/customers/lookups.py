@@ -10,10 +10,14 @@ from openbss.account.service import billing_accounts
 from openbss.customer import public as customer
 from openbss.kit.errors import NotFound
 from openbss.party import public as party
+from openbss.party.service import PARTY_READERS
 from openbss.portal.core.deps import PortalContext
 
 
 def visible_party(session: Session, ctx: PortalContext, party_id: str) -> party.Party:
+    """The party, as TMF632's read would give it: its read roles, else 403; another
+    province's, or none, 404."""
+    ctx.principal.require(*PARTY_READERS)
     found = party.find_party(session, ctx.principal, party_id)
     if found is None:
         raise NotFound(f"no party {party_id!r}")
@@ -22,6 +26,7 @@ def visible_party(session: Session, ctx: PortalContext, party_id: str) -> party.
 
 def customer_of(session: Session, ctx: PortalContext, party_id: str) -> customer.Customer | None:
     """The party's customer in the user's province (or in the party's, for a group user)."""
+    ctx.principal.require(*customer.CUSTOMER_READERS)
     found = visible_party(session, ctx, party_id)
     return customer.customer_of_party(session, found.id, found.province)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from openbss.customer import public as customer
 from openbss.db.uow import unit_of_work
-from openbss.kit.errors import NotFound
 from openbss.kit.security import Role
 from openbss.party import public as party
 from openbss.portal.core.deps import PortalContext
+from openbss.portal.customers.lookups import customer_of, visible_party
 from openbss.portal.sections import CustomerTab, TabContent
 
 # Roles that see identity numbers and phone numbers whole; others see them masked.
@@ -49,9 +48,7 @@ def _contacts(doc: dict[str, Any], ctx: PortalContext) -> list[dict[str, str]]:
 
 def render_party(ctx: PortalContext, party_id: str) -> TabContent:
     with unit_of_work(ctx.session_factory) as session:
-        found = party.find_party(session, ctx.principal, party_id)
-        if found is None:
-            raise NotFound(f"no party {party_id!r}")
+        found = visible_party(session, ctx, party_id)
         doc = dict(found.doc)
         is_individual = party.party_kind(found) == "Individual"
         identity = (
@@ -78,10 +75,7 @@ def render_party(ctx: PortalContext, party_id: str) -> TabContent:
 
 def render_customer(ctx: PortalContext, party_id: str) -> TabContent:
     with unit_of_work(ctx.session_factory) as session:
-        found = party.find_party(session, ctx.principal, party_id)
-        if found is None:
-            raise NotFound(f"no party {party_id!r}")
-        row = customer.customer_for_party(session, ctx.principal, party_id)
+        row = customer_of(session, ctx, party_id)
         values: dict[str, Any] = {"customer": None}
         if row is not None:
             doc = dict(row.doc)
