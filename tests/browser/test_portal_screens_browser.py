@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from tests.browser.conftest import Demo, screenshot
-from tests.support import run_cli
 
 from openbss.db.engine import make_engine, make_session_factory
+from tests.browser.conftest import Demo, screenshot
+from tests.support import run_cli
 
 pytestmark = pytest.mark.external
 
