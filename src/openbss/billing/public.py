@@ -24,6 +24,7 @@ from openbss.billing.receivable import (
     record_settlements_in_bulk,
     settlement_state,
 )
+from openbss.billing.repository import revenue_by_line
 
 
 def unbilled_fen(session: Session, data_dir: Path, account_id: str, at: datetime) -> int:
@@ -47,6 +48,7 @@ __all__ = [
     "issue_date",
     "record_settlements",
     "record_settlements_in_bulk",
+    "revenue_by_line",
     "settlement_state",
     "unbilled_fen",
 ]

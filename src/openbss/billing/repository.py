@@ -553,3 +553,25 @@ def lock_rating_period(session: Session, province: str, period: str) -> None:
 
 def close_rating_period(session: Session, province: str, period: str) -> str:
     return rating.close_period(session, province, period)
+
+
+def revenue_by_line(
+    session: Session, province: str | None, periods: int
+) -> list[tuple[str, str, int]]:
+    """(period, line description key, fen) of the final bills of a province's last
+    ``periods`` billed periods (None: every province's), oldest period first."""
+    final = CustomerBill.state.notin_((BillState.TRIAL, BillState.ON_DEMAND))
+    recent = select(CustomerBill.period).where(final).distinct()
+    if province is not None:
+        recent = recent.where(CustomerBill.province == province)
+    chosen = sorted(session.scalars(recent), reverse=True)[:periods]
+    statement = (
+        select(CustomerBill.period, BillItem.description_key, func.sum(BillItem.amount_fen))
+        .join(BillItem, BillItem.bill_id == CustomerBill.id)
+        .where(final, CustomerBill.period.in_(chosen))
+        .group_by(CustomerBill.period, BillItem.description_key)
+        .order_by(CustomerBill.period, BillItem.description_key)
+    )
+    if province is not None:
+        statement = statement.where(CustomerBill.province == province)
+    return [(str(p), str(k), int(f or 0)) for p, k, f in session.execute(statement)]

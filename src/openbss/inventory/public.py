@@ -35,6 +35,7 @@ from openbss.inventory.repository import (
     offerings_of_products,
     product_lifecycles,
     product_summaries,
+    subscriber_counts,
     top_products_of_account,
 )
 from openbss.inventory.service import (
@@ -76,5 +77,6 @@ __all__ = [
     "product_summaries",
     "products",
     "status_intervals",
+    "subscriber_counts",
     "top_products_of_account",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from openbss.inventory.calculations import LIVE_STATUSES
+from openbss.inventory.calculations import IN_SERVICE_STATUSES, LIVE_STATUSES
 from openbss.inventory.models import Product, ProductStatusChange
 
 
@@ -155,3 +155,17 @@ def accounts_of_products(session: Session, product_ids: Iterable[str]) -> dict[s
         select(Product.id, Product.billing_account_id).where(Product.id.in_(sorted(product_ids)))
     )
     return {str(product_id): account_id for product_id, account_id in rows}
+
+
+def subscriber_counts(session: Session, province: str | None) -> list[tuple[str, str | None, int]]:
+    """(offering id, area code, lines) of the lines in service (active or suspended) of a
+    province (None: every province): a bundle counts through its members, not itself."""
+    statement = (
+        select(Product.product_offering_id, Product.area_code, func.count())
+        .where(Product.status.in_(sorted(IN_SERVICE_STATUSES)), Product.service_type != "bundle")
+        .group_by(Product.product_offering_id, Product.area_code)
+        .order_by(Product.product_offering_id, Product.area_code)
+    )
+    if province is not None:
+        statement = statement.where(Product.province == province)
+    return [(str(o), a, int(n)) for o, a, n in session.execute(statement)]

@@ -13,6 +13,7 @@ from openbss.mediation.decoders.tap3 import decode_tap_bytes
 from openbss.mediation.models import PushedUsage, UsageStatus
 from openbss.mediation.pipeline import Ingest, Outcome, checksum, ingest_decoded
 from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.reconcile import ReconcileLine, reconcile
 from openbss.mediation.records import Decoded
 from openbss.mediation.records import FileKind as MediatedFileKind
 from openbss.mediation.repository import (
@@ -35,6 +36,7 @@ __all__ = [
     "MediatedFileKind",
     "Outcome",
     "PushedUsage",
+    "ReconcileLine",
     "UsageStatus",
     "batch_of",
     "batches_of_source",
@@ -46,6 +48,7 @@ __all__ = [
     "finished_usage_parts",
     "ingest_decoded",
     "pushed_usages_of_batches",
+    "reconcile",
     "scan_parts",
     "usage_frame",
     "usages",

@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from openbss.kit.clock import now
 from openbss.kit.security import Principal
-from openbss.ordering.calculations import BARRING_LEVELS
+from openbss.ordering.calculations import BARRING_LEVELS, CHANNELS
+from openbss.ordering.capture import Capture, capture
 from openbss.ordering.models import ProductOrder
 from openbss.ordering.orchestrator import work_until_idle
 from openbss.ordering.repository import (
@@ -21,8 +23,9 @@ from openbss.ordering.repository import (
     completed_between,
     count_completed_with_external_prefix,
     open_fallout,
+    order_counts,
 )
-from openbss.ordering.service import product_orders
+from openbss.ordering.service import ORDER_WRITERS, product_orders
 from openbss.ordering.statuses import ProductOrderState
 
 
@@ -35,14 +38,28 @@ def submit_product_order(
     return product_orders.submit(session, principal, body)
 
 
+def check_product_order(session: Session, principal: Principal, body: Mapping[str, Any]) -> Capture:
+    """What :func:`submit_product_order` would make of a TMF622 body, checked without
+    writing anything: the same capture (customer and account status, offering on sale,
+    local network and premises rules). Raises the same errors; ``Capture.missing`` lists
+    what would leave the order pending."""
+    principal.require(*ORDER_WRITERS)
+    product_orders.check_schema(dict(body))
+    return capture(session, principal, body, None, now())
+
+
 __all__ = [
     "BARRING_LEVELS",
+    "CHANNELS",
+    "Capture",
     "ProductOrder",
     "ProductOrderState",
     "by_external_id",
+    "check_product_order",
     "completed_between",
     "count_completed_with_external_prefix",
     "open_fallout",
+    "order_counts",
     "submit_product_order",
     "work_until_idle",
 ]

@@ -141,3 +141,16 @@ def completed_between(
         .order_by(ProductOrder.completion_date, ProductOrder.id)
     )
     return session.scalars(statement).all()
+
+
+def order_counts(session: Session, province: str | None) -> list[tuple[str | None, str, int]]:
+    """(sales channel, state, orders) of a province's product orders (None: every
+    province's)."""
+    statement = (
+        select(ProductOrder.channel, ProductOrder.state, func.count())
+        .group_by(ProductOrder.channel, ProductOrder.state)
+        .order_by(ProductOrder.channel, ProductOrder.state)
+    )
+    if province is not None:
+        statement = statement.where(ProductOrder.province == province)
+    return [(c, str(s), int(n)) for c, s, n in session.execute(statement)]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from openbss.portal import customers
+from openbss.portal import bills, customers, dashboards, payments, products, sales
 from openbss.portal.sections import Section
 
 SECTIONS: list[Section] = [
     customers.SECTION,
+    sales.SECTION,
+    products.SECTION,
+    bills.SECTION,
+    payments.SECTION,
+    dashboards.SECTION,
 ]

@@ -44,7 +44,7 @@ from openbss.rating.repository import (
     mark_adjustments_billed,
     open_adjustments_before,
 )
-from openbss.rating.runs import check_period, close_period
+from openbss.rating.runs import check_period, close_period, current_batch_counts
 from openbss.rating.store import current_run, rated_usage
 from openbss.rating.vectorised import compile_plan, rate_frame
 
@@ -72,6 +72,7 @@ __all__ = [
     "close_period",
     "compile_plan",
     "counters",
+    "current_batch_counts",
     "current_run",
     "lock_period",
     "mark_adjustments_billed",
