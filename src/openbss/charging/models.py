@@ -21,13 +21,14 @@ same unit twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbss.db.base import Base, JSONDocument
 from openbss.kit.clock import now
+from openbss.resources.models import TmfResourceMixin
 
 
 class BalanceBucket(Base):
@@ -134,3 +135,34 @@ class BalanceTransaction(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(160))
     at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# ----- TMF654 balance actions ----------------------------------------------------------------
+
+
+class BalanceActionColumns(TmfResourceMixin):
+    """A TMF654 balance action (top-up, adjustment, reservation) as its document, plus what it
+    is filtered on. The balance change itself is in the transaction log (``reference`` = id)."""
+
+    FILTER_COLUMNS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "usageType": "usage_type",
+        "bucket.id": "bucket_id",
+    }
+
+    status: Mapped[str | None] = mapped_column(String(16), index=True)
+    usage_type: Mapped[str | None] = mapped_column(String(16))
+    bucket_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class TopupBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_topup_balance"
+
+
+class AdjustBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_adjust_balance"
+
+
+class ReserveBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_reserve_balance"

@@ -161,3 +161,30 @@ def transactions_of_reservation(session: Session, reservation_id: str) -> list[B
         .order_by(BalanceTransaction.id)
     )
     return list(session.scalars(statement))
+
+
+def visible_buckets(
+    session: Session,
+    province: str | None,
+    *,
+    ids: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    units: Sequence[str] = (),
+    owners: Sequence[tuple[str, str]] = (),
+) -> list[BalanceBucket]:
+    """Buckets of a province (every province for None), filtered, oldest first."""
+    statement = select(BalanceBucket)
+    if province is not None:
+        statement = statement.where(BalanceBucket.province == province)
+    if ids:
+        statement = statement.where(BalanceBucket.id.in_(list(ids)))
+    if statuses:
+        statement = statement.where(BalanceBucket.status.in_(list(statuses)))
+    if units:
+        statement = statement.where(BalanceBucket.unit.in_(list(units)))
+    if owners:
+        statement = statement.where(
+            tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(list(owners))
+        )
+    statement = statement.order_by(BalanceBucket.created_at, BalanceBucket.id)
+    return list(session.scalars(statement))
