@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0011
-Create Date: 2026-12-03 18:04:30.917329
+Create Date: 2026-12-03 18:11:42.187574
 """
 
 from collections.abc import Sequence
@@ -121,6 +121,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_charging_bucket_province"), ["province"], unique=False)
 
     op.create_table(
+        "charging_redeem_guard",
+        sa.Column("key", sa.String(length=160), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", openbss.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", openbss.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_charging_redeem_guard")),
+    )
+    op.create_table(
         "charging_reservation",
         sa.Column("id", sa.String(length=128), nullable=False),
         sa.Column("province", sa.String(length=8), nullable=True),
@@ -231,6 +239,50 @@ def upgrade() -> None:
             batch_op.f("ix_charging_topup_balance_status"), ["status"], unique=False
         )
 
+    op.create_table(
+        "charging_voucher",
+        sa.Column("serial", sa.String(length=48), nullable=False),
+        sa.Column("batch_id", sa.String(length=32), nullable=False),
+        sa.Column("province", sa.String(length=8), nullable=False),
+        sa.Column("pin_hash", sa.String(length=64), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("face_value_li", sa.BigInteger(), nullable=False),
+        sa.Column("valid_until", openbss.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state_at", openbss.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("redeemed_product_id", sa.String(length=64), nullable=True),
+        sa.Column("redeemed_transaction_id", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("serial", name=op.f("pk_charging_voucher")),
+        sa.UniqueConstraint("pin_hash", name=op.f("uq_charging_voucher_pin_hash")),
+    )
+    with op.batch_alter_table("charging_voucher", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_charging_voucher_batch_id"), ["batch_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_charging_voucher_redeemed_product_id"),
+            ["redeemed_product_id"],
+            unique=False,
+        )
+        batch_op.create_index(batch_op.f("ix_charging_voucher_state"), ["state"], unique=False)
+
+    op.create_table(
+        "charging_voucher_batch",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("province", sa.String(length=8), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("face_value_li", sa.BigInteger(), nullable=False),
+        sa.Column("valid_until", openbss.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", openbss.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=True),
+        sa.Column("sold_at", openbss.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sale_method", sa.String(length=24), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charging_voucher_batch")),
+    )
+    with op.batch_alter_table("charging_voucher_batch", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_charging_voucher_batch_province"), ["province"], unique=False
+        )
+
     with op.batch_alter_table("catalog_product_offering", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -246,6 +298,16 @@ def downgrade() -> None:
     with op.batch_alter_table("catalog_product_offering", schema=None) as batch_op:
         batch_op.drop_column("payment_mode")
 
+    with op.batch_alter_table("charging_voucher_batch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_charging_voucher_batch_province"))
+
+    op.drop_table("charging_voucher_batch")
+    with op.batch_alter_table("charging_voucher", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_charging_voucher_state"))
+        batch_op.drop_index(batch_op.f("ix_charging_voucher_redeemed_product_id"))
+        batch_op.drop_index(batch_op.f("ix_charging_voucher_batch_id"))
+
+    op.drop_table("charging_voucher")
     with op.batch_alter_table("charging_topup_balance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charging_topup_balance_status"))
         batch_op.drop_index(batch_op.f("ix_charging_topup_balance_province"))
@@ -267,6 +329,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_charging_reservation_open")
 
     op.drop_table("charging_reservation")
+    op.drop_table("charging_redeem_guard")
     with op.batch_alter_table("charging_bucket", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charging_bucket_province"))
         batch_op.drop_index("ix_charging_bucket_owner")

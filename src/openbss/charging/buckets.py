@@ -3,6 +3,7 @@ expiry. Each change is one balance transaction; a caller's idempotency key appli
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -212,18 +213,34 @@ def adjust(
     return _done(row, bucket)
 
 
-def expire_buckets(session: Session, at: datetime, limit: int = 1000) -> int:
+@dataclass(frozen=True)
+class Expired:
+    """Buckets closed by :func:`expire_due`, and the money (li) they wrote off per province."""
+
+    buckets: int
+    money_li: dict[str, int]
+
+
+def expire_due(session: Session, at: datetime, limit: int = 1000) -> Expired:
     """Close buckets whose validity ended: what is left and not reserved is written off (an
     ``expire`` transaction); a bucket still holding reservations waits for their release."""
     count = 0
+    money: dict[str, int] = {}
     for bucket in repo.expired_buckets(session, at, limit):
         if bucket.reserved:
             continue
         if bucket.remaining:
+            if bucket.unit == Unit.LI.value and bucket.owner_kind != UNASSIGNED:
+                money[bucket.province] = money.get(bucket.province, 0) + bucket.remaining
             _record(
                 session, bucket, "expire", at, amount=-bucket.remaining, reason="validity ended"
             )
         bucket.status = "expired"
         count += 1
     session.flush()
-    return count
+    return Expired(count, money)
+
+
+def expire_buckets(session: Session, at: datetime, limit: int = 1000) -> int:
+    """:func:`expire_due`, counting the buckets closed."""
+    return expire_due(session, at, limit).buckets

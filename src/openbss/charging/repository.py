@@ -188,3 +188,21 @@ def visible_buckets(
         )
     statement = statement.order_by(BalanceBucket.created_at, BalanceBucket.id)
     return list(session.scalars(statement))
+
+
+def expiring_buckets(
+    session: Session, start: datetime, end: datetime, name: str
+) -> list[BalanceBucket]:
+    """Active buckets of this name with money left whose validity ends in ``[start, end)``."""
+    statement = (
+        select(BalanceBucket)
+        .where(
+            BalanceBucket.status == "active",
+            BalanceBucket.name == name,
+            BalanceBucket.remaining > 0,
+            BalanceBucket.valid_to >= start,
+            BalanceBucket.valid_to < end,
+        )
+        .order_by(BalanceBucket.id)
+    )
+    return list(session.scalars(statement))

@@ -11,6 +11,7 @@ Every row belongs to a province; a key of another province sees a 404.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from openbss.account.public import get_billing_account
 from openbss.charging import repository as repo
+from openbss.charging import vouchers
 from openbss.charging.balances import MAIN_BUCKET, owners_of, release, reserve
 from openbss.charging.buckets import adjust, create_bucket, top_up
 from openbss.charging.calculations import Owner, Unit
@@ -323,12 +325,23 @@ class BalanceActionService(ResourceService[A]):
         return None, owner, unit
 
 
+_REDEEMED: ContextVar[bool] = ContextVar("openbss_topup_redeemed", default=False)
+
+
 class TopupBalanceService(BalanceActionService[TopupBalanceAction]):
+    """A top-up of a bucket (or of a product's or account's main money bucket), or by a
+    voucher: ``voucher`` carries the card's PIN, ``product`` the prepaid line; the stored
+    document then names the card by its serial (a PIN is never stored, logged or audited)."""
+
     model = TopupBalanceAction
     path = "topupBalance"
     resource_type = "TopupBalance"
 
     def plan(self, session: Session, principal: Principal, doc: JSON) -> None:
+        if doc.get("voucher") is not None:
+            if not _REDEEMED.get():
+                raise BadRequest("a voucher top-up is redeemed first")
+            return
         bucket, _owner, unit = self.target(session, principal, doc, money_default=True)
         if bucket is None and unit is not Unit.LI:
             raise BadRequest("a top-up of minutes, messages or data names its bucket")
@@ -337,31 +350,75 @@ class TopupBalanceService(BalanceActionService[TopupBalanceAction]):
 
     def perform(self, session: Session, principal: Principal, row: TopupBalanceAction) -> str:
         doc = row.doc
+        if doc.get("voucher") is not None:
+            return "completed"  # redeemed before the row was stored
         bucket, owner, unit = self.target(session, principal, dict(doc), money_default=True)
         amount = parse_quantity(doc.get("amount"), unit, "amount")
         reason = str(doc.get("reason") or "TMF654 topupBalance")[:200]
         if bucket is not None:
-            done = adjust(
-                session,
-                bucket_id=bucket.id,
-                amount=amount,
-                at=now(),
-                reason=reason,
-                reference=row.id,
-                kind="topUp",
-            )
+            adjust(
+                session, bucket_id=bucket.id, amount=amount, at=now(), reason=reason,
+                reference=row.id, kind="topUp",
+            )  # fmt: skip
         else:
             assert owner is not None
             done = top_up(
-                session,
-                owner=owner,
-                amount_li=amount,
-                at=now(),
-                reason=reason,
+                session, owner=owner, amount_li=amount, at=now(), reason=reason,
                 reference=row.id,
-            )
+            )  # fmt: skip
             row.doc = {**doc, "bucket": {"id": done.bucket_id, "name": MAIN_BUCKET}}
         return "completed"
+
+    def voucher_number(
+        self, session: Session, principal: Principal, body: Mapping[str, Any]
+    ) -> str:
+        """The service number of the prepaid line a voucher top-up names."""
+        owner = owner_in_body(session, principal, body)
+        if owner is None:
+            bucket = _bucket_in_body(session, principal, body)
+            if bucket is not None and bucket.owner_kind == "product":
+                owner = Owner("product", bucket.owner_id)
+        if owner is None or owner.kind != "product":
+            raise BadRequest("a voucher top-up names the prepaid line's product")
+        product = get_product(session, owner.id)
+        if product is None or not product.service_id:
+            raise Unprocessable(f"product {owner.id!r} has no service number", code="NOT_PREPAID")
+        return product.service_id
+
+    def create_with_voucher(
+        self,
+        session: Session,
+        principal: Principal,
+        body: Mapping[str, Any],
+        *,
+        source: str | None = None,
+    ) -> TopupBalanceAction:
+        """Redeem the voucher, then store the top-up naming the card by its serial."""
+        principal.require(*self.write_roles)
+        pin = body.get("voucher")
+        if not isinstance(pin, str):
+            raise BadRequest("voucher must be the card's PIN as a string", code="INVALID_PIN")
+        number = self.voucher_number(session, principal, body)
+        redemption = vouchers.redeem(session, number=number, pin=pin, at=now(), source=source)
+        topped = redemption.topped_up
+        clean = {k: v for k, v in body.items() if k not in ("voucher", "amount", "bucket")}
+        clean.update(
+            voucher=redemption.serial,
+            usageType="monetary",
+            amount=render_quantity(topped.amount_li, Unit.LI),
+            bucket={"id": topped.bucket_id, "name": MAIN_BUCKET},
+            product=[{"id": topped.product_id}],
+        )
+        token = _REDEEMED.set(True)
+        try:
+            row = ResourceService.create(self, session, principal, clean)
+        finally:
+            _REDEEMED.reset(token)
+        row.doc = {**row.doc, "status": "completed", "confirmationDate": format_datetime(now())}
+        self.apply_columns(row, row.doc)
+        session.flush()
+        self.emit(session, "StateChangeEvent", row)
+        return row
 
 
 class AdjustBalanceService(BalanceActionService[AdjustBalanceAction]):
