@@ -511,3 +511,9 @@ class ReserveBalanceService(BalanceActionService[ReserveBalanceAction]):
 topup_balances = TopupBalanceService()
 adjust_balances = AdjustBalanceService()
 reserve_balances = ReserveBalanceService()
+
+
+def line_buckets(session: Session, product_id: str) -> list[JSON]:
+    """The buckets of a product and of its billing account, rendered as TMF654 does."""
+    owners = owners_of(session, product_id)
+    return [render_bucket(b) for b in repo.buckets_of(session, owners)]

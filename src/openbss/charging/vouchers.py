@@ -218,24 +218,28 @@ def change_state(
         condition.append(Voucher.batch_id == batch_id)
     if serials:
         condition.append(Voucher.serial.in_(list(serials)))
-    chosen = session.execute(
-        select(Voucher.province, func.count(), func.sum(Voucher.face_value_li))
+    # The cards this call changes, read back from the update itself: of two activations
+    # racing, each posts only the cards it moved.
+    moved = session.execute(
+        update(Voucher)
         .where(*condition)
-        .group_by(Voucher.province)
-        .with_for_update()
-    ).all() if action == "activate" else []  # fmt: skip
-    changed = _rows(
-        session.execute(update(Voucher).where(*condition).values(state=target, state_at=at))
-    )
-    for province, _count, total_li in chosen:
-        post_prepaid(
-            session,
-            province=province,
-            entry_id=f"voucher-sale:{batch_id or serials[0]}:{at.isoformat()}"[:64],
-            entry_kind="voucherSale",
-            at=at,
-            lines=voucher_sale_lines(int(total_li) // LI_PER_FEN, method),
-        )
+        .values(state=target, state_at=at)
+        .returning(Voucher.province, Voucher.face_value_li)
+    ).all()
+    changed = len(moved)
+    sold: dict[str, int] = {}
+    for province, face_value_li in moved:
+        sold[province] = sold.get(province, 0) + int(face_value_li)
+    if action == "activate":
+        for province, total_li in sorted(sold.items()):
+            post_prepaid(
+                session,
+                province=province,
+                entry_id=f"voucher-sale:{batch_id or serials[0]}:{at.isoformat()}"[:64],
+                entry_kind="voucherSale",
+                at=at,
+                lines=voucher_sale_lines(total_li // LI_PER_FEN, method),
+            )
     if batch_id is not None and action == "activate" and changed:
         batch = session.get(VoucherBatch, batch_id)
         if batch is not None:
@@ -375,3 +379,15 @@ def redeem(
     )
     session.flush()
     return Redemption(voucher.serial, topped)
+
+
+def batch_states(session: Session, batch_id: str) -> dict[str, int]:
+    """How many cards of a batch are in each state."""
+    if session.get(VoucherBatch, batch_id) is None:
+        raise NotFound(f"no voucher batch {batch_id!r}")
+    rows = session.execute(
+        select(Voucher.state, func.count())
+        .where(Voucher.batch_id == batch_id)
+        .group_by(Voucher.state)
+    )
+    return {str(state): int(n) for state, n in rows}
