@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbss.audit.models import AuditEntry
 from openbss.db.uow import unit_of_work
+from openbss.kit.settings import get_settings
 from tests.charging_support import line
 from tests.conftest import KeyMaker
 
@@ -121,3 +128,99 @@ def test_roles_provinces_and_bad_input(
     assert "product" not in unassigned and "partyAccount" not in unassigned
     bad = client.post(f"{BASE}/bucket", json={"usageType": "gold"}, headers=admin)
     assert (bad.status_code, bad.json()["code"]) == (400, "INVALID_USAGE_TYPE")
+
+
+def _cards(factory: sessionmaker[Session], count: int = 2) -> list[Any]:
+    from openbss.charging import vouchers
+    from tests.charging_support import T0
+
+    with unit_of_work(factory, writes=True) as s:
+        cards = vouchers.generate_batch(
+            s, batch_id="API1", province="GD", count=count, face_value_li=30_000,
+            valid_until=T0 + timedelta(days=3650), at=T0,
+        )  # fmt: skip
+        vouchers.change_state(s, action="activate", at=T0, batch_id="API1")
+    return cards
+
+
+def test_voucher_redeem_route_and_topup_balance_by_voucher(
+    client: TestClient,
+    auth: KeyMaker,
+    session_factory: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("OPENBSS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OPENBSS_VOUCHER_MAX_FAILURES", "3")
+    get_settings.cache_clear()
+    product_id = prepaid(session_factory)
+    cards = _cards(session_factory)
+    csr = auth("csr")
+    redeemed = client.post(
+        "/api/v1/charging/vouchers/redeem",
+        json={"number": "8613300000001", "pin": cards[0].pin},
+        headers=csr,
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    body = redeemed.json()
+    assert (body["serial"], body["amount"], body["balance"]) == (
+        "API100000001",
+        {"amount": 30, "units": "CNY"},
+        {"amount": 30, "units": "CNY"},
+    )
+    again = client.post(
+        "/api/v1/charging/vouchers/redeem",
+        json={"number": "8613300000001", "pin": cards[0].pin},
+        headers=csr,
+    )
+    assert (again.status_code, again.json()["code"]) == (409, "VOUCHER_USED")
+
+    topup = client.post(
+        f"{BASE}/topupBalance",
+        json={"voucher": cards[1].pin, "product": [{"id": product_id}]},
+        headers=csr,
+    )
+    assert topup.status_code == 201, topup.text
+    shown = topup.json()
+    assert (shown["voucher"], shown["status"]) == ("API100000002", "completed")
+    assert shown["amount"] == {"amount": 30, "units": "CNY"}
+    assert cards[1].pin not in topup.text
+    with unit_of_work(session_factory) as s:
+        audited = s.scalars(select(AuditEntry)).all()
+        assert all(
+            cards[1].pin not in json.dumps(a.changed_attributes, default=str) for a in audited
+        )
+
+    for n in range(3):
+        wrong = client.post(
+            "/api/v1/charging/vouchers/redeem",
+            json={"number": "8613300000001", "pin": f"{n:018d}"},
+            headers=csr,
+        )
+        assert (wrong.status_code, wrong.json()["code"]) == (404, "VOUCHER_WRONG_PIN")
+    locked = client.post(
+        "/api/v1/charging/vouchers/redeem",
+        json={"number": "8613300000001", "pin": "000000000000000009"},
+        headers=csr,
+    )
+    assert (locked.status_code, locked.json()["code"]) == (429, "VOUCHER_LOCKED")
+    assert client.post(
+        "/api/v1/charging/vouchers/redeem", json={"number": "8613300000001", "pin": 5},
+        headers=csr,
+    ).status_code == 400  # fmt: skip
+    assert (
+        client.post(
+            "/api/v1/charging/vouchers/redeem",
+            json={"number": "8613300000001", "pin": cards[0].pin},
+            headers=auth("analyst"),
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/charging/vouchers/redeem",
+            json={"number": "8613300000001", "pin": cards[0].pin},
+            headers=auth("csr", "SH"),
+        ).status_code
+        == 404
+    )
