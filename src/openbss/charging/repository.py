@@ -206,3 +206,39 @@ def expiring_buckets(
         .order_by(BalanceBucket.id)
     )
     return list(session.scalars(statement))
+
+
+def owner_totals(
+    session: Session, province: str | None, owners: Sequence[tuple[str, str]], at: datetime
+) -> list[tuple[str, str, str, int, list[str]]]:
+    """(owner kind, owner id, unit, free total, bucket ids) of usable buckets, by owner and
+    unit: what an owner can still spend of each unit."""
+    statement = select(BalanceBucket).where(
+        BalanceBucket.status == "active",
+        BalanceBucket.owner_kind != "none",
+        BalanceBucket.valid_from <= at,
+        or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > at),
+    )
+    if province is not None:
+        statement = statement.where(BalanceBucket.province == province)
+    if owners:
+        statement = statement.where(
+            tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(list(owners))
+        )
+    grouped: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
+    for bucket in session.scalars(statement.order_by(BalanceBucket.id)):
+        key = (bucket.owner_kind, bucket.owner_id, bucket.unit)
+        total, ids = grouped.get(key, (0, []))
+        grouped[key] = (total + bucket.remaining - bucket.reserved, [*ids, bucket.id])
+    return [(k, o, u, t, ids) for (k, o, u), (t, ids) in sorted(grouped.items())]
+
+
+def action_history(
+    session: Session, province: str | None, kinds: Sequence[str], transaction_id: int | None = None
+) -> list[BalanceTransaction]:
+    statement = select(BalanceTransaction).where(BalanceTransaction.kind.in_(list(kinds)))
+    if province is not None:
+        statement = statement.where(BalanceTransaction.province == province)
+    if transaction_id is not None:
+        statement = statement.where(BalanceTransaction.id == transaction_id)
+    return list(session.scalars(statement.order_by(BalanceTransaction.id)))

@@ -517,3 +517,111 @@ def line_buckets(session: Session, product_id: str) -> list[JSON]:
     """The buckets of a product and of its billing account, rendered as TMF654 does."""
     owners = owners_of(session, product_id)
     return [render_bucket(b) for b in repo.buckets_of(session, owners)]
+
+
+# ----- read-only views: accumulated balances and the balance action history -----------------
+
+_OWNER_KINDS = {"product": "product", "account": "partyAccount"}
+HISTORY_KINDS = ("topUp", "adjust", "transfer")
+
+
+def _owner_ref(kind: str, owner_id: str) -> JSON:
+    if kind == "product":
+        return {"product": [{"id": owner_id, "@referredType": "Product"}]}
+    return {"partyAccount": {"id": owner_id, "@referredType": "BillingAccount"}}
+
+
+def list_accumulated(
+    session: Session,
+    principal: Principal,
+    filters: Mapping[str, list[str]],
+    page: PageRequest,
+    base_url: str | None = None,
+) -> Page[JSON]:
+    """What each owner can still spend of each unit (its usable buckets less reservations)."""
+    principal.require(*READ_ROLES)
+    owners = [("product", v) for raw in filters.get("product.id", []) for v in raw.split(",")]
+    owners += [("account", v) for raw in filters.get("partyAccount.id", []) for v in raw.split(",")]
+    rows = repo.owner_totals(session, principal.province, owners, now())
+    rendered: list[JSON] = []
+    for kind, owner_id, unit, total, bucket_ids in rows:
+        accumulated_id = f"{kind}~{owner_id}~{USAGE_TYPE_OF[Unit(unit)]}"
+        rendered.append(
+            {
+                "id": accumulated_id,
+                "href": _href("accumulatedBalance", accumulated_id, base_url),
+                "name": f"{USAGE_TYPE_OF[Unit(unit)]} balance of {_OWNER_KINDS[kind]} {owner_id}",
+                "totalBalance": render_quantity(total, unit),
+                "bucket": [{"id": b, "href": _href("bucket", b, base_url)} for b in bucket_ids],
+                **_owner_ref(kind, owner_id),
+                "@type": "AccumulatedBalance",
+            }
+        )
+    rest = {k: v for k, v in filters.items() if k not in ("product.id", "partyAccount.id")}
+    if rest:
+        rendered = [doc for doc in rendered if matches(doc, rest)]
+    return Page(items=rendered[page.offset : page.offset + page.limit], total=len(rendered),
+                offset=page.offset)  # fmt: skip
+
+
+def get_accumulated(
+    session: Session, principal: Principal, accumulated_id: str, base_url: str | None = None
+) -> JSON:
+    parts = accumulated_id.split("~")
+    if len(parts) == 3 and parts[0] in _OWNER_KINDS:
+        kind, owner_id, _usage = parts
+        name = "product.id" if kind == "product" else "partyAccount.id"
+        page = list_accumulated(session, principal, {name: [owner_id]}, PageRequest(0, 1000),
+                                base_url)  # fmt: skip
+        for item in page.items:
+            if item["id"] == accumulated_id:
+                return item
+    raise NotFound(f"AccumulatedBalance {accumulated_id!r} not found")
+
+
+def _render_action(row: Any, base_url: str | None) -> JSON:
+    unit = Unit(row.unit)
+    body: JSON = {
+        "id": str(row.id),
+        "href": _href("balanceActionHistory", str(row.id), base_url),
+        "status": "completed",
+        "confirmationDate": format_datetime(row.at),
+        "description": {"topUp": "TopupBalance", "adjust": "AdjustBalance"}.get(row.kind, row.kind),
+        "usageType": USAGE_TYPE_OF[unit],
+        "amount": render_quantity(row.amount, unit),
+        "bucket": {"id": row.bucket_id, "href": _href("bucket", row.bucket_id, base_url)},
+        "@type": "BalanceActionHistory",
+    }
+    if row.reason:
+        body["reason"] = row.reason
+    if row.owner_kind in _OWNER_KINDS:
+        body.update(_owner_ref(row.owner_kind, row.owner_id))
+    return body
+
+
+def list_history(
+    session: Session,
+    principal: Principal,
+    filters: Mapping[str, list[str]],
+    page: PageRequest,
+    base_url: str | None = None,
+) -> Page[JSON]:
+    """Top-ups and adjustments of the caller's province, oldest first (the log is immutable)."""
+    principal.require(*READ_ROLES)
+    rendered = [_render_action(r, base_url) for r in repo.action_history(
+        session, principal.province, HISTORY_KINDS)]  # fmt: skip
+    if filters:
+        rendered = [doc for doc in rendered if matches(doc, filters)]
+    return Page(items=rendered[page.offset : page.offset + page.limit], total=len(rendered),
+                offset=page.offset)  # fmt: skip
+
+
+def get_history(
+    session: Session, principal: Principal, action_id: str, base_url: str | None = None
+) -> JSON:
+    principal.require(*READ_ROLES)
+    if action_id.isdigit() and len(action_id) < 18:
+        rows = repo.action_history(session, principal.province, HISTORY_KINDS, int(action_id))
+        if rows:
+            return _render_action(rows[0], base_url)
+    raise NotFound(f"BalanceActionHistory {action_id!r} not found")

@@ -5,10 +5,12 @@ self-service channel (IVR, app) makes it. ``topupBalance`` with ``voucher`` (the
 ``product`` does the same through TMF654. Wrong PINs are counted per subscriber and per client
 address; at the limit both are locked out (429).
 
-Implemented: ``bucket`` (POST, list, GET — rendered from the balance itself), ``topupBalance``
-and ``adjustBalance`` (POST, list, GET; an applied action is never changed or deleted: PATCH
-and DELETE answer 405), ``reserveBalance`` (POST, list, GET, DELETE releases what it still
-holds), plus the hub. The ``/listener/*`` callbacks answer 501 (api/listeners.py).
+Implemented: ``accumulatedBalance`` and ``balanceActionHistory`` (list, GET: computed from
+the balances and their transaction log), ``bucket`` (POST, list, GET — rendered from the
+balance itself), ``topupBalance`` and ``adjustBalance`` (POST, list, GET; an applied action
+is never changed or deleted: PATCH and DELETE answer 405), ``reserveBalance`` (POST, list,
+GET, DELETE releases what it still holds), plus the hub. The ``/listener/*`` callbacks
+answer 501 (api/listeners.py).
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ from openbss.charging.tmf654 import (
     WRITE_ROLES,
     adjust_balances,
     create_bucket_from,
+    get_accumulated,
     get_bucket,
+    get_history,
+    list_accumulated,
     list_buckets,
+    list_history,
     render_bucket,
     reserve_balances,
     topup_balances,
@@ -43,8 +49,8 @@ from openbss.charging.topups import prepaid_line
 from openbss.charging.vouchers import WrongPin, note_wrong_pin
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, NotFound
-from openbss.kit.pagination import PageRequest
-from openbss.kit.tmf import attribute_filters, format_optional_datetime, select_fields
+from openbss.kit.pagination import Page, PageRequest
+from openbss.kit.tmf import JSON, attribute_filters, format_optional_datetime, select_fields
 
 T = TypeVar("T")
 
@@ -203,12 +209,68 @@ def _bucket_router() -> APIRouter:
     return router
 
 
+def _read_only_router(
+    path: str,
+    tag: str,
+    listing: Callable[..., Page[JSON]],
+    single: Callable[..., JSON],
+) -> APIRouter:
+    """List and read of a view computed from the balances (nothing to create or change)."""
+    router = APIRouter(tags=[tag])
+
+    @router.get(f"/{path}", name=f"list_{path}", summary=f"List {tag} objects")
+    def list_(
+        session: SessionDep,
+        principal: PrincipalDep,
+        request: Request,
+        fields: str | None = None,
+        offset: str | None = None,
+        limit: str | None = None,
+    ) -> Any:
+        page = listing(
+            session,
+            principal,
+            attribute_filters(request.query_params.multi_items()),
+            PageRequest.parse(offset, limit),
+            base_url(request),
+        )
+        items = [select_fields(item, fields) for item in page.items]
+        headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
+        partial = (offset is not None or limit is not None) and page.truncated
+        return JSONResponse(items, status_code=206 if partial else 200, headers=headers)
+
+    @router.get(f"/{path}/{{item_id}}", name=f"get_{path}", summary=f"Read a {tag}")
+    def get(
+        session: SessionDep,
+        principal: PrincipalDep,
+        item_id: str,
+        request: Request,
+        fields: str | None = None,
+    ) -> Any:
+        return JSONResponse(select_fields(single(session, principal, item_id, base_url(request)),
+                                          fields))  # fmt: skip
+
+    return router
+
+
 MOUNTS: list[tuple[str, APIRouter]] = [
     (API_PATH, _bucket_router()),
     (API_PATH, _topup_router()),
     (API_PATH, resource_router(topup_balances, creatable=False, patchable=False, deletable=False)),
     (API_PATH, resource_router(adjust_balances, patchable=False, deletable=False)),
     (API_PATH, resource_router(reserve_balances, patchable=False)),
+    (
+        API_PATH,
+        _read_only_router(
+            "accumulatedBalance", "AccumulatedBalance", list_accumulated, get_accumulated
+        ),
+    ),
+    (
+        API_PATH,
+        _read_only_router(
+            "balanceActionHistory", "BalanceActionHistory", list_history, get_history
+        ),
+    ),
     (API_PATH, hub_router(API, [topup_balances, adjust_balances, reserve_balances])),
     (API_PATH, listener_router("prepayBalance", LISTENER_EVENTS)),
     ("/api/v1/charging", _redeem_router()),
