@@ -81,7 +81,9 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
 
-    drop: Callable[[], None] = lambda: None
+    def drop() -> None:
+        return None
+
     with tempfile.TemporaryDirectory() as tmp:
         if args.database == "sqlite":
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -113,7 +115,8 @@ def main() -> None:
                         charging.debit(s, reservation_id=f"{session_id}:{n - 1}", used=30,
                                        at=at, release_rest=True, sequence=n)  # fmt: skip
                     charging.reserve(
-                        s, reservation_id=f"{session_id}:{n}", owners=owners[(t * 7 + n) % len(owners)],
+                        s, reservation_id=f"{session_id}:{n}",
+                        owners=owners[(t * 7 + n) % len(owners)],
                         unit=charging.Unit.SECOND, amount=60, at=at,
                         expires_at=at + timedelta(minutes=5),
                     )  # fmt: skip

@@ -11,13 +11,10 @@ from openbss.charging.balances import (
     PrepaidLine,
     TopUp,
     available,
-    debit,
     number_candidates,
     owners_of,
     province_of,
-    release,
     release_expired,
-    reserve,
     subscriber_product,
 )
 from openbss.charging.barring import BAR_REASON, bar_exhausted, resume_after_top_up
@@ -31,6 +28,7 @@ from openbss.charging.errors import (
     UnknownOwner,
     UnknownReservation,
 )
+from openbss.charging.grants import debit, release, reserve
 from openbss.charging.notices import DailyReport, notify_low_balance, run_daily
 from openbss.charging.topups import ToppedUp, pay_in
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from openbss.account.public import get_billing_account
 from openbss.charging import repository as repo
 from openbss.charging import vouchers
-from openbss.charging.balances import MAIN_BUCKET, owners_of, release, reserve
+from openbss.charging.balances import MAIN_BUCKET, owners_of
 from openbss.charging.buckets import adjust, create_bucket, top_up
 from openbss.charging.calculations import Owner, Unit
+from openbss.charging.grants import release, reserve
 from openbss.charging.models import (
     AdjustBalanceAction,
     BalanceActionColumns,
