@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from openbss.cli.billing import billing_app
+from openbss.cli.charging import balance_app, vouchers_app
 from openbss.cli.collection import collection_app, gl_app
 from openbss.cli.commissions import commissions_app
 from openbss.cli.common import (
@@ -62,6 +63,8 @@ app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
 app.add_typer(settlement_app, name="settlement")
 add_user_commands(auth_app)
+app.add_typer(balance_app, name="balance")
+app.add_typer(vouchers_app, name="vouchers")
 
 
 @app.callback()

@@ -169,3 +169,16 @@ def subscriber_counts(session: Session, province: str | None) -> list[tuple[str,
     if province is not None:
         statement = statement.where(Product.province == province)
     return [(str(o), a, int(n)) for o, a, n in session.execute(statement)]
+def by_service_ids(
+    session: Session, service_ids: Iterable[str], statuses: Iterable[str]
+) -> Sequence[Product]:
+    """Products holding one of these service numbers, of these statuses, newest first."""
+    statement = (
+        select(Product)
+        .where(
+            Product.service_id.in_(sorted(set(service_ids))),
+            Product.status.in_(sorted(set(statuses))),
+        )
+        .order_by(Product.created_at.desc(), Product.id)
+    )
+    return session.scalars(statement).all()

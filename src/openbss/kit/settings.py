@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     portal_lockout_attempts: int = 5
     portal_lockout_address_attempts: int = 20
     portal_lockout_minutes: int = 15
+    # Prepaid vouchers: the key PINs are hashed with (HMAC-SHA256; empty: a key file made
+    # once under data_dir/secrets/), and the lockout after too many wrong PINs.
+    voucher_pin_key: str = Field(default="", repr=False)
+    voucher_max_failures: int = 10
+    voucher_lockout_minutes: int = 30
 
     @property
     def effective_database_url(self) -> str:

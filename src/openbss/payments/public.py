@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from openbss.payments import gateway, operations
 from openbss.payments.amounts import fen_from_yuan_text
-from openbss.payments.chart import GL_NAMES, GlAccount, PaymentMethod
+from openbss.payments.chart import (
+    GL_NAMES,
+    GlAccount,
+    PaymentMethod,
+    prepaid_adjustment_lines,
+    prepaid_revenue_lines,
+    prepaid_top_up_lines,
+    voucher_redemption_lines,
+    voucher_sale_lines,
+)
 from openbss.payments.collection import (
     CollectionError,
     ExportedBatch,
@@ -34,13 +43,14 @@ from openbss.payments.dunning.models import (
     WriteOffProposal,
 )
 from openbss.payments.dunning.notifications import deliver as deliver_notifications
+from openbss.payments.dunning.notifications import enqueue as enqueue_notification
 from openbss.payments.dunning.policy import PolicyVersion, version_on
 from openbss.payments.dunning.repository import waivers, write_offs
 from openbss.payments.dunning.status import AccountTreatment, treatment_of
 from openbss.payments.dunning.treatment import RunReport
 from openbss.payments.dunning.treatment import run as run_dunning
 from openbss.payments.gl import GlDay, TrialBalanceError, export_day, gl_names
-from openbss.payments.ledger import business_day, post_final_bills, settle_account
+from openbss.payments.ledger import business_day, post_final_bills, post_prepaid, settle_account
 from openbss.payments.methods import DirectDebitMandate, direct_debit_mandates, payment_methods
 from openbss.payments.models import ItemKind, Payment, PaymentStatus
 from openbss.payments.payments import (
@@ -89,6 +99,7 @@ __all__ = [
     "decide_write_off",
     "deliver_notifications",
     "direct_debit_mandates",
+    "enqueue_notification",
     "export_batch",
     "export_day",
     "fen_from_yuan_text",
@@ -99,6 +110,10 @@ __all__ = [
     "payment_methods",
     "position",
     "post_final_bills",
+    "post_prepaid",
+    "prepaid_adjustment_lines",
+    "prepaid_revenue_lines",
+    "prepaid_top_up_lines",
     "promise_to_pay",
     "refund_payment",
     "refused_lines",
@@ -115,6 +130,8 @@ __all__ = [
     "treatment_of",
     "unspent_fen",
     "version_on",
+    "voucher_redemption_lines",
+    "voucher_sale_lines",
     "waivers",
     "write_offs",
 ]

@@ -19,6 +19,7 @@ from openbss.api.routes import (
     party,
     party_role,
     payment,
+    prepay_balance,
     product_inventory,
     product_ordering,
     rating,
@@ -53,4 +54,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *commissions.MOUNTS,
     *settlement.MOUNTS,
     *settlement_roaming.MOUNTS,
+    *prepay_balance.MOUNTS,
 ]
