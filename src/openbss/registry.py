@@ -8,6 +8,7 @@ import openbss.auth.models
 import openbss.billing.models
 import openbss.catalog.models
 import openbss.charging.engine.models
+import openbss.charging.models
 import openbss.customer.models
 import openbss.events.models
 import openbss.inventory.models
