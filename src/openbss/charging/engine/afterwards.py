@@ -110,7 +110,7 @@ def place_order(
         "externalId": f"charging:{action}:{product_id}:{at.strftime('%Y%m%dT%H%M%S')}",
         "description": description,
         "category": "prepaid",
-        "channel": [{"id": "onlineCharging", "role": "salesChannel"}],
+        "channel": [{"id": "online", "role": "salesChannel"}],
         "relatedParty": [
             {"id": product.customer_id, "role": "customer", "@referredType": "Customer"}
         ],

@@ -61,6 +61,7 @@ from openbss.charging.engine.pricing import (
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import ensure_utc
 from openbss.kit.clock import now as wall_clock
+from openbss.kit.settings import get_settings
 from openbss.rating.public import RatingPlan, Service
 
 log = logging.getLogger(__name__)
@@ -171,16 +172,19 @@ class SessionEngine:
             if repository.session_for_update(session, request.session_id) is not None:
                 return _answer(request, ResultCode.UNABLE_TO_COMPLY)  # a Session-Id reused
             line = balances.subscriber_product(
-                session, request.subscriber, ensure_utc(request.event_time)
+                session,
+                request.subscriber,
+                ensure_utc(request.event_time),
+                statuses=("active", "suspended"),
             )
             if line is None:
                 return _answer(request, ResultCode.USER_UNKNOWN)
-            if str(line.status) not in ("active", "Active", "ACTIVE"):
+            if line.status != "active":
                 return _answer(request, ResultCode.END_USER_SERVICE_DENIED)
-            charging = self._open(session, request, line, now)
+            opened = self._open(session, request, line, now)
             if request.request_type == RequestType.EVENT:
-                return self._event(session, request, charging, now)
-            return self._rounds(session, request, charging, now)
+                return self._event(session, request, opened, now)
+            return self._rounds(session, request, opened, now)
         charging = repository.session_for_update(session, request.session_id)
         if charging is None or charging.status == SessionStatus.TERMINATED:
             return _answer(request, ResultCode.UNKNOWN_SESSION_ID)
@@ -190,14 +194,15 @@ class SessionEngine:
         self, session: Session, request: ChargingRequest, line: balances.PrepaidLine, now: datetime
     ) -> ChargingSession:
         number = e164_digits(line.number)
-        area = fixed_area_code(number) or self.home_areas.get(line.province)
+        province = line.province or get_settings().default_province
+        area = fixed_area_code(number) or self.home_areas.get(province)
         called = e164_digits(request.called) if request.called else None
         charging = ChargingSession(
             id=request.session_id,
-            province=line.province,
+            province=province,
             subscriber=line.number,
             product_id=line.product_id,
-            account_id=line.account_id,
+            account_id=line.account_id or "",
             offering_id=line.offering_id,
             called=None if called is None else "+" + called,
             area_code=area,
@@ -451,7 +456,7 @@ class SessionEngine:
             Quantity.OCTETS: self.settings.default_octets,
             Quantity.MESSAGES: self.settings.default_messages,
         }[quantity]
-        asked = None if requested is None else getattr(requested, quantity.value)
+        asked: int | None = None if requested is None else getattr(requested, quantity.value)
         if asked is None or asked <= 0:
             return default
         return min(asked, default * self.settings.max_grant_factor)
