@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.charging import public as balances
+from openbss.charging.engine.afterwards import resume_after_top_up
 from openbss.charging.engine.contract import (
     ChargingRequest,
     RequestType,
@@ -25,7 +26,6 @@ from openbss.charging.engine.contract import (
     ServiceRequest,
     ServiceUnits,
 )
-from openbss.charging.engine.afterwards import resume_after_top_up
 from openbss.charging.engine.models import ChargingService, ChargingSession
 from openbss.db.uow import unit_of_work
 from openbss.ordering.orchestrator import work_until_idle
@@ -40,7 +40,8 @@ from tests.charging_engine_support import (
     voice,
 )
 
-I, U, T, E = RequestType.INITIAL, RequestType.UPDATE, RequestType.TERMINATION, RequestType.EVENT
+INITIAL, UPDATE = RequestType.INITIAL, RequestType.UPDATE
+TERMINATION, EVENT = RequestType.TERMINATION, RequestType.EVENT
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_a_call_debits_exactly_its_price_round_by_round(prepaid: Prepaid, tmp_pa
     engine = prepaid.engine(tmp_path)
     sub = national(number)
 
-    first = engine.charge(voice("s1", I, 0, sub, requested=300))
+    first = engine.charge(voice("s1", INITIAL, 0, sub, requested=300))
     assert first.result == ResultCode.SUCCESS
     assert first.grants == (
         ServiceGrant(VOICE, ResultCode.SUCCESS, ServiceUnits(seconds=300), False, 60),
@@ -63,20 +64,20 @@ def test_a_call_debits_exactly_its_price_round_by_round(prepaid: Prepaid, tmp_pa
     assert prepaid.available(number) == 10_000 - 440  # cost(300 s) held
 
     prepaid.clock.advance(200)
-    second = engine.charge(voice("s1", U, 1, sub, requested=300, used=200))
+    second = engine.charge(voice("s1", UPDATE, 1, sub, requested=300, used=200))
     assert granted_seconds(second) == 300
     # 200 s debited (330); cost(500) - cost(200) = 880 - 330 = 550 held for the next 300 s.
     assert prepaid.available(number) == 10_000 - 330 - 550
 
     prepaid.clock.advance(250)
-    last = engine.charge(voice("s1", T, 2, sub, used=250))
+    last = engine.charge(voice("s1", TERMINATION, 2, sub, used=250))
     assert last.result == ResultCode.SUCCESS
     assert last.grants == (ServiceGrant(VOICE, ResultCode.SUCCESS, None, False, None),)
     assert prepaid.available(number) == 10_000 - 770  # a 450 s call: 220 + 5 × 110
 
     # A retransmission gets the same answer and debits nothing more.
-    assert engine.charge(voice("s1", T, 2, sub, used=250)) == last
-    assert engine.charge(voice("s1", I, 0, sub, requested=300)) == first
+    assert engine.charge(voice("s1", TERMINATION, 2, sub, used=250)) == last
+    assert engine.charge(voice("s1", INITIAL, 0, sub, requested=300)) == first
     assert prepaid.available(number) == 10_000 - 770
     with prepaid.factory() as session:
         row = session.get(ChargingService, ("s1", VOICE))
@@ -91,20 +92,20 @@ def test_final_units_when_the_balance_covers_only_part(prepaid: Prepaid, tmp_pat
     engine = prepaid.engine(tmp_path)
     sub = national(number)
 
-    first = engine.charge(voice("s2", I, 0, sub, requested=600))
+    first = engine.charge(voice("s2", INITIAL, 0, sub, requested=600))
     # 600 s would cost 990; 500 li buy 300 s (440), not 360 s (550): the last grant.
     assert first.grants == (
         ServiceGrant(VOICE, ResultCode.SUCCESS, ServiceUnits(seconds=300), True, 60),
     )
-    second = engine.charge(voice("s2", U, 1, sub, requested=600, used=300))
+    second = engine.charge(voice("s2", UPDATE, 1, sub, requested=600, used=300))
     assert second.result == ResultCode.CREDIT_LIMIT_REACHED
     assert second.grants == (
         ServiceGrant(VOICE, ResultCode.CREDIT_LIMIT_REACHED, None, False, None),
     )
-    assert engine.charge(voice("s2", T, 2, sub, used=0)).result == ResultCode.SUCCESS
+    assert engine.charge(voice("s2", TERMINATION, 2, sub, used=0)).result == ResultCode.SUCCESS
     assert prepaid.available(number) == 60
 
-    refused = engine.charge(voice("s3", I, 0, sub, requested=60))
+    refused = engine.charge(voice("s3", INITIAL, 0, sub, requested=60))
     assert refused.result == ResultCode.CREDIT_LIMIT_REACHED  # 60 li buy no second of a call
     assert prepaid.available(number) == 60
 
@@ -114,12 +115,12 @@ def test_an_emptied_balance_bars_the_line(prepaid: Prepaid, tmp_path: Path) -> N
     prepaid.top_up(number, 440)
     engine = prepaid.engine(tmp_path)
     sub = national(number)
-    assert granted_seconds(engine.charge(voice("s4", I, 0, sub, requested=300))) == 300
-    engine.charge(voice("s4", T, 1, sub, used=300))
+    assert granted_seconds(engine.charge(voice("s4", INITIAL, 0, sub, requested=300))) == 300
+    engine.charge(voice("s4", TERMINATION, 1, sub, used=300))
     assert prepaid.available(number) == 0
     work_until_idle(prepaid.factory)
     assert prepaid.status(number) == "suspended"
-    barred = engine.charge(voice("s5", I, 0, sub, requested=60))
+    barred = engine.charge(voice("s5", INITIAL, 0, sub, requested=60))
     assert barred.result == ResultCode.END_USER_SERVICE_DENIED
 
     # The next top-up resumes it.
@@ -129,7 +130,7 @@ def test_an_emptied_balance_bars_the_line(prepaid: Prepaid, tmp_path: Path) -> N
         assert resume_after_top_up(session, product, "GD", prepaid.clock())
     work_until_idle(prepaid.factory)
     assert prepaid.status(number) == "active"
-    assert granted_seconds(engine.charge(voice("s6", I, 0, sub, requested=60))) == 60
+    assert granted_seconds(engine.charge(voice("s6", INITIAL, 0, sub, requested=60))) == 60
 
 
 def test_refusals(prepaid: Prepaid, tmp_path: Path) -> None:
@@ -137,13 +138,15 @@ def test_refusals(prepaid: Prepaid, tmp_path: Path) -> None:
     prepaid.top_up(number, 10_000)
     engine = prepaid.engine(tmp_path)
     sub = national(number)
-    assert engine.charge(voice("u1", I, 0, "02099999999")).result == ResultCode.USER_UNKNOWN
-    assert engine.charge(voice("u2", U, 1, sub, used=10)).result == ResultCode.UNKNOWN_SESSION_ID
-    unknown_group = engine.charge(voice("u3", I, 0, sub, rating_group=999))
+    assert engine.charge(voice("u1", INITIAL, 0, "02099999999")).result == ResultCode.USER_UNKNOWN
+    assert (
+        engine.charge(voice("u2", UPDATE, 1, sub, used=10)).result == ResultCode.UNKNOWN_SESSION_ID
+    )
+    unknown_group = engine.charge(voice("u3", INITIAL, 0, sub, rating_group=999))
     assert unknown_group.result == ResultCode.RATING_FAILED
-    nowhere = engine.charge(voice("u4", I, 0, sub, called="0099912345"))
+    nowhere = engine.charge(voice("u4", INITIAL, 0, sub, called="0099912345"))
     assert nowhere.grants[0].result == ResultCode.RATING_FAILED  # no destination prefix
-    reused = engine.charge(voice("u3", I, 1, sub))
+    reused = engine.charge(voice("u3", INITIAL, 1, sub))
     assert reused.result == ResultCode.UNABLE_TO_COMPLY  # a Session-Id begun already
     assert prepaid.available(number) == 10_000
 
@@ -156,7 +159,7 @@ def test_sms_events_are_debited_whole_or_refused(prepaid: Prepaid, tmp_path: Pat
     def sms(session_id: str) -> ChargingRequest:
         return ChargingRequest(
             session_id=session_id,
-            request_type=E,
+            request_type=EVENT,
             request_number=0,
             subscriber=national(number),
             called="18912345678",
@@ -180,9 +183,9 @@ def test_supervision_releases_silent_sessions(prepaid: Prepaid, tmp_path: Path) 
     prepaid.top_up(number, 10_000)
     engine = prepaid.engine(tmp_path)
     sub = national(number)
-    engine.charge(voice("q1", I, 0, sub, requested=300))
-    engine.charge(voice("q1", U, 1, sub, requested=300, used=100))  # 220 debited
-    engine.charge(voice("q2", I, 0, sub, requested=300))
+    engine.charge(voice("q1", INITIAL, 0, sub, requested=300))
+    engine.charge(voice("q1", UPDATE, 1, sub, requested=300, used=100))  # 220 debited
+    engine.charge(voice("q2", INITIAL, 0, sub, requested=300))
     # q1: 100 s debited (220), cost(400) - 220 = 440 held; q2: 440 held.
     assert prepaid.available(number) == 10_000 - 220 - 440 - 440
 
@@ -193,10 +196,12 @@ def test_supervision_releases_silent_sessions(prepaid: Prepaid, tmp_path: Path) 
 
     # A termination arriving late still debits what it reports, from the balance.
     prepaid.clock.advance(200)
-    late = engine.charge(voice("q1", T, 2, sub, used=100))  # 200 s in all: 330
+    late = engine.charge(voice("q1", TERMINATION, 2, sub, used=100))  # 200 s in all: 330
     assert late.result == ResultCode.SUCCESS
     assert prepaid.available(number) == 10_000 - 330
-    assert engine.charge(voice("q2", U, 1, sub, used=0)).result == ResultCode.UNKNOWN_SESSION_ID
+    assert (
+        engine.charge(voice("q2", UPDATE, 1, sub, used=0)).result == ResultCode.UNKNOWN_SESSION_ID
+    )
 
 
 def test_unit_buckets_pay_first(prepaid: Prepaid, tmp_path: Path) -> None:
@@ -207,10 +212,12 @@ def test_unit_buckets_pay_first(prepaid: Prepaid, tmp_path: Path) -> None:
         balances.create_bucket(session, owner=owner, unit=balances.Unit.SECOND, amount=120, at=NOW)
     engine = prepaid.engine(tmp_path)
     sub = national(number)
-    assert granted_seconds(engine.charge(voice("b1", I, 0, sub, requested=300))) == 120
+    assert granted_seconds(engine.charge(voice("b1", INITIAL, 0, sub, requested=300))) == 120
     assert prepaid.available(number, balances.Unit.SECOND) == 0
-    assert granted_seconds(engine.charge(voice("b1", U, 1, sub, requested=300, used=120))) == 300
-    engine.charge(voice("b1", T, 2, sub, used=200))
+    assert (
+        granted_seconds(engine.charge(voice("b1", UPDATE, 1, sub, requested=300, used=120))) == 300
+    )
+    engine.charge(voice("b1", TERMINATION, 2, sub, used=200))
     # 120 s from the minutes bucket, 200 s in money: 220 + 110.
     assert prepaid.available(number) == 10_000 - 330
     assert prepaid.available(number, balances.Unit.SECOND) == 0
@@ -222,7 +229,7 @@ def test_a_retransmission_racing_the_original_is_answered_once(
     number = prepaid.numbers[0]
     prepaid.top_up(number, 10_000)
     engine = prepaid.engine(tmp_path)
-    request = voice("r1", I, 0, national(number), requested=300)
+    request = voice("r1", INITIAL, 0, national(number), requested=300)
     answers = []
     threads = [
         threading.Thread(target=lambda: answers.append(engine.charge(request))) for _ in range(4)
