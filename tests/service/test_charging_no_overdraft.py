@@ -134,7 +134,7 @@ def _check(prepaid: Prepaid, reports: list[SessionReport], data_dir: Path) -> No
     assert all(reserved == 0 for _, reserved in buckets)  # nothing held once all ended
     assert shortfalls == 0
     assert debits == charged_total  # the log's debits are the sessions' prices
-    assert OPENING_LI == closing + debits  # balance + debits conserved
+    assert closing + debits == OPENING_LI  # balance + debits conserved
     assert closing < OPENING_LI // 4  # and the balance was really drained
 
 
