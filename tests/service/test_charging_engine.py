@@ -133,6 +133,24 @@ def test_an_emptied_balance_bars_the_line(prepaid: Prepaid, tmp_path: Path) -> N
     assert granted_seconds(engine.charge(voice("s6", INITIAL, 0, sub, requested=60))) == 60
 
 
+def test_money_held_by_another_call_is_not_an_empty_balance(
+    prepaid: Prepaid, tmp_path: Path
+) -> None:
+    number = prepaid.numbers[0]
+    prepaid.top_up(number, 880)
+    engine = prepaid.engine(tmp_path)
+    sub = national(number)
+    assert granted_seconds(engine.charge(voice("h1", INITIAL, 0, sub, requested=300))) == 300
+    assert granted_seconds(engine.charge(voice("h2", INITIAL, 0, sub, requested=300))) == 300
+    assert prepaid.available(number) == 0  # all of it held, none of it spent
+    engine.charge(voice("h2", TERMINATION, 1, sub, used=300))
+    work_until_idle(prepaid.factory)
+    assert prepaid.status(number) == "active"  # 440 li still held by the first call
+    engine.charge(voice("h1", TERMINATION, 1, sub, used=300))
+    work_until_idle(prepaid.factory)
+    assert prepaid.status(number) == "suspended"
+
+
 def test_refusals(prepaid: Prepaid, tmp_path: Path) -> None:
     number = prepaid.numbers[0]
     prepaid.top_up(number, 10_000)

@@ -73,7 +73,7 @@ def after_debit(
     """Notify a low balance and bar a line whose balance this debit emptied."""
     if debited_li <= 0:
         return
-    left = balances.available(session, owners, balances.Unit.LI, now)
+    left = repository.money_remaining(session, owners, now)
     if left < settings.low_balance_li <= left + debited_li:
         yuan = f"{settings.low_balance_li / 1000:.2f}"
         enqueue_notification(
