@@ -197,8 +197,9 @@ def main() -> None:
         bare = run_bare(url, len(latencies), threads)
         rate = len(latencies) / seconds
         bare_rate = len(latencies) / bare
+        p50 = statistics.median(latencies) * 1000
         print(
-            f"threads {threads}: {rate:,.0f} requests/s, p50 {statistics.median(latencies) * 1000:.2f} ms,"
+            f"threads {threads}: {rate:,.0f} requests/s, p50 {p50:.2f} ms,"
             f" p99 {percentile(latencies, 0.99) * 1000:.2f} ms; bare write unit of work"
             f" {bare_rate:,.0f}/s; ratio engine/bare {rate / bare_rate:.2f}"
         )
