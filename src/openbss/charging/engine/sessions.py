@@ -146,9 +146,9 @@ class SessionEngine:
 
     def _charge_once(self, request: ChargingRequest) -> ChargingAnswer:
         with unit_of_work(self.factory, writes=True) as session:
-            stored = session.get(ChargingRequestRow, (request.session_id, request.request_number))
-            if stored is not None:
-                return answer_from_json(stored.answer)
+            # No look-up first: retransmissions are rare, and the insert of one fails (on
+            # PostgreSQL after waiting for the original to commit); ``charge`` then answers
+            # with the stored answer.
             row = ChargingRequestRow(
                 session_id=request.session_id,
                 request_number=request.request_number,
@@ -227,7 +227,7 @@ class SessionEngine:
         """INITIAL, UPDATE and TERMINATION: debit what was used, then grant or release."""
         released = charging.status == SessionStatus.RELEASED
         terminating = request.request_type == RequestType.TERMINATION
-        owners = balances.owners_of(session, charging.product_id)
+        owners = _owners(charging)
         grants: list[ServiceGrant] = []
         debited = 0
         seen: set[int] = set()
@@ -355,7 +355,7 @@ class SessionEngine:
                 balances.reserve(
                     session,
                     reservation_id=rid,
-                    owners=balances.owners_of(session, _product_of(session, service)),
+                    owners=_owners_of_service(session, service),
                     unit=balances.Unit.LI,
                     amount=0,
                     at=now,
@@ -470,7 +470,7 @@ class SessionEngine:
         charging: ChargingSession,
         now: datetime,
     ) -> ChargingAnswer:
-        owners = balances.owners_of(session, charging.product_id)
+        owners = _owners(charging)
         grants: list[ServiceGrant] = []
         debited = 0
         for wanted in request.services:
@@ -644,9 +644,18 @@ def _set_used(service: ChargingService, used: Used) -> None:
     service.used_messages = used.messages
 
 
-def _product_of(session: Session, service: ChargingService) -> str:
+def _owners(charging: ChargingSession) -> tuple[balances.Owner, ...]:
+    """Whose balances pay the session: its line, then the line's billing account — what
+    ``owners_of`` answers, kept on the session row when it opened (no look-up per round)."""
+    owners = [balances.Owner("product", charging.product_id)]
+    if charging.account_id:
+        owners.append(balances.Owner("account", charging.account_id))
+    return tuple(owners)
+
+
+def _owners_of_service(session: Session, service: ChargingService) -> tuple[balances.Owner, ...]:
     charging = session.get(ChargingSession, service.session_id)
-    return "" if charging is None else charging.product_id
+    return () if charging is None else _owners(charging)
 
 
 def _units(quantity: Quantity, amount: int) -> ServiceUnits:
