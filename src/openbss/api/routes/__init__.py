@@ -16,6 +16,7 @@ from openbss.api.routes import (
     numbering,
     party,
     payment,
+    prepay_balance,
     product_inventory,
     product_ordering,
     rating,
@@ -43,4 +44,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *payment.MOUNTS,
     *receivables.MOUNTS,
     *search.MOUNTS,
+    *prepay_balance.MOUNTS,
 ]
