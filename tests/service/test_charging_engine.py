@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.charging import public as balances
-from openbss.charging.engine.afterwards import resume_after_top_up
 from openbss.charging.engine.contract import (
     ChargingRequest,
     RequestType,
@@ -124,10 +123,16 @@ def test_an_emptied_balance_bars_the_line(prepaid: Prepaid, tmp_path: Path) -> N
     assert barred.result == ResultCode.END_USER_SERVICE_DENIED
 
     # The next top-up resumes it.
-    prepaid.top_up(number, 1_000)
-    product = prepaid.product_of(number)
     with unit_of_work(prepaid.factory, writes=True) as session:
-        assert resume_after_top_up(session, product, "GD", prepaid.clock())
+        topped = balances.pay_in(
+            session,
+            number=number,
+            amount_li=1_000,
+            method="cash",
+            reference="HALL-1",
+            at=prepaid.clock(),
+        )
+        assert topped.resume_order_id is not None
     work_until_idle(prepaid.factory)
     assert prepaid.status(number) == "active"
     assert granted_seconds(engine.charge(voice("s6", INITIAL, 0, sub, requested=60))) == 60
