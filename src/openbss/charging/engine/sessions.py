@@ -59,9 +59,10 @@ from openbss.charging.engine.pricing import (
     units_for,
 )
 from openbss.db.uow import unit_of_work
-from openbss.kit.clock import ensure_utc
+from openbss.kit.clock import bounded_utc, ensure_utc
 from openbss.kit.clock import now as wall_clock
 from openbss.kit.settings import get_settings
+from openbss.kit.worker import failure_summary
 from openbss.rating.public import RatingPlan, Service
 
 log = logging.getLogger(__name__)
@@ -117,9 +118,12 @@ class SessionEngine:
                 _pause(attempt)
             except OperationalError as exc:
                 if not _retryable(exc):
-                    log.exception("credit-control request failed on the database")
+                    log.error("credit-control request failed: %s", failure_summary(exc))
                     return _answer(request, ResultCode.UNABLE_TO_COMPLY)
                 _pause(attempt)
+            except Exception as exc:  # never a crash of the gateway: nothing was kept
+                log.error("credit-control request failed: %s", failure_summary(exc))
+                return _answer(request, ResultCode.UNABLE_TO_COMPLY)
         log.warning("credit-control request gave up after %d attempts", RETRIES)
         return _answer(request, ResultCode.UNABLE_TO_COMPLY)
 
@@ -607,6 +611,10 @@ def _malformed(request: ChargingRequest) -> str | None:
         return "a subscriber number is needed"
     if request.event_time.tzinfo is None:
         return "the event time must carry a time zone"
+    try:
+        bounded_utc(request.event_time)
+    except ValueError:
+        return "the event time is out of range"
     for service in request.services:
         for units in (service.requested, service.used):
             if units is None:
