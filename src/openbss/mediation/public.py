@@ -16,6 +16,9 @@ from openbss.mediation.pushed import SOURCE, usages
 from openbss.mediation.reconcile import ReconcileLine, reconcile
 from openbss.mediation.records import Decoded
 from openbss.mediation.records import FileKind as MediatedFileKind
+from openbss.mediation.pipeline import Ingest, ingest_decoded
+from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.records import Decoded, raw_table
 from openbss.mediation.repository import (
     batches_of_source,
     finished_batches,
@@ -29,7 +32,12 @@ from openbss.mediation.store import (
     usage_frame,
 )
 
+# Usage charged online (prepaid): its records are rated like any other, and billing leaves
+# them out of bills because the prepaid balance has already paid them.
+ONLINE_SOURCE = "ocs"
+
 __all__ = [
+    "ONLINE_SOURCE",
     "SOURCE",
     "Decoded",
     "Ingest",
@@ -50,6 +58,7 @@ __all__ = [
     "pushed_usages_of_batches",
     "reconcile",
     "scan_parts",
+    "raw_table",
     "usage_frame",
     "usages",
 ]

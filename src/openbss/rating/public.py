@@ -5,7 +5,10 @@
   rated store;
 - :func:`current_run`, :func:`close_period` (billing closes a period when its bills are
   final, so later rerating becomes adjustments) and the open adjustments of closed periods;
-- the run, adjustment and tariff-version entities, for reading and type annotations.
+- the run, adjustment and tariff-version entities, for reading and type annotations;
+- the tariff model and the reference rater, for online charging, which prices a session as
+  batch rating prices its usage record: :func:`rate_reference`, :func:`province_tariffs`,
+  :func:`offering_ratings` and :func:`plan_fingerprint`.
 
 - the tariff contract and the vectorised kernel (:func:`compile_plan`, :func:`rate_frame`),
   so that settlement prices interconnect and inter-province traffic with the same machinery.
@@ -28,6 +31,14 @@ from openbss.rating.contract import (
 )
 from openbss.rating.contract import Direction as RatingDirection
 from openbss.rating.contract import Service as RatingService
+    Direction,
+    RatedEvent,
+    RatingError,
+    RatingPlan,
+    Service,
+    Tariff,
+    UsageEvent,
+)
 from openbss.rating.models import (
     AccountDelta,
     AdjustmentStatus,
@@ -37,6 +48,7 @@ from openbss.rating.models import (
     RunStatus,
     TariffVersion,
 )
+from openbss.rating.reference import rate_reference
 from openbss.rating.repository import (
     adjustments,
     counters,
@@ -47,6 +59,12 @@ from openbss.rating.repository import (
 from openbss.rating.runs import check_period, close_period, current_batch_counts
 from openbss.rating.store import current_run, rated_usage
 from openbss.rating.vectorised import compile_plan, rate_frame
+from openbss.rating.tariffs import (
+    OfferingRating,
+    offering_ratings,
+    plan_fingerprint,
+    province_tariffs,
+)
 
 __all__ = [
     "AccountDelta",
@@ -60,6 +78,11 @@ __all__ = [
     "RateRule",
     "RatingAdjustment",
     "RatingDirection",
+    "Direction",
+    "OfferingRating",
+    "RatedEvent",
+    "RatingAdjustment",
+    "RatingError",
     "RatingPlan",
     "RatingRun",
     "RatingService",
@@ -67,6 +90,10 @@ __all__ = [
     "Tariff",
     "TariffVersion",
     "Zone",
+    "Service",
+    "Tariff",
+    "TariffVersion",
+    "UsageEvent",
     "adjustments",
     "check_period",
     "close_period",
@@ -76,7 +103,11 @@ __all__ = [
     "current_run",
     "lock_period",
     "mark_adjustments_billed",
+    "offering_ratings",
     "open_adjustments_before",
     "rate_frame",
+    "plan_fingerprint",
+    "province_tariffs",
+    "rate_reference",
     "rated_usage",
 ]
