@@ -1,0 +1,1 @@
+"""Prepaid and online charging: balances, vouchers, the online charging engine and its network gateways."""
