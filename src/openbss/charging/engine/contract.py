@@ -8,9 +8,17 @@ gateway can copy them into AVPs unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from openbss.charging.engine.sessions import SessionEngine
 
 
 class ResultCode(IntEnum):
@@ -87,3 +95,61 @@ class ChargingAnswer:
     result: ResultCode
     grants: tuple[ServiceGrant, ...]
     tcc_s: int
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tunable behaviour of the engine (defaults suit a voice/SMS/data prepaid network)."""
+
+    # Tcc: a session with no request for this long is released by supervision (RFC 4006 §13).
+    tcc_s: int = 120
+    # Validity-Time of a grant: the client must come back within it (re-authorisation).
+    validity_time_s: int = 60
+    # Units granted when a request asks for none (or more than this): a quota per round.
+    default_seconds: int = 300
+    default_octets: int = 10 * 1024 * 1024
+    default_messages: int = 1
+    # A session's reservation expires this long after its last grant, even if supervision is
+    # not running (so a crashed engine never holds money forever).
+    reservation_margin_s: int = 60
+    # A notification is queued when a balance drops below this many li after a debit.
+    low_balance_li: int = 5_000
+
+
+SessionFactory = Callable[[], Session]
+
+
+class ChargingEngine:
+    """One instance per process, thread-safe. Several processes may share one database: every
+    balance change goes through the balance primitives, which lock the balance rows."""
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        data_dir: Path,
+        clock: Callable[[], datetime] | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        from openbss.charging.engine.sessions import SessionEngine
+
+        self._impl: SessionEngine = SessionEngine(
+            session_factory,
+            data_dir=data_dir,
+            clock=clock,
+            settings=settings or EngineSettings(),
+        )
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._impl.settings
+
+    def charge(self, request: ChargingRequest) -> ChargingAnswer:
+        """Answer one credit-control request. Idempotent per (session_id, request_number): a
+        retransmission gets the same answer and changes nothing."""
+        return self._impl.charge(request)
+
+    def supervise(self, now: datetime) -> int:
+        """Release the sessions silent for longer than Tcc (used units already reported are
+        debited, the rest of the reservation returned). Returns how many were released."""
+        return self._impl.supervise(now)
