@@ -132,7 +132,10 @@ def parse_request(body: object) -> ChargingDataRequest:
 
 def subscriber_of(request: ChargingDataRequest) -> str:
     candidates = [request.subscriberIdentifier]
-    if request.pDUSessionChargingInformation and request.pDUSessionChargingInformation.userInformation:
+    if (
+        request.pDUSessionChargingInformation
+        and request.pDUSessionChargingInformation.userInformation
+    ):
         candidates.append(request.pDUSessionChargingInformation.userInformation.servedGPSI)
     for candidate in candidates:
         if candidate and candidate.startswith("msisdn-"):
@@ -261,7 +264,9 @@ def response_body(answer: ChargingAnswer, answered_at: datetime) -> dict[str, An
     return body
 
 
-def problem(status: int, title: str, detail: str, cause: str, params: tuple[InvalidParam, ...] = ()) -> dict[str, Any]:
+def problem(
+    status: int, title: str, detail: str, cause: str, params: tuple[InvalidParam, ...] = ()
+) -> dict[str, Any]:
     """ProblemDetails (TS 29.571 §5.2.4.1)."""
     body: dict[str, Any] = {"title": title, "status": status, "detail": detail, "cause": cause}
     if params:

@@ -26,6 +26,7 @@ from openbss.cli.dunning import dunning_app
 from openbss.cli.errors import OpenBSSGroup
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
+from openbss.cli.ocs import ocs_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
 from openbss.cli.output import Col, FormatOption, OutputFormat, render
@@ -55,6 +56,7 @@ app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
+app.add_typer(ocs_app, name="ocs")
 
 
 @app.callback()

@@ -13,6 +13,7 @@ from openbss.api.routes import (
     catalog,
     customer,
     customer_bill,
+    nchf,
     numbering,
     party,
     payment,
@@ -43,4 +44,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *payment.MOUNTS,
     *receivables.MOUNTS,
     *search.MOUNTS,
+    *nchf.MOUNTS,
 ]
