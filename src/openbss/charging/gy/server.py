@@ -71,6 +71,10 @@ class Counters:
     requests: int = 0
     errors: int = 0
     closed_malformed: int = 0
+    watchdogs_answered: int = 0  # DWRs from peers
+    watchdogs_acknowledged: int = 0  # DWAs to our DWRs
+    peers_opened: int = 0
+    disconnects: int = 0  # DPRs from peers
     by_result: dict[int, int] = field(default_factory=dict)
 
     def count(self, result: int) -> None:
@@ -205,7 +209,10 @@ class _Peer:
     async def _dispatch(self, data: bytes) -> None:
         header = codec.parse_header(data)
         if not header.is_request:
-            return  # a DWA to our watchdog, or an answer we never asked for
+            # A DWA to our watchdog, or an answer we never asked for (dropped).
+            if header.command == codec.CMD_DEVICE_WATCHDOG:
+                self.server.counters.watchdogs_acknowledged += 1
+            return
         try:
             codec.check_frame(header, data)
         except DiameterError as error:
@@ -220,8 +227,10 @@ class _Peer:
             return
         command = header.command
         if command == codec.CMD_DEVICE_WATCHDOG:
+            self.server.counters.watchdogs_answered += 1
             self._write(codec.answer_bytes(header, self._result(codec.SUCCESS)))
         elif command == codec.CMD_DISCONNECT_PEER:
+            self.server.counters.disconnects += 1
             self._write(codec.answer_bytes(header, self._result(codec.SUCCESS)))
             self.closing = True
         elif command == codec.CMD_CAPABILITIES_EXCHANGE:
@@ -277,6 +286,7 @@ class _Peer:
         ]
         self._write(codec.answer_bytes(header, avps))
         self.open = True
+        self.server.counters.peers_opened += 1
         peer_host = codec.optional_text(codec.decode(data), AVP_ORIGIN_HOST)
         log.info("Diameter peer %s (%s) open", self.name, peer_host)
 
