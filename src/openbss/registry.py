@@ -7,6 +7,8 @@ import openbss.audit.models
 import openbss.auth.models
 import openbss.billing.models
 import openbss.catalog.models
+import openbss.charging.engine.models
+import openbss.charging.models
 import openbss.customer.models
 import openbss.events.models
 import openbss.inventory.models

@@ -40,6 +40,7 @@ from openbss.inventory import public as inventory
 from openbss.kit.errors import Conflict
 from openbss.kit.money import RoundingRule, decimal_from_json, yuan_to_fen
 from openbss.kit.tmf import parse_datetime
+from openbss.mediation.public import ONLINE_SOURCE
 from openbss.ordering import public as ordering
 from openbss.rating import public as rating
 from openbss.rating.public import RatingAdjustment, RatingRun
@@ -523,10 +524,15 @@ def usage_by_product(
     session: Session, data_dir: Path, province: str, period: str
 ) -> dict[str, dict[tuple[str, str], int]]:
     """Per account, (product, service) → the li the period's current rating run priced;
-    records rated with an error carry nothing."""
+    records rated with an error carry nothing, and neither do records charged online (a
+    prepaid balance paid them when they were used)."""
     frame = (
         rating.rated_usage(session, data_dir, province, period)
-        .filter(pl.col("error").is_null() & pl.col("billing_account_id").is_not_null())
+        .filter(
+            pl.col("error").is_null()
+            & pl.col("billing_account_id").is_not_null()
+            & (pl.col("source").fill_null("") != ONLINE_SOURCE)
+        )
         .group_by("billing_account_id", "product_id", "service")
         .agg(pl.col("amount_li").sum())
         .collect()

@@ -30,6 +30,10 @@ LIFECYCLE_STATES = (
 DEFAULT_LIFECYCLE = "inDesign"
 # Only these may be ordered; an offering in them may only sell things that are too.
 SELLABLE = frozenset({"active", "launched"})
+# An offering's paymentMode (extension attribute): how its products are charged.
+POSTPAID = "postpaid"
+PREPAID = "prepaid"
+PAYMENT_MODES = frozenset({POSTPAID, PREPAID})
 # Deleting a sellable resource would break orders in flight: retire it instead.
 UNDELETABLE = SELLABLE
 

@@ -426,6 +426,27 @@ OFFERINGS: list[dict[str, Any]] = [
         ["CT-POP-PHS-SMS"],
         "CT-CAT-VAS",
     ),
+    {
+        **_offering(
+            "CT-PO-PHS-PREPAID",
+            "小灵通如意通预付费",
+            "PHS prepaid (如意通 style): no rental, calls and SMS charged online from the balance "
+            "at the PHS tariff; each top-up extends the validity (illustrative)",
+            "CT-PS-PHS",
+            [
+                "CT-POP-PHS-LOCAL-FIRST3",
+                "CT-POP-PHS-LOCAL-NEXT",
+                "CT-POP-PHS-INTERAREA",
+                "CT-POP-PHS-INCOMING",
+                "CT-POP-PHS-SMS",
+            ],
+            "CT-CAT-PHS",
+        ),
+        # Extension attributes: charged online from a prepaid balance (openbss.charging);
+        # a top-up keeps the line valid this many days past the top-up, at least.
+        "paymentMode": "prepaid",
+        "topUpValidityDays": 180,
+    },
 ]
 
 BUNDLES: list[dict[str, Any]] = [

@@ -76,6 +76,10 @@ class ProductOffering(TmfResourceMixin, CatalogColumns, Base):
 
     is_bundle: Mapped[bool] = mapped_column(Boolean, default=False)
     product_specification_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # postpaid (billed monthly) | prepaid (charged online against a balance)
+    payment_mode: Mapped[str] = mapped_column(
+        String(16), default="postpaid", server_default="postpaid"
+    )
 
 
 class ProductOfferingPrice(TmfResourceMixin, CatalogColumns, Base):

@@ -15,7 +15,7 @@ from openbss.catalog.billing_discounts import (
     DiscountTerms,
     discount_terms,
 )
-from openbss.catalog.calculations import SELLABLE
+from openbss.catalog.calculations import PAYMENT_MODES, POSTPAID, PREPAID, SELLABLE
 from openbss.catalog.models import (
     PriceVersion,
     ProductOffering,
@@ -30,6 +30,7 @@ from openbss.catalog.repository import (
     offering_ids_by_code,
     offering_price_ids,
     offerings,
+    payment_modes,
     price_ids_by_code,
     price_spans,
     prices_of_type,
@@ -41,6 +42,9 @@ __all__ = [
     "CAP",
     "DISCOUNT",
     "MINIMUM_SPEND",
+    "PAYMENT_MODES",
+    "POSTPAID",
+    "PREPAID",
     "SELLABLE",
     "DiscountTerms",
     "MinorUnit",
@@ -57,6 +61,7 @@ __all__ = [
     "offering_ids_by_code",
     "offering_price_ids",
     "offerings",
+    "payment_modes",
     "price_at",
     "price_ids_by_code",
     "price_spans",

@@ -105,3 +105,13 @@ def price_spans(session: Session, price_id: str, *, no_amount: int) -> tuple[Pri
         )
         for v in versions
     )
+
+
+def payment_modes(session: Session, offering_ids: Iterable[str]) -> dict[str, str]:
+    """Offering id → its payment mode (postpaid | prepaid), for the offerings that exist."""
+    rows = session.execute(
+        select(ProductOffering.id, ProductOffering.payment_mode).where(
+            ProductOffering.id.in_(sorted(set(offering_ids)))
+        )
+    )
+    return {str(offering_id): str(mode) for offering_id, mode in rows}

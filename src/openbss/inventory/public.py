@@ -28,6 +28,7 @@ from openbss.inventory.models import Product, ProductStatusChange
 from openbss.inventory.repository import (
     account_of_product,
     accounts_of_products,
+    by_service_ids,
     children_of,
     get_product,
     live_at_address,
@@ -61,6 +62,7 @@ __all__ = [
     "account_of_product",
     "accounts_of_products",
     "address_key",
+    "by_service_ids",
     "change_offering",
     "children_of",
     "create_product",

@@ -135,3 +135,18 @@ def accounts_of_products(session: Session, product_ids: Iterable[str]) -> dict[s
         select(Product.id, Product.billing_account_id).where(Product.id.in_(sorted(product_ids)))
     )
     return {str(product_id): account_id for product_id, account_id in rows}
+
+
+def by_service_ids(
+    session: Session, service_ids: Iterable[str], statuses: Iterable[str]
+) -> Sequence[Product]:
+    """Products holding one of these service numbers, of these statuses, newest first."""
+    statement = (
+        select(Product)
+        .where(
+            Product.service_id.in_(sorted(set(service_ids))),
+            Product.status.in_(sorted(set(statuses))),
+        )
+        .order_by(Product.created_at.desc(), Product.id)
+    )
+    return session.scalars(statement).all()

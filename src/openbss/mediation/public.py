@@ -9,7 +9,9 @@ queries here. ``models`` and ``repository`` are private (enforced by import-lint
 from __future__ import annotations
 
 from openbss.mediation.models import PushedUsage, UsageStatus
+from openbss.mediation.pipeline import Ingest, ingest_decoded
 from openbss.mediation.pushed import SOURCE, usages
+from openbss.mediation.records import Decoded, raw_table
 from openbss.mediation.repository import (
     batches_of_source,
     finished_batches,
@@ -22,8 +24,15 @@ from openbss.mediation.store import (
     usage_frame,
 )
 
+# Usage charged online (prepaid): its records are rated like any other, and billing leaves
+# them out of bills because the prepaid balance has already paid them.
+ONLINE_SOURCE = "ocs"
+
 __all__ = [
+    "ONLINE_SOURCE",
     "SOURCE",
+    "Decoded",
+    "Ingest",
     "PushedUsage",
     "UsageStatus",
     "batch_of",
@@ -31,7 +40,9 @@ __all__ = [
     "finished_batches",
     "finished_parts",
     "finished_usage_parts",
+    "ingest_decoded",
     "pushed_usages_of_batches",
+    "raw_table",
     "usage_frame",
     "usages",
 ]

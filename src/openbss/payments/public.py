@@ -34,6 +34,7 @@ from openbss.payments.dunning.models import (
     WriteOffProposal,
 )
 from openbss.payments.dunning.notifications import deliver as deliver_notifications
+from openbss.payments.dunning.notifications import enqueue as enqueue_notification
 from openbss.payments.dunning.policy import PolicyVersion, version_on
 from openbss.payments.dunning.repository import waivers, write_offs
 from openbss.payments.dunning.status import AccountTreatment, treatment_of
@@ -89,6 +90,7 @@ __all__ = [
     "decide_write_off",
     "deliver_notifications",
     "direct_debit_mandates",
+    "enqueue_notification",
     "export_batch",
     "export_day",
     "fen_from_yuan_text",

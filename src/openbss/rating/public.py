@@ -5,13 +5,26 @@
   rated store;
 - :func:`current_run`, :func:`close_period` (billing closes a period when its bills are
   final, so later rerating becomes adjustments) and the open adjustments of closed periods;
-- the run, adjustment and tariff-version entities, for reading and type annotations.
+- the run, adjustment and tariff-version entities, for reading and type annotations;
+- the tariff model and the reference rater, for online charging, which prices a session as
+  batch rating prices its usage record: :func:`rate_reference`, :func:`province_tariffs`,
+  :func:`offering_ratings` and :func:`plan_fingerprint`.
 
 ``models`` and ``repository`` are private (enforced by import-linter).
 """
 
 from __future__ import annotations
 
+from openbss.rating.contract import (
+    Assignment,
+    Direction,
+    RatedEvent,
+    RatingError,
+    RatingPlan,
+    Service,
+    Tariff,
+    UsageEvent,
+)
 from openbss.rating.models import (
     AccountDelta,
     AdjustmentStatus,
@@ -21,6 +34,7 @@ from openbss.rating.models import (
     RunStatus,
     TariffVersion,
 )
+from openbss.rating.reference import rate_reference
 from openbss.rating.repository import (
     adjustments,
     counters,
@@ -30,15 +44,30 @@ from openbss.rating.repository import (
 )
 from openbss.rating.runs import check_period, close_period
 from openbss.rating.store import current_run, rated_usage
+from openbss.rating.tariffs import (
+    OfferingRating,
+    offering_ratings,
+    plan_fingerprint,
+    province_tariffs,
+)
 
 __all__ = [
     "AccountDelta",
     "AdjustmentStatus",
     "AllowanceCounter",
+    "Assignment",
+    "Direction",
+    "OfferingRating",
+    "RatedEvent",
     "RatingAdjustment",
+    "RatingError",
+    "RatingPlan",
     "RatingRun",
     "RunStatus",
+    "Service",
+    "Tariff",
     "TariffVersion",
+    "UsageEvent",
     "adjustments",
     "check_period",
     "close_period",
@@ -46,6 +75,10 @@ __all__ = [
     "current_run",
     "lock_period",
     "mark_adjustments_billed",
+    "offering_ratings",
     "open_adjustments_before",
+    "plan_fingerprint",
+    "province_tariffs",
+    "rate_reference",
     "rated_usage",
 ]

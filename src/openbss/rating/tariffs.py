@@ -270,10 +270,15 @@ def offering_ratings(session: Session) -> dict[str, OfferingRating]:
     return result
 
 
+def province_tariffs(session: Session, province: str) -> tuple[Tariff, ...]:
+    """Every tariff version a province sees (its own and the nationwide ones)."""
+    return tuple(tariff_of(session, row) for row in repo.tariff_versions(session, province))
+
+
 def rating_plan(session: Session, province: str, subscriber: str | None = None) -> RatingPlan:
     """Every tariff version a province sees, and an assignment per product in service (of
     one subscriber only, when named: a quote needs no one else's)."""
-    tariffs = tuple(tariff_of(session, row) for row in repo.tariff_versions(session, province))
+    tariffs = province_tariffs(session, province)
     allowances = tuple(allowance_of(row) for row in repo.allowances(session))
     by_offering = offering_ratings(session)
     products = {

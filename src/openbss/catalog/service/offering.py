@@ -6,7 +6,8 @@ from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 
-from openbss.catalog.errors import InvalidReference, MissingAttribute
+from openbss.catalog.calculations import PAYMENT_MODES, POSTPAID
+from openbss.catalog.errors import InvalidCharacteristic, InvalidReference, MissingAttribute
 from openbss.catalog.models import ProductOffering
 from openbss.catalog.schemas import ProductOfferingSchema
 from openbss.catalog.service.base import CatalogService
@@ -31,6 +32,11 @@ class ProductOfferingService(CatalogService[ProductOffering]):
     def check_rules(
         self, session: Session, principal: Principal, doc: JSON, existing: ProductOffering | None
     ) -> None:
+        mode = doc.get("paymentMode")
+        if mode is not None and mode not in PAYMENT_MODES:
+            raise InvalidCharacteristic(
+                f"paymentMode must be one of {', '.join(sorted(PAYMENT_MODES))}, not {mode!r}"
+            )
         bundled = doc.get("bundledProductOffering") or []
         if doc.get("isBundle") is True:
             if not bundled:
@@ -74,6 +80,9 @@ class ProductOfferingService(CatalogService[ProductOffering]):
         row.is_bundle = doc.get("isBundle") is True
         specification = doc.get("productSpecification") or {}
         row.product_specification_id = specification.get("id")
+        # Extension attribute: "prepaid" lines are charged online against a balance
+        # (openbss.charging); absent or "postpaid" means billed monthly.
+        row.payment_mode = doc.get("paymentMode") or POSTPAID
 
 
 product_offerings = ProductOfferingService()

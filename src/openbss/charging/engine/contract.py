@@ -15,7 +15,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from openbss.charging.engine.sessions import SessionEngine
@@ -25,6 +25,7 @@ class ResultCode(IntEnum):
     """Result-Code values (RFC 6733 §7.1, RFC 4006 §9) the engine answers with."""
 
     SUCCESS = 2001
+    UNKNOWN_SESSION_ID = 5002  # an update or termination of a session the engine never began
     END_USER_SERVICE_DENIED = 4010
     CREDIT_LIMIT_REACHED = 4012
     UNABLE_TO_COMPLY = 5012
@@ -114,9 +115,28 @@ class EngineSettings:
     reservation_margin_s: int = 60
     # A notification is queued when a balance drops below this many li after a debit.
     low_balance_li: int = 5_000
+    # A debit that empties the money balance bars the line (a suspend order); False gives
+    # grace: the line stays open and is only refused further grants.
+    bar_on_zero: bool = True
+    # Grants are at most this many times the default quota, whatever a client requests.
+    max_grant_factor: int = 12
+    # The caller's local network of a line whose number carries no area code (a mobile
+    # number): the province's home area, as the switch would write on its usage record.
+    home_areas: tuple[tuple[str, str], ...] = (
+        ("BJ", "010"),
+        ("SH", "021"),
+        ("TJ", "022"),
+        ("CQ", "023"),
+        ("GD", "020"),
+        ("JS", "025"),
+        ("ZJ", "0571"),
+        ("SC", "028"),
+        ("HB", "027"),
+        ("LN", "024"),
+    )
 
 
-SessionFactory = Callable[[], Session]
+SessionFactory = sessionmaker[Session]
 
 
 class ChargingEngine:

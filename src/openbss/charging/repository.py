@@ -1,0 +1,163 @@
+"""Queries over prepaid balances (private to the charging domain)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from openbss.charging.calculations import Owner
+from openbss.charging.models import (
+    BalanceBucket,
+    BalanceTransaction,
+    Reservation,
+    ReservationHold,
+    ReservationStep,
+)
+
+
+def _owned_by(owners: Iterable[Owner]):  # type: ignore[no-untyped-def]
+    pairs = sorted({(o.kind, o.id) for o in owners})
+    return tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(pairs)
+
+
+def lock_buckets(
+    session: Session, owners: Sequence[Owner], unit: str, also: Iterable[str] = ()
+) -> list[BalanceBucket]:
+    """The owners' active buckets of a unit (and the buckets ``also`` names, active or not),
+    locked in id order so that two writers never wait on each other in a cycle. On SQLite the
+    caller's write unit of work holds the database's write lock instead."""
+    if not owners:
+        return []
+    extra = sorted(set(also))
+    wanted = and_(_owned_by(owners), BalanceBucket.unit == unit, BalanceBucket.status == "active")
+    condition = or_(wanted, BalanceBucket.id.in_(extra)) if extra else wanted
+    statement = (
+        select(BalanceBucket)
+        .where(condition)
+        .order_by(BalanceBucket.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement))
+
+
+def lock_bucket(session: Session, bucket_id: str) -> BalanceBucket | None:
+    statement = (
+        select(BalanceBucket)
+        .where(BalanceBucket.id == bucket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(statement)
+
+
+def expired_buckets(session: Session, at: datetime, limit: int) -> list[BalanceBucket]:
+    """Active buckets whose validity ended by ``at``, locked (skipping ones a writer holds)."""
+    statement = (
+        select(BalanceBucket)
+        .where(BalanceBucket.status == "active", BalanceBucket.valid_to <= at)
+        .order_by(BalanceBucket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement))
+
+
+def buckets_of(
+    session: Session, owners: Sequence[Owner], unit: str | None = None
+) -> list[BalanceBucket]:
+    if not owners:
+        return []
+    statement = select(BalanceBucket).where(_owned_by(owners))
+    if unit is not None:
+        statement = statement.where(BalanceBucket.unit == unit)
+    return list(session.scalars(statement.order_by(BalanceBucket.created_at, BalanceBucket.id)))
+
+
+def free_total(session: Session, owners: Sequence[Owner], unit: str, at: datetime) -> int:
+    """Sum of remaining − reserved over the owners' buckets usable at ``at``."""
+    if not owners:
+        return 0
+    statement = select(
+        func.coalesce(func.sum(BalanceBucket.remaining - BalanceBucket.reserved), 0)
+    ).where(
+        _owned_by(owners),
+        BalanceBucket.unit == unit,
+        BalanceBucket.status == "active",
+        BalanceBucket.valid_from <= at,
+        or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > at),
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def get_reservation(
+    session: Session, reservation_id: str, *, lock: bool = False
+) -> Reservation | None:
+    statement = select(Reservation).where(Reservation.id == reservation_id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(statement)
+
+
+def holds_of(session: Session, reservation_id: str) -> list[ReservationHold]:
+    statement = (
+        select(ReservationHold)
+        .where(ReservationHold.reservation_id == reservation_id)
+        .order_by(ReservationHold.rank)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(statement))
+
+
+def get_step(session: Session, reservation_id: str, sequence: int) -> ReservationStep | None:
+    return session.get(ReservationStep, (reservation_id, sequence))
+
+
+def last_sequence(session: Session, reservation_id: str) -> int:
+    statement = select(func.coalesce(func.max(ReservationStep.sequence), 0)).where(
+        ReservationStep.reservation_id == reservation_id
+    )
+    return int(session.scalar(statement) or 0)
+
+
+def open_reservations_expired(session: Session, at: datetime, limit: int) -> list[str]:
+    statement = (
+        select(Reservation.id)
+        .where(Reservation.status == "open", Reservation.expires_at <= at)
+        .order_by(Reservation.expires_at, Reservation.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def transaction_by_key(session: Session, key: str) -> BalanceTransaction | None:
+    return session.scalar(
+        select(BalanceTransaction).where(BalanceTransaction.idempotency_key == key)
+    )
+
+
+def transactions_of(
+    session: Session, owners: Sequence[Owner], unit: str | None = None
+) -> list[BalanceTransaction]:
+    if not owners:
+        return []
+    pairs = sorted({(o.kind, o.id) for o in owners})
+    statement = select(BalanceTransaction).where(
+        tuple_(BalanceTransaction.owner_kind, BalanceTransaction.owner_id).in_(pairs)
+    )
+    if unit is not None:
+        statement = statement.where(BalanceTransaction.unit == unit)
+    return list(session.scalars(statement.order_by(BalanceTransaction.id)))
+
+
+def transactions_of_reservation(session: Session, reservation_id: str) -> list[BalanceTransaction]:
+    statement = (
+        select(BalanceTransaction)
+        .where(BalanceTransaction.reservation_id == reservation_id)
+        .order_by(BalanceTransaction.id)
+    )
+    return list(session.scalars(statement))
