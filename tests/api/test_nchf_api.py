@@ -159,3 +159,19 @@ def test_engine_refusals_map_to_3gpp_causes(
     _problem(client.post(BASE, json=body, headers=headers), 500, "SYSTEM_FAILURE")
     _problem(client.post(f"{BASE}/{'x' * 65}/update", json=body, headers=headers), 404,
              "CONTEXT_NOT_FOUND")  # fmt: skip
+
+
+def test_a_province_key_never_charges_another_province(
+    client: TestClient, auth: KeyMaker, charger: FakeEngine, session_factory: Any
+) -> None:
+    from openbss.db.uow import unit_of_work
+    from tests.charging_support import line
+
+    with unit_of_work(session_factory) as session:
+        line(session, "+8613800138000", account_id="ACC-SH", province="SH")
+    body = nchf_schema.charging_data_request(0, requested_seconds=60)
+    _problem(client.post(BASE, json=body, headers=auth("partner", "GD")), 404, "USER_UNKNOWN")
+    assert charger.requests == []
+    assert client.post(BASE, json=body, headers=auth("partner", "SH")).status_code == 201
+    assert client.post(BASE, json=body, headers=auth("admin", None)).status_code == 201
+    assert len(charger.requests) == 2

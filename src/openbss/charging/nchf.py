@@ -222,6 +222,7 @@ _RESULT_NAMES = {
 # A whole request refused: HTTP status and TS 32.291 §6.1.7.3 application error cause.
 REFUSALS = {
     ResultCode.USER_UNKNOWN: (404, "USER_UNKNOWN"),
+    ResultCode.UNKNOWN_SESSION_ID: (404, "CONTEXT_NOT_FOUND"),
     ResultCode.CREDIT_LIMIT_REACHED: (403, "QUOTA_LIMIT_REACHED"),
     ResultCode.END_USER_SERVICE_DENIED: (403, "END_USER_REQUEST_DENIED"),
     ResultCode.RATING_FAILED: (400, "CHARGING_FAILED"),

@@ -117,7 +117,13 @@ async def _handle(
 
 def _visible(request: Request, caller: Principal, subscriber: str) -> bool:
     """A province key charges its own province's lines only; another's do not exist for it."""
-    return True
+    if caller.province is None:
+        return True
+    from openbss.charging.public import subscriber_product
+
+    with request.app.state.session_factory() as session:  # reads only
+        line = subscriber_product(session, subscriber, now())
+    return line is None or line.province == caller.province
 
 
 def _answered(outcome: tuple[ChargingRequest, Any], status: int) -> JSONResponse:
