@@ -9,6 +9,7 @@ from typing import Any
 from pycrate_diameter.DiameterIETF import AVPIETF, DiameterIETF
 
 CREDIT_CONTROL = 272
+NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 
 
 def _avp(code: int, value: Any, *, mandatory: bool = True) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def cer(hop: int = 1) -> bytes:
 def ccr(
     session: str, kind: int, number: int, msisdn: str, *, rating_group: int = 100,
     requested: dict[int, int] | None = None, used: dict[int, int] | None = None,
-    called: str | None = None, hop: int = 2,
+    called: str | None = None, hop: int = 2, event_time: int | None = None,
 ) -> bytes:  # fmt: skip
     """``requested``/``used``: unit AVP code (420 CC-Time, 421 CC-Total-Octets, 417
     CC-Service-Specific-Units) → amount."""
@@ -55,6 +56,8 @@ def ccr(
         _avp(443, [_avp(450, 0), _avp(444, msisdn.encode())]),
         _avp(456, mscc),
     ]  # fmt: skip
+    if event_time is not None:  # Event-Timestamp: NTP seconds (RFC 6733 Time)
+        avps.append(_avp(55, (event_time + NTP_EPOCH_OFFSET).to_bytes(4, "big")))
     if called is not None:
         # Service-Information / IMS-Information / Called-Party-Address (3GPP, vendor 10415).
         # pycrate's IETF dictionary does not know these, so they are built as raw AVPs.
