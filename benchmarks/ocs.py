@@ -31,6 +31,8 @@ from tests.ocs_support import number, ocs_serve, prepare
 
 from openbss.charging.gy import codec
 
+CALLED = "862087654321"  # a local Guangzhou fixed number
+
 
 class Peer:
     """One connection: requests matched to answers by Hop-by-Hop-Identifier."""
@@ -100,7 +102,7 @@ async def ccr_phase(
             )
             for kind, n, units in steps:
                 hop = next(hops)
-                data = ccr(sid, kind, n, hop=hop, msisdn=subscriber, **units)
+                data = ccr(sid, kind, n, hop=hop, msisdn=subscriber, called=CALLED, **units)
                 code = await peer.ask(data, hop, latencies)
                 results[code] = results.get(code, 0) + 1
 

@@ -24,8 +24,12 @@ from diameter.message.constants import (
     AVP_SUBSCRIPTION_ID,
     AVP_SUBSCRIPTION_ID_DATA,
     AVP_SUBSCRIPTION_ID_TYPE,
+    AVP_TGPP_CALLED_PARTY_ADDRESS,
+    AVP_TGPP_IMS_INFORMATION,
+    AVP_TGPP_SERVICE_INFORMATION,
     AVP_USED_SERVICE_UNIT,
     AVP_VENDOR_ID,
+    VENDOR_TGPP,
 )
 
 from openbss.charging.gy import codec
@@ -52,6 +56,7 @@ def base_request(command: int, hop: int = 7) -> bytes:
 def ccr_avps(
     session: str, kind: int, number: int, *, requested: int | None = None,
     used: int | None = None, msisdn: str = MSISDN, rating_group: int = 100,
+    called: str | None = None,
 ) -> list[Any]:  # fmt: skip
     mscc = [Avp.new(AVP_RATING_GROUP, value=rating_group)]
     if requested is not None:
@@ -59,7 +64,7 @@ def ccr_avps(
                             value=[Avp.new(AVP_CC_TIME, value=requested)]))  # fmt: skip
     if used is not None:
         mscc.append(Avp.new(AVP_USED_SERVICE_UNIT, value=[Avp.new(AVP_CC_TIME, value=used)]))
-    return [
+    avps = [
         Avp.new(AVP_SESSION_ID, value=session),
         Avp.new(AVP_ORIGIN_HOST, value=b"pcef.test"),
         Avp.new(AVP_ORIGIN_REALM, value=b"test"),
@@ -72,6 +77,12 @@ def ccr_avps(
                                            Avp.new(AVP_SUBSCRIPTION_ID_DATA, value=msisdn)]),
         Avp.new(AVP_MULTIPLE_SERVICES_CREDIT_CONTROL, value=mscc),
     ]  # fmt: skip
+    if called is not None:
+        # Service-Information / IMS-Information / Called-Party-Address (TS 32.299).
+        address = Avp.new(AVP_TGPP_CALLED_PARTY_ADDRESS, VENDOR_TGPP, value=f"tel:+{called}")
+        ims = Avp.new(AVP_TGPP_IMS_INFORMATION, VENDOR_TGPP, value=[address])
+        avps.append(Avp.new(AVP_TGPP_SERVICE_INFORMATION, VENDOR_TGPP, value=[ims]))
+    return avps
 
 
 def ccr(session: str, kind: int, number: int, *, hop: int = 100, app: int = 4,

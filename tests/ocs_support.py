@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,6 +94,7 @@ class Ocs:
     process: subprocess.Popen[str]
     diameter_port: int
     nchf_port: int | None
+    log: list[str]
 
 
 def free_port() -> int:
@@ -128,7 +130,17 @@ def ocs_serve(env: dict[str, str], cwd: Path, *extra: str, nchf: bool = False) -
                 diameter_port = int(match.group(1))
             if "ready: Nchf" in line:
                 ready_nchf = True
-        yield Ocs(process, diameter_port, nchf_port)
+        # Keep reading its log, or a full pipe would block the server; the tail is kept.
+        log: list[str] = []
+        stream = process.stderr
+
+        def drain() -> None:
+            for line in stream:
+                log.append(line)
+                del log[:-200]
+
+        threading.Thread(target=drain, daemon=True).start()
+        yield Ocs(process, diameter_port, nchf_port, log)
     finally:
         if process.poll() is None:
             process.terminate()

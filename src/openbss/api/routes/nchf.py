@@ -42,7 +42,9 @@ _engine_lock = threading.Lock()
 # The ChargingDataRef this server hands out: 32 hex digits; clients' own are accepted if plain.
 REFERENCE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
-router = APIRouter(tags=["Nchf converged charging (3GPP TS 32.291)"])
+# Not in openbss's OpenAPI document: its contract is 3GPP's (TS32291_Nchf_ConvergedCharging
+# .yaml, ProblemDetails errors), not the TMF error shape every documented operation shares.
+router = APIRouter(tags=["Nchf converged charging (3GPP TS 32.291)"], include_in_schema=False)
 
 
 def _problem(
