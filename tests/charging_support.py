@@ -30,7 +30,7 @@ class Line:
 def offering(session: Session, code: str = "T-PREPAID", mode: str = "prepaid") -> str:
     row = session.get(ProductOffering, code)
     if row is None:
-        doc = {"id": code, "name": code, "paymentMode": mode}
+        doc = {"id": code, "name": code, "paymentMode": mode, "topUpValidityDays": 30}
         session.add(ProductOffering(id=code, doc=doc, name=code, code=code, payment_mode=mode))
         session.flush()
     return code

@@ -1,7 +1,7 @@
 """online charging sessions
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-03 18:04:18.434635
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import openbss.db.types
 
 revision: str = "0019"
-down_revision: str | None = "0011"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -509,6 +509,36 @@ def payment_data(server: LiveServer) -> dict[str, str]:
     return {"15463151": account_id, "15492MIFB865654": method["id"], "unit=EUR": "CNY"}
 
 
+def prepay_data(server: LiveServer) -> dict[str, str]:
+    """The TopupBalance, AdjustBalance and ReserveBalance payloads reference bucket "11",
+    product "d3ba9b4b-…" and customer "5", with amounts in EUR: a real product from a real
+    order (as for TMF637), a money bucket of it created through TMF654 holding 100 CNY, the
+    product's customer, and the amounts in CNY."""
+    inventory_products_exist(server)
+    products = httpx.get(
+        f"{server.url}/tmf-api/productInventory/v4/product",
+        params={"limit": 1},
+        headers=server.headers,
+        timeout=30,
+    ).json()
+    product = products[0]
+    customer = next(p["id"] for p in product["relatedParty"] if p.get("role") == "customer")
+    bucket = server.post(
+        "/tmf-api/prepayBalanceManagement/v4/bucket",
+        {
+            "usageType": "monetary",
+            "product": [{"id": product["id"]}],
+            "remainingValue": {"amount": 100, "units": "CNY"},
+        },
+    )
+    return {
+        "11": bucket["id"],
+        "d3ba9b4b-781a-42a7-9976-12fb826f6b99": product["id"],
+        "5": customer,
+        "units=EUR": "CNY",
+    }
+
+
 @dataclass(frozen=True)
 class Ctk:
     collection: str  # relative to the TMF folder
@@ -575,6 +605,14 @@ CTKS = {
         "Payment",
         "/tmf-api/paymentManagement/v4/",
         payment_data,
+    ),
+    # The folder holds two collections with the same content (CTK-PrepayBalance-4.0.0 and
+    # pmtest.json, equal as JSON): the named one runs.
+    "TMF654-v4.0.0": Ctk(
+        "TMF654/ctk-v4.0.0/CTK-PrepayBalance-4.0.0.postman_collection.json",
+        "PrepayBalance",
+        "/tmf-api/prepayBalanceManagement/v4/",
+        prepay_data,
     ),
 }
 

@@ -1,4 +1,5 @@
-"""Balance primitives: grant, debit and release quota; top up and adjust buckets.
+"""Balance primitives: who owns a balance, what is available; grant, debit and release quota
+(grants.py) and release what silent sessions held.
 
 Every function flushes and never commits: the caller's unit of work owns the transaction, and
 must be a write unit of work (``unit_of_work(factory, writes=True)``) so that on SQLite it holds
@@ -18,14 +19,12 @@ from sqlalchemy.orm import Session
 from openbss.account.public import get_billing_account
 from openbss.catalog.public import PREPAID, payment_modes
 from openbss.charging import repository as repo
-from openbss.charging.calculations import Owner, Slot, Unit, split, usable
-from openbss.charging.errors import InvalidAmount, UnknownOwner, UnknownReservation
+from openbss.charging.calculations import Owner, Unit
+from openbss.charging.errors import UnknownOwner
+from openbss.charging.grants import release
 from openbss.charging.models import (
     BalanceBucket,
     BalanceTransaction,
-    Reservation,
-    ReservationHold,
-    ReservationStep,
 )
 from openbss.inventory.public import by_service_ids, get_product
 
@@ -165,207 +164,6 @@ def _record(
     )
     session.add(row)
     return row
-
-
-def _slots(buckets: Iterable[BalanceBucket], at: datetime) -> list[Slot]:
-    return [
-        Slot(b.id, b.priority, b.valid_to, b.created_at, b.remaining - b.reserved)
-        for b in buckets
-        if usable(b.valid_from, b.valid_to, b.status, at) and b.remaining > b.reserved
-    ]
-
-
-def reserve(
-    session: Session,
-    *,
-    reservation_id: str,
-    owners: Sequence[Owner],
-    unit: Unit | str,
-    amount: int,
-    at: datetime,
-    expires_at: datetime,
-) -> int:
-    """Grant up to ``amount`` from the owners' buckets (priority, then earliest expiry) and
-    hold it for ``reservation_id``; return the grant (0 when nothing is left). Calling again
-    with the same id returns the first grant and changes nothing."""
-    if amount < 0:
-        raise InvalidAmount(f"a reservation cannot ask for a negative amount ({amount})")
-    existing = repo.get_reservation(session, reservation_id)
-    if existing is not None:
-        return existing.granted
-    buckets = repo.lock_buckets(session, owners, str(unit))
-    # Another writer may have created it while this one waited for the locks.
-    existing = repo.get_reservation(session, reservation_id)
-    if existing is not None:
-        return existing.granted
-    by_id = {b.id: b for b in buckets}
-    taken = split(amount, _slots(buckets, at))
-    granted = sum(take for _, take in taken)
-    province = buckets[0].province if buckets else None
-    session.add(
-        Reservation(
-            id=reservation_id,
-            province=province,
-            unit=str(unit),
-            owners=[[o.kind, o.id] for o in owners],
-            requested=amount,
-            granted=granted,
-            held=granted,
-            used=0,
-            shortfall=0,
-            status="open" if granted else "closed",
-            created_at=at,
-            expires_at=expires_at,
-            closed_at=None if granted else at,
-        )
-    )
-    for rank, (bucket_id, take) in enumerate(taken):
-        session.add(
-            ReservationHold(
-                reservation_id=reservation_id, bucket_id=bucket_id, rank=rank, held=take
-            )
-        )
-        _record(
-            session, by_id[bucket_id], "reserve", at, reserved=take, reservation_id=reservation_id
-        )
-    session.flush()
-    return granted
-
-
-def _owners(reservation: Reservation) -> tuple[Owner, ...]:
-    return tuple(Owner(kind, owner_id) for kind, owner_id in reservation.owners)
-
-
-def _release_holds(
-    session: Session,
-    reservation: Reservation,
-    holds: Sequence[ReservationHold],
-    by_id: dict[str, BalanceBucket],
-    at: datetime,
-) -> int:
-    released = 0
-    for hold in holds:
-        if hold.held:
-            _record(
-                session,
-                by_id[hold.bucket_id],
-                "release",
-                at,
-                reserved=-hold.held,
-                reservation_id=reservation.id,
-            )
-            released += hold.held
-            hold.held = 0
-    reservation.held = 0
-    reservation.status = "closed"
-    reservation.closed_at = at
-    return released
-
-
-def debit(
-    session: Session,
-    *,
-    reservation_id: str,
-    used: int,
-    at: datetime,
-    release_rest: bool,
-    sequence: int | None = None,
-) -> int:
-    """Debit ``used`` units: first from what the reservation holds, then (an overrun) from the
-    owners' available balance down to zero; what even that cannot cover is logged as the
-    reservation's shortfall. Releases the held rest when ``release_rest``. Returns the units
-    actually debited. ``sequence`` (e.g. the request number) makes a repeated call a no-op that
-    returns the first result; without it every call is a new debit."""
-    if used < 0:
-        raise InvalidAmount(f"used units cannot be negative ({used})")
-    reservation = repo.get_reservation(session, reservation_id, lock=True)
-    if reservation is None:
-        raise UnknownReservation(f"no reservation {reservation_id!r}")
-    if sequence is None:
-        sequence = repo.last_sequence(session, reservation_id) + 1
-    else:
-        step = repo.get_step(session, reservation_id, sequence)
-        if step is not None:
-            return step.result
-    holds = repo.holds_of(session, reservation_id)
-    buckets = repo.lock_buckets(
-        session, _owners(reservation), reservation.unit, also=[h.bucket_id for h in holds]
-    )
-    by_id = {b.id: b for b in buckets}
-    left = used
-    for hold in holds:
-        take = min(hold.held, left)
-        if take > 0:
-            _record(
-                session,
-                by_id[hold.bucket_id],
-                "debit",
-                at,
-                amount=-take,
-                reserved=-take,
-                reservation_id=reservation_id,
-            )
-            hold.held -= take
-            left -= take
-    if left > 0:  # used more than was granted: take it from what is free, never below zero
-        for bucket_id, take in split(left, _slots(buckets, at)):
-            _record(
-                session, by_id[bucket_id], "debit", at, amount=-take, reservation_id=reservation_id
-            )
-            left -= take
-    covered = used - left
-    if left > 0:
-        first = _owners(reservation)[0] if reservation.owners else Owner("product", "")
-        session.add(
-            BalanceTransaction(
-                province=reservation.province,
-                bucket_id=None,
-                owner_kind=first.kind,
-                owner_id=first.id,
-                unit=reservation.unit,
-                kind="shortfall",
-                amount=0,
-                reserved=0,
-                uncovered=left,
-                remaining_after=None,
-                reservation_id=reservation_id,
-                reason=f"{left} {reservation.unit} used beyond the balance",
-                at=at,
-            )
-        )
-    reservation.used += covered
-    reservation.shortfall += left
-    reservation.held = sum(h.held for h in holds)
-    if release_rest:
-        _release_holds(session, reservation, holds, by_id, at)
-    session.add(
-        ReservationStep(
-            reservation_id=reservation_id,
-            sequence=sequence,
-            kind="debit",
-            reported=used,
-            result=covered,
-            at=at,
-        )
-    )
-    session.flush()
-    return covered
-
-
-def release(session: Session, *, reservation_id: str, at: datetime) -> int:
-    """Give back what the reservation still holds; return it (0 when already released)."""
-    reservation = repo.get_reservation(session, reservation_id, lock=True)
-    if reservation is None:
-        raise UnknownReservation(f"no reservation {reservation_id!r}")
-    if reservation.status == "closed" and reservation.held == 0:
-        return 0
-    holds = repo.holds_of(session, reservation_id)
-    buckets = repo.lock_buckets(
-        session, _owners(reservation), reservation.unit, also=[h.bucket_id for h in holds]
-    )
-    released = _release_holds(session, reservation, holds, {b.id: b for b in buckets}, at)
-    session.flush()
-    return released
 
 
 def release_expired(session: Session, at: datetime, limit: int = 1000) -> int:

@@ -3,6 +3,7 @@ expiry. Each change is one balance transaction; a caller's idempotency key appli
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,14 @@ from openbss.charging.calculations import Owner, Unit
 from openbss.charging.errors import InsufficientBalance, InvalidAmount, UnknownBucket
 from openbss.charging.models import BalanceBucket, BalanceTransaction
 from openbss.kit.ids import new_id
+
+UNASSIGNED = "none"
+
+
+def _required(province: str | None) -> str:
+    if province is None:
+        raise InvalidAmount("an unassigned bucket needs a province", code="PROVINCE_REQUIRED")
+    return province
 
 
 def _replay(session: Session, key: str | None) -> TopUp | None:
@@ -47,10 +56,11 @@ def _done(row: BalanceTransaction, bucket: BalanceBucket) -> TopUp:
 def create_bucket(
     session: Session,
     *,
-    owner: Owner,
+    owner: Owner | None,
     unit: Unit | str,
     amount: int,
     at: datetime,
+    province: str | None = None,
     valid_from: datetime | None = None,
     valid_to: datetime | None = None,
     priority: int = MAIN_PRIORITY,
@@ -60,7 +70,10 @@ def create_bucket(
     idempotency_key: str | None = None,
     bucket_id: str | None = None,
 ) -> TopUp:
-    """A new bucket holding ``amount`` (an allowance of minutes, a data pack, a bonus)."""
+    """A new bucket holding ``amount`` (an allowance of minutes, a data pack, a bonus).
+
+    A bucket without an owner (``owner=None``, in ``province``) is unassigned: it is kept and
+    can be topped up, but no grant draws on it."""
     if amount < 0:
         raise InvalidAmount(f"a bucket cannot start below zero ({amount})")
     if valid_to is not None and valid_to <= (valid_from or at):
@@ -70,9 +83,9 @@ def create_bucket(
         return replay
     bucket = BalanceBucket(
         id=bucket_id or new_id(),
-        province=province_of(session, owner),
-        owner_kind=owner.kind,
-        owner_id=owner.id,
+        province=province_of(session, owner) if owner is not None else _required(province),
+        owner_kind=owner.kind if owner is not None else UNASSIGNED,
+        owner_id=owner.id if owner is not None else "",
         unit=str(Unit(unit)),
         name=name,
         priority=priority,
@@ -163,25 +176,33 @@ def adjust(
     reason: str,
     reference: str | None = None,
     idempotency_key: str | None = None,
+    kind: str = "adjust",
+    extend_to: datetime | None = None,
 ) -> TopUp:
-    """Add (positive) or take away (negative) units by hand; never below what is reserved."""
+    """Add (positive) or take away (negative) units of one bucket; never below what is
+    reserved. ``kind`` names the change in the log (``adjust``, or ``topUp`` for a top-up of
+    a chosen bucket); ``extend_to`` pushes the bucket's validity out as a top-up does."""
     if amount == 0:
-        raise InvalidAmount("an adjustment of zero changes nothing")
+        raise InvalidAmount("a change of zero changes nothing")
     replay = _replay(session, idempotency_key)
     if replay is not None:
         return replay
     bucket = repo.lock_bucket(session, bucket_id)
     if bucket is None:
         raise UnknownBucket(f"no bucket {bucket_id!r}")
+    if bucket.status != "active":
+        raise InsufficientBalance(f"bucket {bucket_id} is {bucket.status}", code="BUCKET_CLOSED")
     if bucket.remaining - bucket.reserved + amount < 0:
         raise InsufficientBalance(
             f"bucket {bucket_id} has {bucket.remaining - bucket.reserved} {bucket.unit} free; "
             f"cannot take {-amount}"
         )
+    if extend_to is not None and bucket.valid_to is not None and extend_to > bucket.valid_to:
+        bucket.valid_to = extend_to
     row = _record(
         session,
         bucket,
-        "adjust",
+        kind,
         at,
         amount=amount,
         reason=reason,
@@ -192,18 +213,34 @@ def adjust(
     return _done(row, bucket)
 
 
-def expire_buckets(session: Session, at: datetime, limit: int = 1000) -> int:
+@dataclass(frozen=True)
+class Expired:
+    """Buckets closed by :func:`expire_due`, and the money (li) they wrote off per province."""
+
+    buckets: int
+    money_li: dict[str, int]
+
+
+def expire_due(session: Session, at: datetime, limit: int = 1000) -> Expired:
     """Close buckets whose validity ended: what is left and not reserved is written off (an
     ``expire`` transaction); a bucket still holding reservations waits for their release."""
     count = 0
+    money: dict[str, int] = {}
     for bucket in repo.expired_buckets(session, at, limit):
         if bucket.reserved:
             continue
         if bucket.remaining:
+            if bucket.unit == Unit.LI.value and bucket.owner_kind != UNASSIGNED:
+                money[bucket.province] = money.get(bucket.province, 0) + bucket.remaining
             _record(
                 session, bucket, "expire", at, amount=-bucket.remaining, reason="validity ended"
             )
         bucket.status = "expired"
         count += 1
     session.flush()
-    return count
+    return Expired(count, money)
+
+
+def expire_buckets(session: Session, at: datetime, limit: int = 1000) -> int:
+    """:func:`expire_due`, counting the buckets closed."""
+    return expire_due(session, at, limit).buckets

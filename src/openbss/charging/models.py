@@ -21,13 +21,14 @@ same unit twice.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbss.db.base import Base, JSONDocument
 from openbss.kit.clock import now
+from openbss.resources.models import TmfResourceMixin
 
 
 class BalanceBucket(Base):
@@ -134,3 +135,82 @@ class BalanceTransaction(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(160))
     at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+# ----- TMF654 balance actions ----------------------------------------------------------------
+
+
+class BalanceActionColumns(TmfResourceMixin):
+    """A TMF654 balance action (top-up, adjustment, reservation) as its document, plus what it
+    is filtered on. The balance change itself is in the transaction log (``reference`` = id)."""
+
+    FILTER_COLUMNS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "usageType": "usage_type",
+        "bucket.id": "bucket_id",
+    }
+
+    status: Mapped[str | None] = mapped_column(String(16), index=True)
+    usage_type: Mapped[str | None] = mapped_column(String(16))
+    bucket_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class TopupBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_topup_balance"
+
+
+class AdjustBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_adjust_balance"
+
+
+class ReserveBalanceAction(BalanceActionColumns, Base):
+    __tablename__ = "charging_reserve_balance"
+
+
+# ----- top-up vouchers (充值卡) ----------------------------------------------------------------
+
+
+class VoucherBatch(Base):
+    __tablename__ = "charging_voucher_batch"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the batch code
+    province: Mapped[str] = mapped_column(String(8), index=True)
+    count: Mapped[int] = mapped_column(Integer)
+    face_value_li: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    # Sale (activation for sale) of the batch: when and how it was paid, posted to the GL once.
+    sold_at: Mapped[datetime | None] = mapped_column()
+    sale_method: Mapped[str | None] = mapped_column(String(24))
+
+
+class Voucher(Base):
+    """One card: its serial is printed on it; its PIN, under the scratch panel, is kept only
+    as a keyed hash. generated → active → used, or frozen / expired."""
+
+    __tablename__ = "charging_voucher"
+    __table_args__ = (UniqueConstraint("pin_hash"),)
+
+    serial: Mapped[str] = mapped_column(String(48), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(32), index=True)
+    province: Mapped[str] = mapped_column(String(8))
+    pin_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    face_value_li: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[datetime] = mapped_column()
+    state_at: Mapped[datetime] = mapped_column()
+    redeemed_product_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    redeemed_transaction_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RedeemGuard(Base):
+    """Wrong PINs counted per subscriber and per source address, and the lockout they earn."""
+
+    __tablename__ = "charging_redeem_guard"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()

@@ -161,3 +161,84 @@ def transactions_of_reservation(session: Session, reservation_id: str) -> list[B
         .order_by(BalanceTransaction.id)
     )
     return list(session.scalars(statement))
+
+
+def visible_buckets(
+    session: Session,
+    province: str | None,
+    *,
+    ids: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    units: Sequence[str] = (),
+    owners: Sequence[tuple[str, str]] = (),
+) -> list[BalanceBucket]:
+    """Buckets of a province (every province for None), filtered, oldest first."""
+    statement = select(BalanceBucket)
+    if province is not None:
+        statement = statement.where(BalanceBucket.province == province)
+    if ids:
+        statement = statement.where(BalanceBucket.id.in_(list(ids)))
+    if statuses:
+        statement = statement.where(BalanceBucket.status.in_(list(statuses)))
+    if units:
+        statement = statement.where(BalanceBucket.unit.in_(list(units)))
+    if owners:
+        statement = statement.where(
+            tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(list(owners))
+        )
+    statement = statement.order_by(BalanceBucket.created_at, BalanceBucket.id)
+    return list(session.scalars(statement))
+
+
+def expiring_buckets(
+    session: Session, start: datetime, end: datetime, name: str
+) -> list[BalanceBucket]:
+    """Active buckets of this name with money left whose validity ends in ``[start, end)``."""
+    statement = (
+        select(BalanceBucket)
+        .where(
+            BalanceBucket.status == "active",
+            BalanceBucket.name == name,
+            BalanceBucket.remaining > 0,
+            BalanceBucket.valid_to >= start,
+            BalanceBucket.valid_to < end,
+        )
+        .order_by(BalanceBucket.id)
+    )
+    return list(session.scalars(statement))
+
+
+def owner_totals(
+    session: Session, province: str | None, owners: Sequence[tuple[str, str]], at: datetime
+) -> list[tuple[str, str, str, int, list[str]]]:
+    """(owner kind, owner id, unit, free total, bucket ids) of usable buckets, by owner and
+    unit: what an owner can still spend of each unit."""
+    statement = select(BalanceBucket).where(
+        BalanceBucket.status == "active",
+        BalanceBucket.owner_kind != "none",
+        BalanceBucket.valid_from <= at,
+        or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > at),
+    )
+    if province is not None:
+        statement = statement.where(BalanceBucket.province == province)
+    if owners:
+        statement = statement.where(
+            tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(list(owners))
+        )
+    grouped: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
+    for bucket in session.scalars(statement.order_by(BalanceBucket.id)):
+        key = (bucket.owner_kind, bucket.owner_id, bucket.unit)
+        total, ids = grouped.get(key, (0, []))
+        grouped[key] = (total + bucket.remaining - bucket.reserved, [*ids, bucket.id])
+    return [(k, o, u, t, ids) for (k, o, u), (t, ids) in sorted(grouped.items())]
+
+
+def action_history(
+    session: Session, province: str | None, kinds: Sequence[str], transaction_id: int | None = None
+) -> list[BalanceTransaction]:
+    statement = select(BalanceTransaction).where(BalanceTransaction.kind.in_(list(kinds)))
+    if province is not None:
+        statement = statement.where(BalanceTransaction.province == province)
+    if transaction_id is not None:
+        statement = statement.where(BalanceTransaction.id == transaction_id)
+    return list(session.scalars(statement.order_by(BalanceTransaction.id)))

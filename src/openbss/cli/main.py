@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from openbss.cli.billing import billing_app
+from openbss.cli.charging import balance_app, vouchers_app
 from openbss.cli.collection import collection_app, gl_app
 from openbss.cli.common import (
     DEFAULT_PROVINCE,
@@ -56,6 +57,8 @@ app.add_typer(mediation_app, name="mediation")
 app.add_typer(rating_app, name="rating")
 app.add_typer(billing_app, name="billing")
 app.add_typer(dunning_app, name="dunning")
+app.add_typer(balance_app, name="balance")
+app.add_typer(vouchers_app, name="vouchers")
 app.add_typer(ocs_app, name="ocs")
 
 

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # Online payment gateways and the secrets their callbacks are signed with, as JSON:
     # OPENBSS_GATEWAY_SECRETS='{"alipay": "<secret>"}'. Never logged.
     gateway_secrets: dict[str, str] = Field(default_factory=dict, repr=False)
+    # Prepaid vouchers: the key PINs are hashed with (HMAC-SHA256; empty: a key file made
+    # once under data_dir/secrets/), and the lockout after too many wrong PINs.
+    voucher_pin_key: str = Field(default="", repr=False)
+    voucher_max_failures: int = 10
+    voucher_lockout_minutes: int = 30
 
     @property
     def effective_database_url(self) -> str:

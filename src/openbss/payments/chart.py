@@ -19,6 +19,8 @@ class GlAccount(StrEnum):
     BANK = "1002"  # 银行存款: bank collection, online gateways, transfers
     RECEIVABLE = "1122"  # 应收账款: what customers owe (a credit balance is an overpayment)
     TAX_PAYABLE = "2221"  # 应交税费: VAT / business tax on billed revenue
+    PREPAID_BALANCE = "2203"  # 预收账款—预付费余额: money on prepaid balances
+    VOUCHERS_UNREDEEMED = "2204"  # 合同负债—充值卡: vouchers sold, not yet topped up
     DEPOSITS_HELD = "2241"  # 其他应付款—押金: customers' deposits
     REVENUE = "6001"  # 主营业务收入: billed telecom revenue, by service and tax category
     LATE_FEE_INCOME = "6301"  # 营业外收入—滞纳金: late fees
@@ -30,6 +32,8 @@ GL_NAMES: Mapping[GlAccount, tuple[str, str]] = {
     GlAccount.BANK: ("银行存款", "Bank deposits"),
     GlAccount.RECEIVABLE: ("应收账款", "Accounts receivable"),
     GlAccount.TAX_PAYABLE: ("应交税费", "Taxes payable"),
+    GlAccount.PREPAID_BALANCE: ("预收账款—预付费余额", "Prepaid balances"),
+    GlAccount.VOUCHERS_UNREDEEMED: ("合同负债—充值卡", "Top-up vouchers not yet redeemed"),
     GlAccount.DEPOSITS_HELD: ("其他应付款—押金", "Customer deposits held"),
     GlAccount.REVENUE: ("主营业务收入", "Telecom service revenue"),
     GlAccount.LATE_FEE_INCOME: ("营业外收入—滞纳金", "Late fee income"),
@@ -166,3 +170,57 @@ def transfer_lines(
     if debit_control == credit_control:
         return []
     return balanced([customer(credit_control, amount_fen), customer(debit_control, -amount_fen)])
+
+
+# ----- prepaid (openbss.charging) ----------------------------------------------------------
+
+
+def voucher_sale_lines(amount_fen: int, method: str) -> list[Line]:
+    """Top-up vouchers sold (a batch activated for sale): money in, owed as service later."""
+    return balanced(
+        [
+            Line(cash_account(method), amount_fen, method),
+            Line(GlAccount.VOUCHERS_UNREDEEMED, -amount_fen, "voucher"),
+        ]
+    )
+
+
+def voucher_redemption_lines(amount_fen: int) -> list[Line]:
+    """A voucher redeemed: what the card was owed moves onto the subscriber's balance."""
+    return balanced(
+        [
+            Line(GlAccount.VOUCHERS_UNREDEEMED, amount_fen, "voucher"),
+            Line(GlAccount.PREPAID_BALANCE, -amount_fen, "voucher"),
+        ]
+    )
+
+
+def prepaid_top_up_lines(amount_fen: int, method: str) -> list[Line]:
+    """Money paid onto a prepaid balance at a hall, a bank or a gateway."""
+    return balanced(
+        [
+            Line(cash_account(method), amount_fen, method),
+            Line(GlAccount.PREPAID_BALANCE, -amount_fen, method),
+        ]
+    )
+
+
+def prepaid_adjustment_lines(amount_fen: int) -> list[Line]:
+    """A balance credited (> 0) or debited (< 0) by hand: revenue given back or taken."""
+    return balanced(
+        [
+            Line(GlAccount.REVENUE, amount_fen, "prepaid-adjustment"),
+            Line(GlAccount.PREPAID_BALANCE, -amount_fen, "adjustment"),
+        ]
+    )
+
+
+def prepaid_revenue_lines(amount_fen: int, dimension: str) -> list[Line]:
+    """Balance earned: used by calls and data (``prepaid-usage``) or expired unused
+    (``prepaid-expiry``)."""
+    return balanced(
+        [
+            Line(GlAccount.PREPAID_BALANCE, amount_fen, dimension),
+            Line(GlAccount.REVENUE, -amount_fen, dimension),
+        ]
+    )

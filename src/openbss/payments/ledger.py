@@ -315,3 +315,25 @@ def _line_row(
         "amount_fen": line.amount_fen,
         "created_at": stamp,
     }
+
+
+def post_prepaid(
+    session: Session,
+    *,
+    province: str,
+    entry_id: str,
+    entry_kind: str,
+    at: datetime,
+    lines: Sequence[Line],
+) -> None:
+    """Journal a prepaid posting (``chart``'s voucher and prepaid lines) on the business day
+    of ``at``. Prepaid balances are not receivables: no ledger item, no customer account."""
+    journal(
+        session,
+        province=province,
+        entry_id=entry_id,
+        entry_kind=entry_kind,
+        day=business_day(at),
+        billing_account_id=None,
+        lines=lines,
+    )

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from openbss.payments import gateway, operations
 from openbss.payments.amounts import fen_from_yuan_text
-from openbss.payments.chart import GL_NAMES, GlAccount, PaymentMethod
+from openbss.payments.chart import (
+    GL_NAMES,
+    GlAccount,
+    PaymentMethod,
+    prepaid_adjustment_lines,
+    prepaid_revenue_lines,
+    prepaid_top_up_lines,
+    voucher_redemption_lines,
+    voucher_sale_lines,
+)
 from openbss.payments.collection import (
     CollectionError,
     ExportedBatch,
@@ -41,7 +50,7 @@ from openbss.payments.dunning.status import AccountTreatment, treatment_of
 from openbss.payments.dunning.treatment import RunReport
 from openbss.payments.dunning.treatment import run as run_dunning
 from openbss.payments.gl import GlDay, TrialBalanceError, export_day, gl_names
-from openbss.payments.ledger import business_day, post_final_bills, settle_account
+from openbss.payments.ledger import business_day, post_final_bills, post_prepaid, settle_account
 from openbss.payments.methods import DirectDebitMandate, direct_debit_mandates, payment_methods
 from openbss.payments.models import ItemKind, Payment, PaymentStatus
 from openbss.payments.payments import (
@@ -101,6 +110,10 @@ __all__ = [
     "payment_methods",
     "position",
     "post_final_bills",
+    "post_prepaid",
+    "prepaid_adjustment_lines",
+    "prepaid_revenue_lines",
+    "prepaid_top_up_lines",
     "promise_to_pay",
     "refund_payment",
     "refused_lines",
@@ -117,6 +130,8 @@ __all__ = [
     "treatment_of",
     "unspent_fen",
     "version_on",
+    "voucher_redemption_lines",
+    "voucher_sale_lines",
     "waivers",
     "write_offs",
 ]

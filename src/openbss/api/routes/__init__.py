@@ -17,6 +17,7 @@ from openbss.api.routes import (
     numbering,
     party,
     payment,
+    prepay_balance,
     product_inventory,
     product_ordering,
     rating,
@@ -44,5 +45,6 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *payment.MOUNTS,
     *receivables.MOUNTS,
     *search.MOUNTS,
+    *prepay_balance.MOUNTS,
     *nchf.MOUNTS,
 ]

@@ -1,13 +1,11 @@
 """What follows a debit and an ended session: notifications, barring, usage records.
 
-- **Low balance**: when a debit takes the money balance below ``low_balance_li``, one message
-  a day per line goes into the notification outbox (``openbss.payments.public``), naming the
-  account only (the gateway finds the contact; no number passes through a log).
-- **Barring**: when a debit takes the money balance to zero and the engine gives no grace
-  (``EngineSettings.bar_on_zero``), a suspend order for the line goes through ordering, as the
-  collections treatment does for arrears; :func:`resume_after_top_up` places the resume
-  order when money comes back. Both orders are keyed (``externalId``), so placing one twice
-  answers the first.
+- **Low balance**: when a debit leaves the money balance below ``low_balance_li``, the
+  balances' low-balance notice goes into the notification outbox (one a day per line, naming
+  the account only).
+- **Barring**: when a debit leaves the money balance at zero — nothing left and nothing held
+  by another call — and the engine gives no grace (``EngineSettings.bar_on_zero``), the
+  balances' suspend order bars the line (``bar_exhausted``); the next top-up resumes it.
 - **Usage records**: :func:`write_usage` takes ended sessions in batches into the usage store
   through mediation, with source :data:`ONLINE_SOURCE` (``ocs``), so prepaid usage reaches
   rating, analytics and settlement like any other. Batch rating prices them like any record;
@@ -31,9 +29,6 @@ from openbss.charging.engine import repository
 from openbss.charging.engine.contract import EngineSettings
 from openbss.charging.engine.models import ChargingService, ChargingSession
 from openbss.db.uow import unit_of_work
-from openbss.inventory.public import get_product
-from openbss.kit.errors import OpenBSSError
-from openbss.kit.security import Principal, Role
 from openbss.mediation.public import (
     ONLINE_SOURCE,
     Decoded,
@@ -41,23 +36,8 @@ from openbss.mediation.public import (
     ingest_decoded,
     raw_table,
 )
-from openbss.ordering.public import submit_product_order
-from openbss.payments.public import enqueue_notification
 
 log = logging.getLogger(__name__)
-
-LOW_BALANCE_TEXTS = (
-    "您的预付费余额已不足 {yuan} 元，请及时充值。",
-    "Your prepaid balance is below CNY {yuan}. Please top up.",
-)
-BAR = ("suspend", "active", "余额不足停机 / Suspended: prepaid balance exhausted")
-RESUME = ("resume", "suspended", "充值复机 / Resumed after top-up")
-
-
-def job_principal(province: str) -> Principal:
-    """Online charging acts as a billing operator of the line's province."""
-    return Principal(key_id="online-charging", role=Role.BILLING_OPERATOR, province=province)
-
 
 # --- after each debit ---------------------------------------------------------------------
 
@@ -73,56 +53,14 @@ def after_debit(
     """Notify a low balance and bar a line whose balance this debit emptied."""
     if debited_li <= 0:
         return
-    left = balances.available(session, owners, balances.Unit.LI, now)
-    if left < settings.low_balance_li <= left + debited_li:
-        yuan = f"{settings.low_balance_li / 1000:.2f}"
-        enqueue_notification(
-            session,
-            key=f"charging:low:{charging.product_id}:{now.date().isoformat()}",
-            province=charging.province,
-            billing_account_id=charging.account_id,
-            channel="sms",
-            texts=(LOW_BALANCE_TEXTS[0].format(yuan=yuan), LOW_BALANCE_TEXTS[1].format(yuan=yuan)),
+    left = repository.money_remaining(session, owners, now)
+    if left < settings.low_balance_li:
+        # At most one notice a day per line (the outbox key says so).
+        balances.notify_low_balance(
+            session, product_id=charging.product_id, at=now, threshold_li=settings.low_balance_li
         )
     if left == 0 and settings.bar_on_zero:
-        place_order(session, charging.product_id, charging.province, BAR, now)
-
-
-def resume_after_top_up(session: Session, product_id: str, province: str, at: datetime) -> bool:
-    """Resume a line barred for an empty balance once money is back; True when ordered."""
-    return place_order(session, product_id, province, RESUME, at)
-
-
-def place_order(
-    session: Session,
-    product_id: str,
-    province: str,
-    step: tuple[str, str, str],
-    at: datetime,
-) -> bool:
-    """Submit a suspend or resume order of one line (in a savepoint: a refused order is
-    logged and leaves the charging transaction whole)."""
-    action, needed_status, description = step
-    product = get_product(session, product_id)
-    if product is None or product.status != needed_status:
-        return False
-    body: dict[str, Any] = {
-        "externalId": f"charging:{action}:{product_id}:{at.strftime('%Y%m%dT%H%M%S')}",
-        "description": description,
-        "category": "prepaid",
-        "channel": [{"id": "onlineCharging", "role": "salesChannel"}],
-        "relatedParty": [
-            {"id": product.customer_id, "role": "customer", "@referredType": "Customer"}
-        ],
-        "productOrderItem": [{"id": "1", "action": action, "product": {"id": product_id}}],
-    }
-    try:
-        with session.begin_nested():
-            submit_product_order(session, job_principal(province), body)
-    except OpenBSSError as exc:
-        log.info("prepaid %s order of a line refused: %s", action, exc.code)
-        return False
-    return True
+        balances.bar_exhausted(session, charging.product_id, now)
 
 
 # --- usage records ------------------------------------------------------------------------

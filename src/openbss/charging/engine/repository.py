@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from openbss.charging.calculations import Owner, Unit
 from openbss.charging.engine.models import ChargingService, ChargingSession, SessionStatus
+from openbss.charging.models import BalanceBucket
 
 
 def session_for_update(session: Session, session_id: str) -> ChargingSession | None:
@@ -82,3 +84,21 @@ def mark_written(session: Session, session_ids: Sequence[str], batch_id: str) ->
         if row is not None:
             row.usage_written = True
             row.usage_batch_id = batch_id
+
+
+def money_remaining(session: Session, owners: Sequence[Owner], at: datetime) -> int:
+    """The owners' money in usable buckets, what reservations hold included: the balance
+    itself, which is zero only when nothing is left and nothing is held."""
+    if not owners:
+        return 0
+    owned = or_(
+        *(and_(BalanceBucket.owner_kind == o.kind, BalanceBucket.owner_id == o.id) for o in owners)
+    )
+    statement = select(func.coalesce(func.sum(BalanceBucket.remaining), 0)).where(
+        owned,
+        BalanceBucket.unit == Unit.LI.value,
+        BalanceBucket.status == "active",
+        BalanceBucket.valid_from <= at,
+        or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > at),
+    )
+    return int(session.scalar(statement) or 0)

@@ -59,8 +59,10 @@ from openbss.charging.engine.pricing import (
     units_for,
 )
 from openbss.db.uow import unit_of_work
-from openbss.kit.clock import ensure_utc
+from openbss.kit.clock import bounded_utc, ensure_utc
 from openbss.kit.clock import now as wall_clock
+from openbss.kit.settings import get_settings
+from openbss.kit.worker import failure_summary
 from openbss.rating.public import RatingPlan, Service
 
 log = logging.getLogger(__name__)
@@ -116,9 +118,12 @@ class SessionEngine:
                 _pause(attempt)
             except OperationalError as exc:
                 if not _retryable(exc):
-                    log.exception("credit-control request failed on the database")
+                    log.error("credit-control request failed: %s", failure_summary(exc))
                     return _answer(request, ResultCode.UNABLE_TO_COMPLY)
                 _pause(attempt)
+            except Exception as exc:  # never a crash of the gateway: nothing was kept
+                log.error("credit-control request failed: %s", failure_summary(exc))
+                return _answer(request, ResultCode.UNABLE_TO_COMPLY)
         log.warning("credit-control request gave up after %d attempts", RETRIES)
         return _answer(request, ResultCode.UNABLE_TO_COMPLY)
 
@@ -145,9 +150,9 @@ class SessionEngine:
 
     def _charge_once(self, request: ChargingRequest) -> ChargingAnswer:
         with unit_of_work(self.factory, writes=True) as session:
-            stored = session.get(ChargingRequestRow, (request.session_id, request.request_number))
-            if stored is not None:
-                return answer_from_json(stored.answer)
+            # No look-up first: retransmissions are rare, and the insert of one fails (on
+            # PostgreSQL after waiting for the original to commit); ``charge`` then answers
+            # with the stored answer.
             row = ChargingRequestRow(
                 session_id=request.session_id,
                 request_number=request.request_number,
@@ -171,16 +176,19 @@ class SessionEngine:
             if repository.session_for_update(session, request.session_id) is not None:
                 return _answer(request, ResultCode.UNABLE_TO_COMPLY)  # a Session-Id reused
             line = balances.subscriber_product(
-                session, request.subscriber, ensure_utc(request.event_time)
+                session,
+                request.subscriber,
+                ensure_utc(request.event_time),
+                statuses=("active", "suspended"),
             )
             if line is None:
                 return _answer(request, ResultCode.USER_UNKNOWN)
-            if str(line.status) not in ("active", "Active", "ACTIVE"):
+            if line.status != "active":
                 return _answer(request, ResultCode.END_USER_SERVICE_DENIED)
-            charging = self._open(session, request, line, now)
+            opened = self._open(session, request, line, now)
             if request.request_type == RequestType.EVENT:
-                return self._event(session, request, charging, now)
-            return self._rounds(session, request, charging, now)
+                return self._event(session, request, opened, now)
+            return self._rounds(session, request, opened, now)
         charging = repository.session_for_update(session, request.session_id)
         if charging is None or charging.status == SessionStatus.TERMINATED:
             return _answer(request, ResultCode.UNKNOWN_SESSION_ID)
@@ -190,14 +198,15 @@ class SessionEngine:
         self, session: Session, request: ChargingRequest, line: balances.PrepaidLine, now: datetime
     ) -> ChargingSession:
         number = e164_digits(line.number)
-        area = fixed_area_code(number) or self.home_areas.get(line.province)
+        province = line.province or get_settings().default_province
+        area = fixed_area_code(number) or self.home_areas.get(province)
         called = e164_digits(request.called) if request.called else None
         charging = ChargingSession(
             id=request.session_id,
-            province=line.province,
+            province=province,
             subscriber=line.number,
             product_id=line.product_id,
-            account_id=line.account_id,
+            account_id=line.account_id or "",
             offering_id=line.offering_id,
             called=None if called is None else "+" + called,
             area_code=area,
@@ -222,7 +231,7 @@ class SessionEngine:
         """INITIAL, UPDATE and TERMINATION: debit what was used, then grant or release."""
         released = charging.status == SessionStatus.RELEASED
         terminating = request.request_type == RequestType.TERMINATION
-        owners = balances.owners_of(session, charging.product_id)
+        owners = _owners(charging)
         grants: list[ServiceGrant] = []
         debited = 0
         seen: set[int] = set()
@@ -350,7 +359,7 @@ class SessionEngine:
                 balances.reserve(
                     session,
                     reservation_id=rid,
-                    owners=balances.owners_of(session, _product_of(session, service)),
+                    owners=_owners_of_service(session, service),
                     unit=balances.Unit.LI,
                     amount=0,
                     at=now,
@@ -451,7 +460,7 @@ class SessionEngine:
             Quantity.OCTETS: self.settings.default_octets,
             Quantity.MESSAGES: self.settings.default_messages,
         }[quantity]
-        asked = None if requested is None else getattr(requested, quantity.value)
+        asked: int | None = None if requested is None else getattr(requested, quantity.value)
         if asked is None or asked <= 0:
             return default
         return min(asked, default * self.settings.max_grant_factor)
@@ -465,7 +474,7 @@ class SessionEngine:
         charging: ChargingSession,
         now: datetime,
     ) -> ChargingAnswer:
-        owners = balances.owners_of(session, charging.product_id)
+        owners = _owners(charging)
         grants: list[ServiceGrant] = []
         debited = 0
         for wanted in request.services:
@@ -602,6 +611,10 @@ def _malformed(request: ChargingRequest) -> str | None:
         return "a subscriber number is needed"
     if request.event_time.tzinfo is None:
         return "the event time must carry a time zone"
+    try:
+        bounded_utc(request.event_time)
+    except ValueError:
+        return "the event time is out of range"
     for service in request.services:
         for units in (service.requested, service.used):
             if units is None:
@@ -639,9 +652,18 @@ def _set_used(service: ChargingService, used: Used) -> None:
     service.used_messages = used.messages
 
 
-def _product_of(session: Session, service: ChargingService) -> str:
+def _owners(charging: ChargingSession) -> tuple[balances.Owner, ...]:
+    """Whose balances pay the session: its line, then the line's billing account — what
+    ``owners_of`` answers, kept on the session row when it opened (no look-up per round)."""
+    owners = [balances.Owner("product", charging.product_id)]
+    if charging.account_id:
+        owners.append(balances.Owner("account", charging.account_id))
+    return tuple(owners)
+
+
+def _owners_of_service(session: Session, service: ChargingService) -> tuple[balances.Owner, ...]:
     charging = session.get(ChargingSession, service.session_id)
-    return "" if charging is None else charging.product_id
+    return () if charging is None else _owners(charging)
 
 
 def _units(quantity: Quantity, amount: int) -> ServiceUnits:
