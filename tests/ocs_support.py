@@ -117,14 +117,14 @@ def ocs_serve(env: dict[str, str], cwd: Path, *extra: str, nchf: bool = False) -
     try:
         diameter_port = None
         ready_nchf = nchf_port is None
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         assert process.stderr is not None
         while diameter_port is None or not ready_nchf:
             line = process.stderr.readline()
             if not line:
                 raise RuntimeError("openbss ocs serve exited before it was ready")
             if time.monotonic() > deadline:
-                raise RuntimeError("openbss ocs serve was not ready in 60 s")
+                raise RuntimeError("openbss ocs serve was not ready in 180 s")
             match = re.search(r"ready: Diameter Gy on [^:]+:(\d+)", line)
             if match:
                 diameter_port = int(match.group(1))
