@@ -50,7 +50,7 @@ class BodyLimits:
             if body.strip() and _is_json(_header(scope, b"content-type")):
                 parse_json_body(body)
         except OpenBSSError as error:
-            await _answer(send, error)
+            await _answer(send, error, problem=scope["path"].startswith(PROBLEM_DETAILS_PREFIX))
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -89,11 +89,21 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _answer(send: Send, error: OpenBSSError) -> None:
+# 3GPP service-based interfaces answer errors as ProblemDetails (TS 29.501), not TMF630.
+PROBLEM_DETAILS_PREFIX = "/nchf-"
+
+
+async def _answer(send: Send, error: OpenBSSError, *, problem: bool = False) -> None:
     payload: dict[str, Any] = error.to_tmf()
+    media = b"application/json"
+    if problem:
+        cause = "INVALID_MSG_FORMAT" if error.status == 400 else error.code
+        payload = {"title": error.reason, "status": error.status, "detail": error.message,
+                   "cause": cause}  # fmt: skip
+        media = b"application/problem+json"
     content = json.dumps(payload).encode()
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", media),
         (b"content-length", str(len(content)).encode()),
     ]
     if isinstance(error, PayloadTooLarge):  # the rest of the body is not read

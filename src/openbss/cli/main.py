@@ -28,6 +28,7 @@ from openbss.cli.dunning import dunning_app
 from openbss.cli.errors import OpenBSSGroup
 from openbss.cli.mediation import mediation_app
 from openbss.cli.numbers import numbers_app
+from openbss.cli.ocs import ocs_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
 from openbss.cli.output import Col, FormatOption, OutputFormat, render
@@ -65,6 +66,7 @@ app.add_typer(settlement_app, name="settlement")
 add_user_commands(auth_app)
 app.add_typer(balance_app, name="balance")
 app.add_typer(vouchers_app, name="vouchers")
+app.add_typer(ocs_app, name="ocs")
 
 
 @app.callback()

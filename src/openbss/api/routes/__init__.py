@@ -14,6 +14,7 @@ from openbss.api.routes import (
     commissions,
     customer,
     customer_bill,
+    nchf,
     numbering,
     partnership,
     party,
@@ -55,4 +56,5 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *settlement.MOUNTS,
     *settlement_roaming.MOUNTS,
     *prepay_balance.MOUNTS,
+    *nchf.MOUNTS,
 ]
