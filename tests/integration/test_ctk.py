@@ -619,6 +619,7 @@ CTKS = {
         "PartnershipTypeManagementAPI",
         "/tmf-api/partnershipManagement/v4/",
         no_data,
+    ),
     # The folder holds two collections with the same content (CTK-PrepayBalance-4.0.0 and
     # pmtest.json, equal as JSON): the named one runs.
     "TMF654-v4.0.0": Ctk(

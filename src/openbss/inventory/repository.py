@@ -169,6 +169,8 @@ def subscriber_counts(session: Session, province: str | None) -> list[tuple[str,
     if province is not None:
         statement = statement.where(Product.province == province)
     return [(str(o), a, int(n)) for o, a, n in session.execute(statement)]
+
+
 def by_service_ids(
     session: Session, service_ids: Iterable[str], statuses: Iterable[str]
 ) -> Sequence[Product]:

@@ -14,11 +14,8 @@ from openbss.mediation.models import PushedUsage, UsageStatus
 from openbss.mediation.pipeline import Ingest, Outcome, checksum, ingest_decoded
 from openbss.mediation.pushed import SOURCE, usages
 from openbss.mediation.reconcile import ReconcileLine, reconcile
-from openbss.mediation.records import Decoded
-from openbss.mediation.records import FileKind as MediatedFileKind
-from openbss.mediation.pipeline import Ingest, ingest_decoded
-from openbss.mediation.pushed import SOURCE, usages
 from openbss.mediation.records import Decoded, raw_table
+from openbss.mediation.records import FileKind as MediatedFileKind
 from openbss.mediation.repository import (
     batches_of_source,
     finished_batches,
@@ -56,9 +53,9 @@ __all__ = [
     "finished_usage_parts",
     "ingest_decoded",
     "pushed_usages_of_batches",
+    "raw_table",
     "reconcile",
     "scan_parts",
-    "raw_table",
     "usage_frame",
     "usages",
 ]

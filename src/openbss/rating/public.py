@@ -1,4 +1,5 @@
-"""What other domains (billing, settlement, analytics) and the entry points may use of rating.
+"""What other domains (billing, charging, settlement, analytics) and the entry points may use of
+rating.
 
 - :func:`rated_usage`: a period's rated usage — the current run's records with their usage,
   accounts, amounts and the rule that priced them — as a lazy frame; the one reader of the
@@ -8,8 +9,7 @@
 - the run, adjustment and tariff-version entities, for reading and type annotations;
 - the tariff model and the reference rater, for online charging, which prices a session as
   batch rating prices its usage record: :func:`rate_reference`, :func:`province_tariffs`,
-  :func:`offering_ratings` and :func:`plan_fingerprint`.
-
+  :func:`offering_ratings` and :func:`plan_fingerprint`;
 - the tariff contract and the vectorised kernel (:func:`compile_plan`, :func:`rate_frame`),
   so that settlement prices interconnect and inter-province traffic with the same machinery.
 
@@ -24,20 +24,15 @@ from openbss.rating.contract import (
     Calendar,
     Charge,
     Destination,
-    RateRule,
-    RatingPlan,
-    Tariff,
-    Zone,
-)
-from openbss.rating.contract import Direction as RatingDirection
-from openbss.rating.contract import Service as RatingService
     Direction,
     RatedEvent,
+    RateRule,
     RatingError,
     RatingPlan,
     Service,
     Tariff,
     UsageEvent,
+    Zone,
 )
 from openbss.rating.models import (
     AccountDelta,
@@ -58,13 +53,17 @@ from openbss.rating.repository import (
 )
 from openbss.rating.runs import check_period, close_period, current_batch_counts
 from openbss.rating.store import current_run, rated_usage
-from openbss.rating.vectorised import compile_plan, rate_frame
 from openbss.rating.tariffs import (
     OfferingRating,
     offering_ratings,
     plan_fingerprint,
     province_tariffs,
 )
+from openbss.rating.vectorised import compile_plan, rate_frame
+
+# Settlement reads the direction and service under these names, beside its own.
+RatingDirection = Direction
+RatingService = Service
 
 __all__ = [
     "AccountDelta",
@@ -75,25 +74,22 @@ __all__ = [
     "Calendar",
     "Charge",
     "Destination",
-    "RateRule",
-    "RatingAdjustment",
-    "RatingDirection",
     "Direction",
     "OfferingRating",
+    "RateRule",
     "RatedEvent",
     "RatingAdjustment",
+    "RatingDirection",
     "RatingError",
     "RatingPlan",
     "RatingRun",
     "RatingService",
     "RunStatus",
-    "Tariff",
-    "TariffVersion",
-    "Zone",
     "Service",
     "Tariff",
     "TariffVersion",
     "UsageEvent",
+    "Zone",
     "adjustments",
     "check_period",
     "close_period",
@@ -105,9 +101,9 @@ __all__ = [
     "mark_adjustments_billed",
     "offering_ratings",
     "open_adjustments_before",
-    "rate_frame",
     "plan_fingerprint",
     "province_tariffs",
+    "rate_frame",
     "rate_reference",
     "rated_usage",
 ]
