@@ -30,6 +30,12 @@ def test_log_in(demo: Demo, browser: Any) -> None:
         page.click("button[type=submit].primary")
         page.wait_for_url("**/portal/customers")
         assert page.locator(".who").inner_text().startswith("csr.gd")
+        # keyboard: the first Tab reaches the skip link, which moves focus to the content
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        assert page.locator(".skip-link").is_visible()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["obss_portal_session"]["httpOnly"] is True
         assert cookies["obss_portal_session"]["sameSite"] == "Lax"
