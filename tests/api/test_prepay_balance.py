@@ -242,3 +242,20 @@ def test_voucher_redeem_route_and_topup_balance_by_voucher(
         ).status_code
         == 404
     )
+
+
+def test_an_offering_payment_mode_is_prepaid_or_postpaid(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    from openbss.catalog.models import ProductOffering
+    from openbss.catalog.seed import seed_catalog
+
+    with unit_of_work(session_factory) as s:
+        ids = seed_catalog(s)
+        prepaid_row = s.get(ProductOffering, ids["CT-PO-PHS-PREPAID"])
+        postpaid_row = s.get(ProductOffering, ids["CT-PO-PHS"])
+        assert prepaid_row is not None and postpaid_row is not None
+        assert (prepaid_row.payment_mode, postpaid_row.payment_mode) == ("prepaid", "postpaid")
+    path = f"/tmf-api/productCatalogManagement/v4/productOffering/{ids['CT-PO-PHS']}"
+    bad = client.patch(path, json={"paymentMode": "credit"}, headers=auth("admin", None))
+    assert (bad.status_code, bad.json()["code"]) == (422, "INVALID_CHARACTERISTIC")

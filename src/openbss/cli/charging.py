@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from openbss.cli.common import DEFAULT_PROVINCE, clean_errors, err, out
+from openbss.cli.common import DEFAULT_PROVINCE, check_province, clean_errors, err, out
 from openbss.kit.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def generate(
     face_value: Annotated[str, typer.Option("--face-value", help="Face value in yuan")],
     valid_until: Annotated[str, typer.Option("--valid-until", help="Last valid day, YYYY-MM-DD")],
     province: Annotated[
-        str, typer.Option(help="Province the cards are sold in")
+        str, typer.Option(help="Province the cards are sold in", callback=check_province)
     ] = DEFAULT_PROVINCE,
 ) -> None:
     """Generate a batch (state generated). The serials and PINs are written once, for the card
