@@ -26,6 +26,7 @@ from openbss.settlement.roaming.codec import (
     encode_tap,
 )
 from openbss.settlement.roaming.errors import RoamingFileRefused, SequenceClash
+from openbss.settlement.roaming.models import RoamingFile
 from openbss.settlement.roaming.public import (
     files,
     partner_totals,
@@ -232,12 +233,38 @@ def test_other_content_under_a_received_sequence_is_a_clash(
 def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
     session_factory: sessionmaker[Session], ready: Path
 ) -> None:
-    # The partner returns one of our TAP records (0.4 SDR) in its RAP file 00005.
-    event = decode_event(_first_event(_partner_file(ready, 1, [_event(9, "234150000000009", 1)])))
-    rap = ready / "RCGBRVFCHNCT00005"
-    rap.write_bytes(
-        encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(12, event, 100, 400_000)], ZONE)
+    # Our TAP file 00001 to the partner: a visitor's call of 0.4 SDR.
+    ours = _partner_file(ready, 1, [_event(9, "234150000000009", 400_000)])
+    with unit_of_work(session_factory, writes=True) as session:
+        session.add(
+            RoamingFile(
+                id="tap-out-1", direction="out", kind="tap", sender=HOME, recipient=PARTNER,
+                sequence=1, province="GD", file_name="CDCHNCTGBRVF00001", checksum="0" * 64,
+                status="done", records=1, returned=0, sdr_amount=400_000, cny_amount=478,
+                created_at=NOW,
+            )
+        )  # fmt: skip
+    event = decode_event(_first_event(ours))
+    # A RAP file returning a record of a TAP file we never sent, or whose total is wrong.
+    stranger = ready / "RCGBRVFCHNCT00004"
+    stranger.write_bytes(
+        encode_rap(PARTNER, HOME, 4, NOW, [SevereReturn(2, event, 100, 400_000)], ZONE)
     )
+    wrong = ready / "RCGBRVFCHNCT00003"
+    wrong.write_bytes(encode_rap(PARTNER, HOME, 3, NOW, [SevereReturn(1, event, 100, 1)], ZONE))
+    refusals = (
+        (stranger, "TAP file 00002, which we never sent"),
+        (wrong, "totalSevereReturnValue 1, returned records' charges 400000"),
+    )
+    for bad, reason in refusals:
+        with (
+            pytest.raises(RoamingFileRefused, match=reason),
+            unit_of_work(session_factory, writes=True) as session,
+        ):
+            receive_rap(session, ready, "GD", HOME, bad, zone=ZONE, created=NOW)
+    # The partner returns that record in its RAP file 00005.
+    rap = ready / "RCGBRVFCHNCT00005"
+    rap.write_bytes(encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(1, event, 100, 400_000)], ZONE))
     with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
         got = receive_rap(session, ready, "GD", HOME, rap, zone=ZONE, created=NOW)
     assert (got.kind, got.sequence, got.records, got.sdr_amount) == ("rap", 5, 1, 400_000)
@@ -263,10 +290,11 @@ def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
         ours = [f for f in files(session, "GD", kind="rap") if f.direction == "out"]
         assert [f.status for f in ours] == ["acknowledged"]
         (totals,) = partner_totals(session, "GD", NOW - timedelta(days=1), NOW + timedelta(days=1))
-    # returned to us: 0.4 SDR x 11.95 = 4.78 CNY
+    # receivable 0.4 SDR (4.78 CNY), all of it returned to us: 0.4 SDR x 11.95 = 4.78 CNY
+    assert (totals.receivable_sdr, totals.receivable_fen) == (400_000, 478)
     assert (totals.returned_to_us_sdr, totals.returned_to_us_fen) == (400_000, 478)
     assert (totals.tap_in_files, totals.tap_in_returned, totals.payable_sdr) == (1, 1, 0)
-    assert (totals.net_sdr, totals.net_fen) == (-400_000, -478)
+    assert (totals.net_sdr, totals.net_fen) == (0, 0)
 
 
 def test_killed_between_mediation_and_the_file_row(
