@@ -198,8 +198,6 @@ def test_the_gsma_sample_file(
         ("nrt_2_1.ber", "NRTRDE"),
         ("tap_notification.ber", "notification"),
         ("rap_mini.ber", "RAP"),
-        ("tap_3_12_negative_volume.ber", "callEventDetailsCount 4, events 1"),
-        ("tap_3_12_timestamps.ber", "callEventDetailsCount 4, events 5"),
     ],
 )
 def test_files_that_are_not_transfer_batches_are_refused_and_change_nothing(
@@ -327,3 +325,51 @@ def test_killed_between_mediation_and_the_file_row(
         (batch,) = session.scalars(select(MediationBatch).where(MediationBatch.source == PARTNER))
         assert (batch.records_in, batch.status) == (1, "done")
         assert len(returns_of(session, [result.file_id])) == 1
+
+
+@pytest.mark.parametrize(
+    ("sample", "records", "reason"),
+    [
+        ("tap_3_12_negative_volume.ber", 1, "callEventDetailsCount 4, events 1"),
+        ("tap_3_12_timestamps.ber", 5, "callEventDetailsCount 4, events 5"),
+    ],
+)
+def test_a_file_whose_audit_does_not_add_up_gets_one_fatal_return(
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    sample: str,
+    records: int,
+    reason: str,
+) -> None:
+    from datetime import date
+
+    from openbss.settlement.roaming.public import add_agreement
+
+    with unit_of_work(session_factory, writes=True) as session:
+        add_agreement(session, "XLKJE", "WERFD", "sample", ["99999"], valid_from=date(2005, 1, 1))
+    with frozen_at(NOW):
+        result = receive_tap(session_factory, tmp_path, "GD", "XLKJE", SAMPLES / sample, zone=ZONE)
+    assert (result.records, result.accepted, result.returned, result.refused_whole) == (
+        records,
+        0,
+        records,
+        True,
+    )
+    with session_factory() as session:
+        (fatal,) = returns_of(session, [result.file_id])
+        assert (fatal.record_no, fatal.error_code, fatal.reason) == (-1, 60, reason)
+        assert session.scalars(select(MediationBatch)).all() == []  # nothing billed
+    with frozen_at(NOW):
+        again = receive_tap(session_factory, tmp_path, "GD", "XLKJE", SAMPLES / sample, zone=ZONE)
+    assert (again.already, again.refused_whole) == (True, True)
+    with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
+        (rap,) = write_raps(session, tmp_path, "GD", "XLKJE", zone=ZONE, created=NOW)
+        assert write_raps(session, tmp_path, "GD", "XLKJE", zone=ZONE, created=NOW) == []
+    _, value = decode_rap(rap.path.read_bytes())
+    ((kind, detail),) = value["returnDetails"]
+    assert kind == "fatalReturn"
+    assert detail["fileSequenceNumber"] == b"31707"
+    error = detail["auditControlInfoError"]
+    assert error["errorDetail"] == [{"errorCode": 60}]
+    assert error["auditControlInfo"]["callEventDetailsCount"] == 4
+    assert value["rapAuditControlInfo"] == {"totalSevereReturnValue": 0, "returnDetailsCount": 1}

@@ -135,6 +135,8 @@ def tap_in_command(
     title = f"TAP {result.partner} {result.sequence:05d}"
     if result.already:
         title += " (already received: nothing changed)"
+    if result.refused_whole:
+        title += " refused whole (audit control does not match): a fatal return"
     table = Table("", "", title=title)
     table.add_row("records", str(result.records))
     table.add_row("accepted", str(result.accepted))

@@ -32,7 +32,9 @@ from openbss.settlement.roaming.calculations import (
     to_micro,
 )
 from openbss.settlement.roaming.codec import (
+    FatalReturn,
     SevereReturn,
+    decode_audit,
     decode_event,
     decode_rap,
     encode_ack,
@@ -51,7 +53,7 @@ from openbss.settlement.roaming.models import (
     RoamingFile,
 )
 from openbss.settlement.roaming.pricing import RateBook
-from openbss.settlement.roaming.tap_in import ERROR_CODES, event_charge
+from openbss.settlement.roaming.tap_in import ERROR_CODES, FATAL_RECORD_NO, event_charge
 from openbss.settlement.roaming.tap_out import roaming_dir, write_atomically
 
 UNDECODABLE = ERROR_CODES["undecodable"]
@@ -92,8 +94,10 @@ def write_raps(
         counter = repository.locked_sequence(session, home, recipient, FileKind.RAP)
         sequence = next_sequence(counter.last_sequence)
         counter.last_sequence = sequence
-        returns = [
-            SevereReturn(
+        returns: list[SevereReturn | FatalReturn] = [
+            FatalReturn(tap.sequence, decode_audit(bytes.fromhex(r.event_hex)), r.error_code)
+            if r.record_no == FATAL_RECORD_NO
+            else SevereReturn(
                 tap.sequence, decode_event(bytes.fromhex(r.event_hex)), r.error_code, r.sdr_amount
             )
             for r, tap in items

@@ -49,7 +49,7 @@ from openbss.settlement.roaming.models import (
 )
 from openbss.settlement.roaming.pricing import RateBook
 
-ACCOUNTING_INFO = ber.app(5)
+ACCOUNTING_INFO, AUDIT_CONTROL_INFO = ber.app(5), ber.app(15)
 DEFAULT_DECIMAL_PLACES = 3
 # Why we refuse a record, as the error code the RAP file carries. The codes are this
 # operator's table (docs/domain/settlement-roaming.md), one per rule, checked in this order.
@@ -62,7 +62,9 @@ ERROR_CODES: dict[str, int] = {
     "negative_usage": 40,
     "charge_missing": 50,
     "charge_negative": 51,
+    "audit_mismatch": 60,  # the whole file: callEventDetailsCount differs (a fatal return)
 }
+FATAL_RECORD_NO = -1  # a refused file's own row among its returned records
 FUTURE_TOLERANCE_S = 3600
 
 
@@ -77,6 +79,7 @@ class TapInResult:
     sdr_amount: int  # micro-SDR of accepted records: what we owe the partner
     cny_amount: int  # fen
     already: bool  # the file had been taken before: nothing changed
+    refused_whole: bool = False  # its audit control does not match: a fatal return
 
 
 def _decimal_places(buf: bytes) -> int:
@@ -187,8 +190,6 @@ def receive_tap(
     sender, recipient, sequence = decoded.sender, decoded.details.get("recipient"), decoded.sequence
     if sender is None or sequence is None:
         raise RoamingFileRefused(f"{path.name}: no sender or file sequence number")
-    if "audit_mismatch" in decoded.details:
-        raise RoamingFileRefused(f"{path.name}: {decoded.details['audit_mismatch']}")
     if recipient != home:
         raise RoamingFileRefused(f"{path.name} is addressed to {recipient}, not to {home}")
     with unit_of_work(factory) as session:
@@ -201,6 +202,8 @@ def receive_tap(
             return _earlier(earlier, digest, path.name)
         prefixes = repository.imsi_prefixes(session)
         rates = RateBook(repository.exchange_rates(session))
+    if "audit_mismatch" in decoded.details:
+        return _refuse_file(factory, province, path.name, digest, buf, decoded)
     places = _decimal_places(buf)
     rows = decoded.records.to_pylist()
     moment = now()
@@ -267,6 +270,57 @@ def receive_tap(
     )
 
 
+def _member(buf: bytes, key: int) -> bytes | None:
+    top = ber.frame(buf)
+    for member in ber.children(buf, top):
+        if member.key == key:
+            return buf[member.start : member.end]
+    return None
+
+
+def _refuse_file(
+    factory: sessionmaker[Session],
+    province: str,
+    name: str,
+    digest: str,
+    buf: bytes,
+    decoded: Decoded,
+) -> TapInResult:
+    """A file whose audit control does not match its events is refused whole (TD.57: a fatal
+    error): nothing of it is billed or owed, and it waits for the next RAP file as a fatal
+    return quoting its AuditControlInfo."""
+    sender, recipient, sequence = decoded.sender, decoded.details["recipient"], decoded.sequence
+    assert sender is not None and sequence is not None
+    audit = _member(buf, AUDIT_CONTROL_INFO)
+    assert audit is not None  # mediation's decoder requires it
+    records = decoded.records.num_rows
+    with unit_of_work(factory, writes=True) as session:
+        earlier = repository.file_by_key(
+            session, FileDirection.IN, FileKind.TAP, sender, recipient, sequence
+        )
+        if earlier is not None:
+            return _earlier(earlier, digest, name)
+        file_id = new_id()
+        session.add(
+            RoamingFile(
+                id=file_id, direction=FileDirection.IN, kind=FileKind.TAP, sender=sender,
+                recipient=recipient, sequence=sequence, province=province, file_name=name[:64],
+                checksum=digest, status=FileStatus.REFUSED, records=records, returned=records,
+                sdr_amount=0, cny_amount=0,
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            ReturnedRecord(
+                tap_file_id=file_id, record_no=FATAL_RECORD_NO,
+                error_code=ERROR_CODES["audit_mismatch"],
+                reason=decoded.details["audit_mismatch"], event_hex=audit.hex(), sdr_amount=0,
+            )
+        )  # fmt: skip
+        session.flush()
+    return TapInResult(file_id, sender, sequence, records, 0, records, 0, 0, False, True)
+
+
 def _day(moment: object, zone: ZoneInfo) -> date:
     assert isinstance(moment, datetime)
     return moment.astimezone(zone).date()
@@ -288,4 +342,5 @@ def _earlier(row: RoamingFile, digest: str, name: str) -> TapInResult:
         row.sdr_amount,
         row.cny_amount,
         True,
+        row.status == FileStatus.REFUSED,
     )
