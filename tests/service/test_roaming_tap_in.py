@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import frozen_at
 from openbss.mediation.models import MediationBatch
+from openbss.mediation.public import finished_parts
 from openbss.settlement.roaming.codec import (
     OutboundEvent,
     SevereReturn,
@@ -373,3 +375,31 @@ def test_a_file_whose_audit_does_not_add_up_gets_one_fatal_return(
     assert error["errorDetail"] == [{"errorCode": 60}]
     assert error["auditControlInfo"]["callEventDetailsCount"] == 4
     assert value["rapAuditControlInfo"] == {"totalSevereReturnValue": 0, "returnDetailsCount": 1}
+
+
+def test_duplicates_are_returned_not_owed(
+    session_factory: sessionmaker[Session], ready: Path
+) -> None:
+    """The same call twice in a file: mediation keeps one (its numbers read as E.164 from
+    TAP's international form), and the other goes back in the RAP file (code 70) instead of
+    being owed. (Across files mediation matches the keys of usage it stored as normalised:
+    subscribers guided to a product.)"""
+    first = _partner_file(
+        ready, 21, [_event(1, HOME_IMSI, 500), _event(1, HOME_IMSI, 500), _event(2, HOME_IMSI, 700)]
+    )
+    result = _tap_in(session_factory, ready, first)
+    assert (result.accepted, result.returned, result.sdr_amount) == (2, 1, 1_200)
+    with session_factory() as session:
+        (duplicate,) = returns_of(session, [result.file_id])
+        assert (duplicate.record_no, duplicate.error_code) == (1, 70)
+        (batch,) = session.scalars(select(MediationBatch).where(MediationBatch.source == PARTNER))
+        # both calls reached mediation as valid numbers: one is a duplicate, one has no
+        # product in this test's inventory (recyclable once the line exists)
+        assert (batch.records_in, batch.duplicates, batch.rejected) == (3, 1, 2)
+        parts = finished_parts(session, ready, "rejected", "GD")
+    rejects = pl.read_parquet(parts).sort("record_id")
+    assert (
+        rejects.select("calling", "called", "reason_code").rows()
+        == [("+8613301234567", "+441632960000", "UNKNOWN_SUBSCRIBER")] * 2
+    )
+    assert _raps(session_factory, ready) == [f"RC{HOME}{PARTNER}00001"]
