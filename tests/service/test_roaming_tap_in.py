@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.db.uow import unit_of_work
 from openbss.kit.clock import frozen_at
 from openbss.mediation.models import MediationBatch
+from openbss.mediation.public import finished_parts
 from openbss.settlement.roaming.codec import (
     OutboundEvent,
     SevereReturn,
@@ -26,6 +28,7 @@ from openbss.settlement.roaming.codec import (
     encode_tap,
 )
 from openbss.settlement.roaming.errors import RoamingFileRefused, SequenceClash
+from openbss.settlement.roaming.models import RoamingFile
 from openbss.settlement.roaming.public import (
     files,
     partner_totals,
@@ -197,8 +200,6 @@ def test_the_gsma_sample_file(
         ("nrt_2_1.ber", "NRTRDE"),
         ("tap_notification.ber", "notification"),
         ("rap_mini.ber", "RAP"),
-        ("tap_3_12_negative_volume.ber", "callEventDetailsCount 4, events 1"),
-        ("tap_3_12_timestamps.ber", "callEventDetailsCount 4, events 5"),
     ],
 )
 def test_files_that_are_not_transfer_batches_are_refused_and_change_nothing(
@@ -232,12 +233,38 @@ def test_other_content_under_a_received_sequence_is_a_clash(
 def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
     session_factory: sessionmaker[Session], ready: Path
 ) -> None:
-    # The partner returns one of our TAP records (0.4 SDR) in its RAP file 00005.
-    event = decode_event(_first_event(_partner_file(ready, 1, [_event(9, "234150000000009", 1)])))
-    rap = ready / "RCGBRVFCHNCT00005"
-    rap.write_bytes(
-        encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(12, event, 100, 400_000)], ZONE)
+    # Our TAP file 00001 to the partner: a visitor's call of 0.4 SDR.
+    ours = _partner_file(ready, 1, [_event(9, "234150000000009", 400_000)])
+    with unit_of_work(session_factory, writes=True) as session:
+        session.add(
+            RoamingFile(
+                id="tap-out-1", direction="out", kind="tap", sender=HOME, recipient=PARTNER,
+                sequence=1, province="GD", file_name="CDCHNCTGBRVF00001", checksum="0" * 64,
+                status="done", records=1, returned=0, sdr_amount=400_000, cny_amount=478,
+                created_at=NOW,
+            )
+        )  # fmt: skip
+    event = decode_event(_first_event(ours))
+    # A RAP file returning a record of a TAP file we never sent, or whose total is wrong.
+    stranger = ready / "RCGBRVFCHNCT00004"
+    stranger.write_bytes(
+        encode_rap(PARTNER, HOME, 4, NOW, [SevereReturn(2, event, 100, 400_000)], ZONE)
     )
+    wrong = ready / "RCGBRVFCHNCT00003"
+    wrong.write_bytes(encode_rap(PARTNER, HOME, 3, NOW, [SevereReturn(1, event, 100, 1)], ZONE))
+    refusals = (
+        (stranger, "TAP file 00002, which we never sent"),
+        (wrong, "totalSevereReturnValue 1, returned records' charges 400000"),
+    )
+    for bad, reason in refusals:
+        with (
+            pytest.raises(RoamingFileRefused, match=reason),
+            unit_of_work(session_factory, writes=True) as session,
+        ):
+            receive_rap(session, ready, "GD", HOME, bad, zone=ZONE, created=NOW)
+    # The partner returns that record in its RAP file 00005.
+    rap = ready / "RCGBRVFCHNCT00005"
+    rap.write_bytes(encode_rap(PARTNER, HOME, 5, NOW, [SevereReturn(1, event, 100, 400_000)], ZONE))
     with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
         got = receive_rap(session, ready, "GD", HOME, rap, zone=ZONE, created=NOW)
     assert (got.kind, got.sequence, got.records, got.sdr_amount) == ("rap", 5, 1, 400_000)
@@ -263,10 +290,11 @@ def test_a_partner_rap_is_acknowledged_once_and_an_ack_marks_our_rap(
         ours = [f for f in files(session, "GD", kind="rap") if f.direction == "out"]
         assert [f.status for f in ours] == ["acknowledged"]
         (totals,) = partner_totals(session, "GD", NOW - timedelta(days=1), NOW + timedelta(days=1))
-    # returned to us: 0.4 SDR x 11.95 = 4.78 CNY
+    # receivable 0.4 SDR (4.78 CNY), all of it returned to us: 0.4 SDR x 11.95 = 4.78 CNY
+    assert (totals.receivable_sdr, totals.receivable_fen) == (400_000, 478)
     assert (totals.returned_to_us_sdr, totals.returned_to_us_fen) == (400_000, 478)
     assert (totals.tap_in_files, totals.tap_in_returned, totals.payable_sdr) == (1, 1, 0)
-    assert (totals.net_sdr, totals.net_fen) == (-400_000, -478)
+    assert (totals.net_sdr, totals.net_fen) == (0, 0)
 
 
 def test_killed_between_mediation_and_the_file_row(
@@ -299,3 +327,79 @@ def test_killed_between_mediation_and_the_file_row(
         (batch,) = session.scalars(select(MediationBatch).where(MediationBatch.source == PARTNER))
         assert (batch.records_in, batch.status) == (1, "done")
         assert len(returns_of(session, [result.file_id])) == 1
+
+
+@pytest.mark.parametrize(
+    ("sample", "records", "reason"),
+    [
+        ("tap_3_12_negative_volume.ber", 1, "callEventDetailsCount 4, events 1"),
+        ("tap_3_12_timestamps.ber", 5, "callEventDetailsCount 4, events 5"),
+    ],
+)
+def test_a_file_whose_audit_does_not_add_up_gets_one_fatal_return(
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    sample: str,
+    records: int,
+    reason: str,
+) -> None:
+    from datetime import date
+
+    from openbss.settlement.roaming.public import add_agreement
+
+    with unit_of_work(session_factory, writes=True) as session:
+        add_agreement(session, "XLKJE", "WERFD", "sample", ["99999"], valid_from=date(2005, 1, 1))
+    with frozen_at(NOW):
+        result = receive_tap(session_factory, tmp_path, "GD", "XLKJE", SAMPLES / sample, zone=ZONE)
+    assert (result.records, result.accepted, result.returned, result.refused_whole) == (
+        records,
+        0,
+        records,
+        True,
+    )
+    with session_factory() as session:
+        (fatal,) = returns_of(session, [result.file_id])
+        assert (fatal.record_no, fatal.error_code, fatal.reason) == (-1, 60, reason)
+        assert session.scalars(select(MediationBatch)).all() == []  # nothing billed
+    with frozen_at(NOW):
+        again = receive_tap(session_factory, tmp_path, "GD", "XLKJE", SAMPLES / sample, zone=ZONE)
+    assert (again.already, again.refused_whole) == (True, True)
+    with frozen_at(NOW), unit_of_work(session_factory, writes=True) as session:
+        (rap,) = write_raps(session, tmp_path, "GD", "XLKJE", zone=ZONE, created=NOW)
+        assert write_raps(session, tmp_path, "GD", "XLKJE", zone=ZONE, created=NOW) == []
+    _, value = decode_rap(rap.path.read_bytes())
+    ((kind, detail),) = value["returnDetails"]
+    assert kind == "fatalReturn"
+    assert detail["fileSequenceNumber"] == b"31707"
+    error = detail["auditControlInfoError"]
+    assert error["errorDetail"] == [{"errorCode": 60}]
+    assert error["auditControlInfo"]["callEventDetailsCount"] == 4
+    assert value["rapAuditControlInfo"] == {"totalSevereReturnValue": 0, "returnDetailsCount": 1}
+
+
+def test_duplicates_are_returned_not_owed(
+    session_factory: sessionmaker[Session], ready: Path
+) -> None:
+    """The same call twice in a file: mediation keeps one (its numbers read as E.164 from
+    TAP's international form), and the other goes back in the RAP file (code 70) instead of
+    being owed. (Across files mediation matches the keys of usage it stored as normalised:
+    subscribers guided to a product.)"""
+    first = _partner_file(
+        ready, 21, [_event(1, HOME_IMSI, 500), _event(1, HOME_IMSI, 500), _event(2, HOME_IMSI, 700)]
+    )
+    result = _tap_in(session_factory, ready, first)
+    assert (result.accepted, result.returned, result.sdr_amount) == (2, 1, 1_200)
+    with session_factory() as session:
+        (duplicate,) = returns_of(session, [result.file_id])
+        assert (duplicate.record_no, duplicate.error_code) == (1, 70)
+        (batch,) = session.scalars(select(MediationBatch).where(MediationBatch.source == PARTNER))
+        # both calls reached mediation as valid numbers: one is a duplicate, one has no
+        # product in this test's inventory (recyclable once the line exists)
+        assert (batch.records_in, batch.duplicates, batch.rejected) == (3, 1, 2)
+        parts = finished_parts(session, ready, "rejected", "GD")
+    rejects = pl.read_parquet(parts).sort("record_id")
+    assert (
+        rejects.select("calling", "called", "reason_code").rows()
+        == [("+8613301234567", "+441632960000", "UNKNOWN_SUBSCRIBER")] * 2
+    )
+    assert _raps(session_factory, ready) == [f"RC{HOME}{PARTNER}00001"]

@@ -204,3 +204,15 @@ def test_notification_when_nothing_is_new_and_traffic_days(
     assert (decoded.kind.value, decoded.file_error) == ("notification", None)
     assert (decoded.sender, decoded.sequence, decoded.details) == (HOME, 2, {"recipient": PARTNER})
     assert decode_tap(notice.path.read_bytes())[0] == "notification"
+
+
+def test_a_partner_without_an_agreement_is_an_error(
+    session_factory: sessionmaker[Session], ready: Path
+) -> None:
+    from openbss.kit.errors import BadRequest
+
+    with (
+        pytest.raises(BadRequest, match="no roaming agreement between CHNCT and FRAF1"),
+        unit_of_work(session_factory, writes=True) as session,
+    ):
+        run_tap_out(session, ready, "GD", HOME, zone=ZONE, partner="FRAF1")

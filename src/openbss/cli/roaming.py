@@ -135,6 +135,8 @@ def tap_in_command(
     title = f"TAP {result.partner} {result.sequence:05d}"
     if result.already:
         title += " (already received: nothing changed)"
+    if result.refused_whole:
+        title += " refused whole (audit control does not match): a fatal return"
     table = Table("", "", title=title)
     table.add_row("records", str(result.records))
     table.add_row("accepted", str(result.accepted))
@@ -239,6 +241,9 @@ def agreement_command(
         list[str] | None, typer.Option("--home-imsi-prefix", help="Our IMSI prefix")
     ] = None,
     valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD")] = "2005-01-01",
+    partner_id: Annotated[
+        str | None, typer.Option(help="The settlement partner (TMF669 party role) id")
+    ] = None,
 ) -> None:
     """Record a roaming agreement and the IMSI prefixes of both networks."""
     from openbss.db.uow import unit_of_work
@@ -246,7 +251,9 @@ def agreement_command(
 
     start = _date(valid_from, "--valid-from")
     with unit_of_work(_factory(), writes=True) as session:
-        add_agreement(session, home, partner, name, imsi_prefix, valid_from=start)
+        add_agreement(
+            session, home, partner, name, imsi_prefix, valid_from=start, partner_id=partner_id
+        )
         add_imsi_prefixes(session, home, home_imsi_prefix or [])
     out.print(f"agreement {home} - {partner} recorded")
 

@@ -3,7 +3,9 @@ usages it mediated.
 
 The usage store (Parquet under ``var/usage/``) is read only through :mod:`.store`'s readers,
 which trust the files of finished batches alone; pushed TMF635 usages are loaded through the
-queries here. ``models`` and ``repository`` are private (enforced by import-linter).
+queries here. Roaming settlement decodes partners' TAP files with :func:`decode_tap_bytes`
+(and :mod:`ber` framing) and passes the records it accepts through :func:`ingest_decoded`.
+``models`` and ``repository`` are private (enforced by import-linter).
 """
 
 from __future__ import annotations

@@ -289,28 +289,56 @@ class SevereReturn:
     charge: int  # micro-SDR
 
 
+@dataclass(frozen=True)
+class FatalReturn:
+    """A refused TAP file whose audit control does not match its content."""
+
+    file_sequence: int
+    audit: dict[str, Any]  # the file's AuditControlInfo as decoded
+    error_code: int
+
+
+def _detail(item: SevereReturn | FatalReturn) -> tuple[str, dict[str, Any]]:
+    number = f"{item.file_sequence:05d}".encode()
+    error = [{"errorCode": item.error_code}]
+    if isinstance(item, FatalReturn):
+        return (
+            "fatalReturn",
+            {
+                "fileSequenceNumber": number,
+                "auditControlInfoError": {"auditControlInfo": item.audit, "errorDetail": error},
+            },
+        )
+    return (
+        "severeReturn",
+        {"fileSequenceNumber": number, "callEventDetail": item.event, "errorDetail": error},
+    )
+
+
+def decode_audit(data: bytes) -> dict[str, Any]:
+    """A TAP 3.12 AuditControlInfo (raises ValueError when invalid)."""
+    obj = _modules().TAP_0312.AuditControlInfo
+    try:
+        obj.from_ber(data)
+        value: dict[str, Any] = obj.get_val()
+    except Exception as exc:
+        raise ValueError(f"AuditControlInfo not decodable: {exc}") from exc
+    return value
+
+
 def encode_rap(
     sender: str,
     recipient: str,
     sequence: int,
     created: datetime,
-    returns: Sequence[SevereReturn],
+    returns: Sequence[SevereReturn | FatalReturn],
     zone: ZoneInfo,
 ) -> bytes:
-    """A RAP 1.5 return batch with one severe return per refused record."""
+    """A RAP 1.5 return batch: a severe return per refused record, a fatal return per
+    refused file; the audit total is the severe returns' value."""
     stamp = Stamp(zone)
     when = stamp.with_offset(created)
-    details = [
-        (
-            "severeReturn",
-            {
-                "fileSequenceNumber": f"{item.file_sequence:05d}".encode(),
-                "callEventDetail": item.event,
-                "errorDetail": [{"errorCode": item.error_code}],
-            },
-        )
-        for item in returns
-    ]
+    details = [_detail(item) for item in returns]
     batch = {
         "rapBatchControlInfoRap": {
             "sender": sender.encode(),
@@ -326,7 +354,9 @@ def encode_rap(
         },
         "returnDetails": details,
         "rapAuditControlInfo": {
-            "totalSevereReturnValue": sum(item.charge for item in returns),
+            "totalSevereReturnValue": sum(
+                item.charge for item in returns if isinstance(item, SevereReturn)
+            ),
             "returnDetailsCount": len(returns),
         },
     }

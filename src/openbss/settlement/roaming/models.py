@@ -31,6 +31,7 @@ class FileDirection(StrEnum):
 class FileStatus(StrEnum):
     DONE = "done"
     ACKNOWLEDGED = "acknowledged"  # an outbound RAP file the partner acknowledged
+    REFUSED = "refused"  # an inbound TAP file refused whole (a fatal return)
 
 
 class RoamingAgreement(Base):

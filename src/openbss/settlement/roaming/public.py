@@ -6,14 +6,14 @@ from openbss.settlement.roaming.access import visible_file, visible_files, visib
 from openbss.settlement.roaming.calculations import tap_file_name
 from openbss.settlement.roaming.models import FileDirection, FileKind, ReturnedRecord, RoamingFile
 from openbss.settlement.roaming.rap import RapOutFile, Received, receive_rap, write_raps
-from openbss.settlement.roaming.repository import files, returns_of, tap_records_of
-from openbss.settlement.roaming.setup import (
+from openbss.settlement.roaming.reference import (
     add_agreement,
     add_imsi_prefixes,
     add_tariff,
     home_network,
     set_exchange_rate,
 )
+from openbss.settlement.roaming.repository import files, returns_of, tap_records_of
 from openbss.settlement.roaming.tap_in import ERROR_CODES, TapInResult, receive_tap
 from openbss.settlement.roaming.tap_out import TapOutFile, roaming_dir, run_tap_out
 from openbss.settlement.roaming.totals import PartnerTotals, partner_totals

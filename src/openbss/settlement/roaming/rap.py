@@ -32,7 +32,9 @@ from openbss.settlement.roaming.calculations import (
     to_micro,
 )
 from openbss.settlement.roaming.codec import (
+    FatalReturn,
     SevereReturn,
+    decode_audit,
     decode_event,
     decode_rap,
     encode_ack,
@@ -51,7 +53,7 @@ from openbss.settlement.roaming.models import (
     RoamingFile,
 )
 from openbss.settlement.roaming.pricing import RateBook
-from openbss.settlement.roaming.tap_in import ERROR_CODES
+from openbss.settlement.roaming.tap_in import ERROR_CODES, FATAL_RECORD_NO, event_charge
 from openbss.settlement.roaming.tap_out import roaming_dir, write_atomically
 
 UNDECODABLE = ERROR_CODES["undecodable"]
@@ -92,8 +94,10 @@ def write_raps(
         counter = repository.locked_sequence(session, home, recipient, FileKind.RAP)
         sequence = next_sequence(counter.last_sequence)
         counter.last_sequence = sequence
-        returns = [
-            SevereReturn(
+        returns: list[SevereReturn | FatalReturn] = [
+            FatalReturn(tap.sequence, decode_audit(bytes.fromhex(r.event_hex)), r.error_code)
+            if r.record_no == FATAL_RECORD_NO
+            else SevereReturn(
                 tap.sequence, decode_event(bytes.fromhex(r.event_hex)), r.error_code, r.sdr_amount
             )
             for r, tap in items
@@ -144,14 +148,35 @@ class Received:
     already: bool
 
 
-def _returned_value(value: dict[str, Any]) -> tuple[int, int]:
-    """How many records a return batch returns and their value in micro-SDR."""
+def _returned_value(
+    session: Session, home: str, partner: str, value: dict[str, Any], name: str
+) -> tuple[int, int]:
+    """How many records a return batch returns and their value in micro-SDR, checked: each
+    severe return names a TAP file we sent the partner, and the audit total is the sum of
+    the returned events' charges."""
     control = value["rapBatchControlInfoRap"]
     places = int(control.get("tapDecimalPlaces", 3))
+    severe = [d for kind, d in value.get("returnDetails", []) if kind == "severeReturn"]
+    total = 0
+    for detail in severe:
+        number = detail["fileSequenceNumber"].decode("ascii", "replace")
+        ours = None
+        if number.isdigit():
+            ours = repository.file_by_key(
+                session, FileDirection.OUT, FileKind.TAP, home, partner, int(number)
+            )
+        if ours is None:
+            raise RoamingFileRefused(f"{name} returns a record of TAP file {number}, which we "
+                                     f"never sent {partner}")  # fmt: skip
+        total += event_charge(detail["callEventDetail"]) or 0
     audit = value.get("rapAuditControlInfo", {})
-    return int(audit.get("returnDetailsCount", len(value.get("returnDetails", [])))), to_micro(
-        int(audit.get("totalSevereReturnValue", 0)), places
-    )
+    declared = int(audit.get("totalSevereReturnValue", 0))
+    if declared != total:
+        raise RoamingFileRefused(
+            f"{name}: totalSevereReturnValue {declared}, returned records' charges {total}"
+        )
+    count = int(audit.get("returnDetailsCount", len(value.get("returnDetails", []))))
+    return count, to_micro(total, places)
 
 
 def receive_rap(
@@ -198,7 +223,7 @@ def receive_rap(
     records, sdr, fen, answer = 0, 0, 0, None
     if kind is FileKind.RAP:
         _, value = decode_rap(buf)
-        records, sdr = _returned_value(value)
+        records, sdr = _returned_value(session, home, sender, value, path.name)
         rate = RateBook(repository.exchange_rates(session)).on(stamp.astimezone(zone).date())[1]
         fen = sdr_micro_to_fen(sdr, rate)
         answer = ack_file_name(home, sender, sequence)

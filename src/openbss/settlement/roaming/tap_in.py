@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import pyarrow as pa
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ from openbss.mediation.public import (
     MediatedFileKind,
     ber,
     decode_tap_bytes,
+    finished_parts,
     ingest_decoded,
 )
 from openbss.settlement.roaming import repository
@@ -49,7 +51,7 @@ from openbss.settlement.roaming.models import (
 )
 from openbss.settlement.roaming.pricing import RateBook
 
-ACCOUNTING_INFO = ber.app(5)
+ACCOUNTING_INFO, AUDIT_CONTROL_INFO = ber.app(5), ber.app(15)
 DEFAULT_DECIMAL_PLACES = 3
 # Why we refuse a record, as the error code the RAP file carries. The codes are this
 # operator's table (docs/domain/settlement-roaming.md), one per rule, checked in this order.
@@ -62,7 +64,10 @@ ERROR_CODES: dict[str, int] = {
     "negative_usage": 40,
     "charge_missing": 50,
     "charge_negative": 51,
+    "duplicate": 70,  # mediation found it a duplicate: not billed, so not owed
+    "audit_mismatch": 60,  # the whole file: callEventDetailsCount differs (a fatal return)
 }
+FATAL_RECORD_NO = -1  # a refused file's own row among its returned records
 FUTURE_TOLERANCE_S = 3600
 
 
@@ -77,6 +82,7 @@ class TapInResult:
     sdr_amount: int  # micro-SDR of accepted records: what we owe the partner
     cny_amount: int  # fen
     already: bool  # the file had been taken before: nothing changed
+    refused_whole: bool = False  # its audit control does not match: a fatal return
 
 
 def _decimal_places(buf: bytes) -> int:
@@ -187,8 +193,6 @@ def receive_tap(
     sender, recipient, sequence = decoded.sender, decoded.details.get("recipient"), decoded.sequence
     if sender is None or sequence is None:
         raise RoamingFileRefused(f"{path.name}: no sender or file sequence number")
-    if "audit_mismatch" in decoded.details:
-        raise RoamingFileRefused(f"{path.name}: {decoded.details['audit_mismatch']}")
     if recipient != home:
         raise RoamingFileRefused(f"{path.name} is addressed to {recipient}, not to {home}")
     with unit_of_work(factory) as session:
@@ -201,16 +205,18 @@ def receive_tap(
             return _earlier(earlier, digest, path.name)
         prefixes = repository.imsi_prefixes(session)
         rates = RateBook(repository.exchange_rates(session))
+    if "audit_mismatch" in decoded.details:
+        return _refuse_file(factory, province, path.name, digest, buf, decoded)
     places = _decimal_places(buf)
     rows = decoded.records.to_pylist()
     moment = now()
     verdicts = [check_record(row, home, prefixes, places, moment) for row in rows]
     accepted = [i for i, v in enumerate(verdicts) if v.rule is None]
-    fen = 0
-    for index in accepted:
-        day = _day(rows[index]["event_time"], zone)
-        fen += sdr_micro_to_fen(verdicts[index].charge, rates.on(day)[1])
-    records = decoded.records.take(pa.array(accepted, type=pa.int64()))
+    records = _international(
+        decoded.records.take(pa.array(accepted, type=pa.int64())),
+        [rows[i] for i in accepted],
+        [verdicts[i].event for i in accepted],
+    )
     outcome = ingest_decoded(
         Ingest(factory, data_dir, province),
         path.name,
@@ -221,6 +227,18 @@ def receive_tap(
     )
     if outcome.status == "rejected":  # e.g. another file already processed under this name
         raise RoamingFileRefused(f"{path.name}: mediation refused the file: {outcome.error}")
+    # Records mediation found to be duplicates (of this file or of the partner's earlier
+    # files) are not billed, so they are not owed either: they are returned.
+    for record_no in _duplicates(factory, data_dir, province, digest, rows, accepted):
+        verdicts[record_no] = Verdict(
+            "duplicate", "duplicate of a record already received", verdicts[record_no].charge,
+            verdicts[record_no].event,
+        )  # fmt: skip
+    accepted = [i for i, v in enumerate(verdicts) if v.rule is None]
+    fen = 0
+    for index in accepted:
+        day = _day(rows[index]["event_time"], zone)
+        fen += sdr_micro_to_fen(verdicts[index].charge, rates.on(day)[1])
     with unit_of_work(factory, writes=True) as session:
         earlier = repository.file_by_key(
             session, FileDirection.IN, FileKind.TAP, sender, recipient, sequence
@@ -267,6 +285,125 @@ def receive_tap(
     )
 
 
+def _international(
+    table: pa.Table, rows: list[dict[str, Any]], events: list[tuple[str, Any] | None]
+) -> pa.Table:
+    """TD.57 writes the MSISDN, calledNumber and callingNumber as international numbers
+    without a prefix (country code first); mediation's numbering rules read "+" + digits as
+    E.164, so those get the "+" (dialled digits stay as dialled)."""
+    calling: list[str | None] = []
+    called: list[str | None] = []
+    for row, event in zip(rows, events, strict=True):
+        kind, value = event if event is not None else ("", {})
+        basic = value.get("basicCallInformation", {})
+        own_is_msisdn = True  # the chargeable subscriber's number is its MSISDN
+        other = "calledNumber" in basic.get("destination", {}) or "callingNumber" in basic.get(
+            "callOriginator", {}
+        )
+        mt = kind == "mobileTerminatedCall"
+        calling.append(_plus(row.get("calling"), other if mt else own_is_msisdn))
+        called.append(_plus(row.get("called"), own_is_msisdn if mt else other))
+    table = table.set_column(
+        table.schema.get_field_index("calling"), "calling", pa.array(calling, pa.string())
+    )
+    return table.set_column(
+        table.schema.get_field_index("called"), "called", pa.array(called, pa.string())
+    )
+
+
+def _plus(number: object, international: bool) -> str | None:
+    if number is None:
+        return None
+    text = str(number)
+    return f"+{text}" if international and text.isdigit() else text
+
+
+def _duplicates(
+    factory: sessionmaker[Session],
+    data_dir: Path,
+    province: str,
+    digest: str,
+    rows: list[dict[str, Any]],
+    accepted: list[int],
+) -> list[int]:
+    """The record numbers of this file's accepted records that mediation stored as
+    duplicates. Its record ids are ``<content digest[:20]>:<record_no>``, so they are found
+    in the duplicate area by the file's content, also after a run killed half-way."""
+    days: set[date] = set()
+    for index in accepted:
+        moment = rows[index]["event_time"]
+        if isinstance(moment, datetime):
+            day = moment.astimezone(UTC).date()
+            days.update(day + timedelta(days=offset) for offset in (-1, 0, 1))
+    if not days:
+        return []
+    with factory() as session:
+        parts = finished_parts(session, data_dir, "duplicate", province, sorted(days))
+    if not parts:
+        return []
+    prefix = f"{digest[:20]}:"
+    found = (
+        pl.scan_parquet([str(p) for p in parts])
+        .select("record_id")
+        .filter(pl.col("record_id").str.starts_with(prefix))
+        .collect()
+        .get_column("record_id")
+        .to_list()
+    )
+    return sorted(int(record_id.removeprefix(prefix)) for record_id in found)
+
+
+def _member(buf: bytes, key: int) -> bytes | None:
+    top = ber.frame(buf)
+    for member in ber.children(buf, top):
+        if member.key == key:
+            return buf[member.start : member.end]
+    return None
+
+
+def _refuse_file(
+    factory: sessionmaker[Session],
+    province: str,
+    name: str,
+    digest: str,
+    buf: bytes,
+    decoded: Decoded,
+) -> TapInResult:
+    """A file whose audit control does not match its events is refused whole (TD.57: a fatal
+    error): nothing of it is billed or owed, and it waits for the next RAP file as a fatal
+    return quoting its AuditControlInfo."""
+    sender, recipient, sequence = decoded.sender, decoded.details["recipient"], decoded.sequence
+    assert sender is not None and sequence is not None
+    audit = _member(buf, AUDIT_CONTROL_INFO)
+    assert audit is not None  # mediation's decoder requires it
+    records = decoded.records.num_rows
+    with unit_of_work(factory, writes=True) as session:
+        earlier = repository.file_by_key(
+            session, FileDirection.IN, FileKind.TAP, sender, recipient, sequence
+        )
+        if earlier is not None:
+            return _earlier(earlier, digest, name)
+        file_id = new_id()
+        session.add(
+            RoamingFile(
+                id=file_id, direction=FileDirection.IN, kind=FileKind.TAP, sender=sender,
+                recipient=recipient, sequence=sequence, province=province, file_name=name[:64],
+                checksum=digest, status=FileStatus.REFUSED, records=records, returned=records,
+                sdr_amount=0, cny_amount=0,
+            )
+        )  # fmt: skip
+        session.flush()
+        session.add(
+            ReturnedRecord(
+                tap_file_id=file_id, record_no=FATAL_RECORD_NO,
+                error_code=ERROR_CODES["audit_mismatch"],
+                reason=decoded.details["audit_mismatch"], event_hex=audit.hex(), sdr_amount=0,
+            )
+        )  # fmt: skip
+        session.flush()
+    return TapInResult(file_id, sender, sequence, records, 0, records, 0, 0, False, True)
+
+
 def _day(moment: object, zone: ZoneInfo) -> date:
     assert isinstance(moment, datetime)
     return moment.astimezone(zone).date()
@@ -288,4 +425,5 @@ def _earlier(row: RoamingFile, digest: str, name: str) -> TapInResult:
         row.sdr_amount,
         row.cny_amount,
         True,
+        row.status == FileStatus.REFUSED,
     )

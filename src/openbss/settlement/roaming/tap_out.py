@@ -32,6 +32,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from openbss.kit.clock import now
+from openbss.kit.errors import BadRequest
 from openbss.kit.ids import new_id
 from openbss.mediation.public import finished_parts
 from openbss.settlement.roaming import repository
@@ -235,7 +236,9 @@ def run_tap_out(
     Flushes."""
     partners = [a.partner_tadig for a in repository.agreements(session, home)]
     if partner is not None:
-        partners = [p for p in partners if p == partner]
+        if partner not in partners:
+            raise BadRequest(f"no roaming agreement between {home} and {partner}")
+        partners = [partner]
     usage = visitor_usage(
         session, data_dir, province, repository.imsi_prefixes(session), partners, days
     )

@@ -1,5 +1,5 @@
 """Roaming reference data (agreements, IMSI ranges, tariffs, exchange rates): written by
-seeds, tests and the CLI's ``roaming setup``; each call flushes."""
+seeds, tests and the CLI (``roaming agreement``, ``tariff``, ``rate``); each call flushes."""
 
 from __future__ import annotations
 
