@@ -119,6 +119,7 @@ def test_partner_links_its_party_and_settlement_account(session: Session) -> Non
         ({"kind": "roaming", "name": "x", "tadig": "HKG"}, "TADIG code 'HKG' is not valid"),
         ({"kind": "roaming", "name": "x"}, "a roaming partner needs its TADIG code"),
         ({"kind": "sp", "name": "x"}, "a partner of kind 'sp' needs a 'partnerCode'"),
+        ({"kind": "province", "name": "x", "code": "sh"}, "its province code"),
         (
             {"kind": "sp", "name": "x", "code": "S1", "access_numbers": ["12a"]},
             "'12a' is not valid",
