@@ -261,4 +261,6 @@ def test_demo_partners_are_seeded_once(session: Session) -> None:
         session, agent_partner.id, "commission", date(2026, 11, 1)
     )
     assert contract is not None and contract.terms["activation_fen"] == 5000
-    assert count(session, SettlementContract) == 2
+    revenue = partners.contract_in_force(session, ring.id, "revenue_share", date(2005, 3, 1))
+    assert revenue is not None and revenue.terms == {"sp_share_percent": "85"}
+    assert count(session, SettlementContract) == 4
