@@ -187,8 +187,17 @@ def test_a_partner_statement_over_http(
     )  # fmt: skip
     shown = client.get(f"{COMMISSIONS}/runs/2026-10", headers=auth("analyst")).json()
     assert shown["partners"] == ran.json()["partners"] and shown["totalFen"] == 6413
-    statement = client.get(
+    lines = client.get(
         f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001", headers=auth("billing_operator")
+    ).json()["lines"]
+    assert sorted(int(line["amount_fen"]) for line in lines) == [333, 1080, 5000]
+    assert {line["kind_name"] for line in lines} == {
+        "开户酬金 / Activation",
+        "收入分成 / Revenue share",
+    }
+    statement = client.get(
+        f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001",
+        headers={**auth("billing_operator"), "Accept": "text/csv"},
     )
     assert statement.status_code == 200
     assert statement.headers["content-type"].startswith("text/csv")
