@@ -224,3 +224,31 @@ def test_a_partner_statement_over_http(
         ).status_code
         == 403
     )
+
+
+def test_party_role_events_and_hub(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    from openbss.events.models import OutboxEvent
+
+    hub = client.post(
+        "/tmf-api/partyRoleManagement/v4/hub",
+        json={"callback": "http://127.0.0.1:9/listener"},
+        headers=auth("finance"),
+    )
+    assert hub.status_code == 201, hub.text
+    role = client.post(ROLES, json=agent_body(), headers=auth("finance")).json()
+    client.patch(f"{ROLES}/{role['id']}", json={"status": "suspended"}, headers=auth("admin"))
+    assert client.delete(f"{ROLES}/{role['id']}", headers=auth("admin")).status_code == 204
+    with session_factory() as session:
+        events = session.scalars(
+            select(OutboxEvent.event_type)
+            .where(OutboxEvent.api == "partyRole")
+            .order_by(OutboxEvent.created_at)
+        ).all()
+    # the patch's two events come from one transaction: their order between them is not kept
+    assert sorted(events) == [
+        "PartyRoleAttributeValueChangeEvent", "PartyRoleCreateEvent", "PartyRoleDeleteEvent",
+        "PartyRoleStateChangeEvent",
+    ]  # fmt: skip
+    assert (events[0], events[-1]) == ("PartyRoleCreateEvent", "PartyRoleDeleteEvent")
