@@ -187,8 +187,17 @@ def test_a_partner_statement_over_http(
     )  # fmt: skip
     shown = client.get(f"{COMMISSIONS}/runs/2026-10", headers=auth("analyst")).json()
     assert shown["partners"] == ran.json()["partners"] and shown["totalFen"] == 6413
-    statement = client.get(
+    lines = client.get(
         f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001", headers=auth("billing_operator")
+    ).json()["lines"]
+    assert sorted(int(line["amount_fen"]) for line in lines) == [333, 1080, 5000]
+    assert {line["kind_name"] for line in lines} == {
+        "开户酬金 / Activation",
+        "收入分成 / Revenue share",
+    }
+    statement = client.get(
+        f"{COMMISSIONS}/runs/2026-10/statements/GD-AG-001",
+        headers={**auth("billing_operator"), "Accept": "text/csv"},
     )
     assert statement.status_code == 200
     assert statement.headers["content-type"].startswith("text/csv")
@@ -215,3 +224,31 @@ def test_a_partner_statement_over_http(
         ).status_code
         == 403
     )
+
+
+def test_party_role_events_and_hub(
+    client: TestClient, auth: KeyMaker, session_factory: sessionmaker[Session]
+) -> None:
+    from openbss.events.models import OutboxEvent
+
+    hub = client.post(
+        "/tmf-api/partyRoleManagement/v4/hub",
+        json={"callback": "http://127.0.0.1:9/listener"},
+        headers=auth("finance"),
+    )
+    assert hub.status_code == 201, hub.text
+    role = client.post(ROLES, json=agent_body(), headers=auth("finance")).json()
+    client.patch(f"{ROLES}/{role['id']}", json={"status": "suspended"}, headers=auth("admin"))
+    assert client.delete(f"{ROLES}/{role['id']}", headers=auth("admin")).status_code == 204
+    with session_factory() as session:
+        events = session.scalars(
+            select(OutboxEvent.event_type)
+            .where(OutboxEvent.api == "partyRole")
+            .order_by(OutboxEvent.created_at)
+        ).all()
+    # the patch's two events come from one transaction: their order between them is not kept
+    assert sorted(events) == [
+        "PartyRoleAttributeValueChangeEvent", "PartyRoleCreateEvent", "PartyRoleDeleteEvent",
+        "PartyRoleStateChangeEvent",
+    ]  # fmt: skip
+    assert (events[0], events[-1]) == ("PartyRoleCreateEvent", "PartyRoleDeleteEvent")

@@ -119,6 +119,7 @@ def test_partner_links_its_party_and_settlement_account(session: Session) -> Non
         ({"kind": "roaming", "name": "x", "tadig": "HKG"}, "TADIG code 'HKG' is not valid"),
         ({"kind": "roaming", "name": "x"}, "a roaming partner needs its TADIG code"),
         ({"kind": "sp", "name": "x"}, "a partner of kind 'sp' needs a 'partnerCode'"),
+        ({"kind": "province", "name": "x", "code": "sh"}, "its province code"),
         (
             {"kind": "sp", "name": "x", "code": "S1", "access_numbers": ["12a"]},
             "'12a' is not valid",
@@ -260,4 +261,6 @@ def test_demo_partners_are_seeded_once(session: Session) -> None:
         session, agent_partner.id, "commission", date(2026, 11, 1)
     )
     assert contract is not None and contract.terms["activation_fen"] == 5000
-    assert count(session, SettlementContract) == 2
+    revenue = partners.contract_in_force(session, ring.id, "revenue_share", date(2005, 3, 1))
+    assert revenue is not None and revenue.terms == {"sp_share_percent": "85"}
+    assert count(session, SettlementContract) == 4

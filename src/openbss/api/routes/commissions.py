@@ -2,13 +2,15 @@
 
 - ``POST /runs`` ``{"period": "YYYY-MM"}``: run (or show) the month of the caller's province;
 - ``GET /runs``: the province's runs; ``GET /runs/{period}``: one run with its partner totals;
-- ``GET /runs/{period}/statements/{partnerCode}``: a partner's statement (CSV).
+- ``GET /runs/{period}/statements/{partnerCode}``: a partner's statement lines (JSON), or its
+  CSV file when asked with ``Accept: text/csv``.
 
 Money is integer fen with a TMF money value beside it.
 """
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -157,21 +159,44 @@ def get_run(request: Request, principal: PrincipalDep, period: str) -> Any:
     return JSONResponse(_view(report))
 
 
+STATEMENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["period", "province", "partnerCode", "lines"],
+    "properties": {
+        "period": {"type": "string"},
+        "province": {"type": "string"},
+        "partnerCode": {"type": "string"},
+        "fileName": {"type": "string"},
+        "lines": array_of({"type": "object", "additionalProperties": {"type": "string"}}),
+    },
+}
+STATEMENT_ANSWER = json_content(STATEMENT)
+STATEMENT_ANSWER["content"]["text/csv"] = {"schema": {"type": "string"}}
+
+
 @router.get(
     "/runs/{period}/statements/{partner_code}",
     name="get_commission_statement",
-    summary="A partner's commission statement (CSV)",
-    response_class=FileResponse,
-    openapi_extra=responses(
-        {200: ("The statement", {"content": {"text/csv": {"schema": {"type": "string"}}}})},
-        (404,),
-    ),
+    summary="A partner's commission statement (JSON, or the CSV file with Accept: text/csv)",
+    openapi_extra=responses({200: ("The statement", STATEMENT_ANSWER)}, (404,)),
 )
 def get_statement(request: Request, principal: PrincipalDep, period: str, partner_code: str) -> Any:
     path = operations.statement(
         session_factory(request), get_settings().data_dir, principal, period, partner_code
     )
-    return FileResponse(path, media_type="text/csv; charset=utf-8", filename=path.name)
+    if "text/csv" in request.headers.get("accept", ""):
+        return FileResponse(path, media_type="text/csv; charset=utf-8", filename=path.name)
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    return JSONResponse(
+        {
+            "period": period,
+            "province": lines[0]["province"] if lines else principal.province,
+            "partnerCode": partner_code,
+            "fileName": path.name,
+            "lines": lines,
+        }
+    )
 
 
 MOUNTS: list[tuple[str, APIRouter]] = [(PATH, router)]

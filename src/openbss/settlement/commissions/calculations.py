@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from openbss.kit.errors import Unprocessable
@@ -157,6 +158,7 @@ def share(basis_fen: int, basis_points: int) -> int:
     return rounded if basis_fen >= 0 else -rounded
 
 
+@lru_cache(maxsize=4096)
 def parse_period(period: str) -> tuple[int, int]:
     match = PERIOD.match(period)
     if match is None:
@@ -167,6 +169,7 @@ def parse_period(period: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+@lru_cache(maxsize=65536)
 def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
@@ -185,6 +188,7 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+@lru_cache(maxsize=65536)
 def months_after(first: str, later: str) -> int:
     """How many periods ``later`` comes after ``first`` (0 for the same period)."""
     a_year, a_month = parse_period(first)

@@ -21,7 +21,9 @@ from openbss.settlement.partners.service import create_contract, create_partner
 
 DEMO_FILE = Path(__file__).with_name("demo_partners.toml")
 GROUP_KINDS = frozenset({PartnerKind.ROAMING})
-COMMISSIONS_FROM = date(2005, 1, 1)
+CONTRACTS_FROM = date(2005, 1, 1)
+# Contract kinds a demo entry may carry, as tables of terms named after the kind.
+CONTRACT_KINDS = ("commission", "revenue_share")
 PROVINCE_NAMES = {"GD": "广东", "SH": "上海", "BJ": "北京", "JS": "江苏", "ZJ": "浙江"}
 
 
@@ -82,13 +84,15 @@ def seed_partners(session: Session, province: str, path: Path = DEMO_FILE) -> Pa
         )
         if "commission" in entry:
             parse_rules(entry["commission"])  # the rules are checked before they are stored
-            create_contract(
-                session,
-                owner,
-                partner_id=partner.id,
-                kind="commission",
-                terms=entry["commission"],
-                valid_from=COMMISSIONS_FROM,
-            )
+        for kind_of_contract in CONTRACT_KINDS:
+            if kind_of_contract in entry:
+                create_contract(
+                    session,
+                    owner,
+                    partner_id=partner.id,
+                    kind=kind_of_contract,
+                    terms=entry[kind_of_contract],
+                    valid_from=CONTRACTS_FROM,
+                )
         report.created.append(label)
     return report

@@ -62,6 +62,7 @@ class PartyRoleService(ResourceService[SettlementPartner]):
     read_roles = PARTNER_READERS
     write_roles = PARTNER_WRITERS
     province_owned = False
+    state_attribute = "status"
 
     def validate(
         self,
