@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0011
-Create Date: 2026-12-03 18:11:42.187574
+Create Date: 2026-12-03 18:48:06.258293
 """
 
 from collections.abc import Sequence
@@ -213,6 +213,14 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "charging_revenue_mark",
+        sa.Column("province", sa.String(length=8), nullable=False),
+        sa.Column("last_transaction_id", sa.BigInteger(), nullable=False),
+        sa.Column("carried_li", sa.BigInteger(), nullable=False),
+        sa.Column("posted_at", openbss.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("province", name=op.f("pk_charging_revenue_mark")),
+    )
+    op.create_table(
         "charging_topup_balance",
         sa.Column("status", sa.String(length=16), nullable=True),
         sa.Column("usage_type", sa.String(length=16), nullable=True),
@@ -314,6 +322,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_charging_topup_balance_bucket_id"))
 
     op.drop_table("charging_topup_balance")
+    op.drop_table("charging_revenue_mark")
     with op.batch_alter_table("charging_reserve_balance", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charging_reserve_balance_status"))
         batch_op.drop_index(batch_op.f("ix_charging_reserve_balance_province"))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbss.audit.models import AuditEntry
 from openbss.db.uow import unit_of_work
 from openbss.kit.settings import get_settings
+from openbss.payments.models import JournalLine
 from tests.charging_support import line
 from tests.conftest import KeyMaker
 
@@ -57,6 +58,23 @@ def test_bucket_top_up_adjust_reserve_release(
          "usageType": "monetary", "product": {"id": product_id}},
     )  # fmt: skip
     assert adjust["status"] == "completed"
+    with unit_of_work(session_factory) as s:
+        lines = sorted(
+            (row.entry_kind, row.gl_account, row.amount_fen)
+            for row in s.scalars(select(JournalLine))
+        )
+    assert lines == [
+        ("prepaidAdjust", "2203", 250),
+        ("prepaidAdjust", "6001", -250),
+        ("prepaidTopUp", "1001", 5_000),
+        ("prepaidTopUp", "2203", -5_000),
+    ]
+    sub_fen = client.post(
+        f"{BASE}/topupBalance",
+        json={"amount": {"amount": 0.005, "units": "CNY"}, "bucket": {"id": bucket["id"]}},
+        headers=csr,
+    )
+    assert (sub_fen.status_code, sub_fen.json()["code"]) == (400, "INVALID_AMOUNT")
     reservation = post(
         client, csr, "reserveBalance",
         {"amount": {"amount": 7, "units": "CNY"}, "bucket": {"id": bucket["id"]},

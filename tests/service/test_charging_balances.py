@@ -413,3 +413,34 @@ def test_concurrent_reservations_on_one_bucket_never_over_grant(
         assert row is not None
         assert (row.remaining, row.reserved) == (1_000 - sum(g // 2 for g in grants), 0)
         assert_log_matches(s)
+
+
+def test_money_used_is_posted_as_revenue_once_with_sub_fen_carried(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from openbss.charging.notices import post_usage_revenue
+    from openbss.payments.models import JournalLine
+
+    sub = line(session)
+    charging.create_bucket(session, owner=sub.owners[0], unit=Unit.LI, amount=10_000, at=T0)
+    for n, used in enumerate((1_234, 2_001)):
+        charging.reserve(
+            session, reservation_id=f"u{n}", owners=sub.owners, unit=Unit.LI, amount=3_000,
+            at=T0, expires_at=LATER,
+        )  # fmt: skip
+        charging.debit(session, reservation_id=f"u{n}", used=used, at=LATER, release_rest=True)
+        later = datetime.now(UTC) + timedelta(minutes=2)
+        post_usage_revenue(session, later)
+    assert post_usage_revenue(session, later) == 0  # nothing new
+    lines = session.execute(
+        select(JournalLine.gl_account, JournalLine.amount_fen)
+        .where(JournalLine.entry_kind == "prepaidUsage")
+        .order_by(JournalLine.id)
+    ).all()
+    # 1,234 li → 123 fen, 4 li carried; 2,001 + 4 li → 200 fen, 5 li carried
+    assert [(str(a), int(f)) for a, f in lines] == [
+        ("2203", 123),
+        ("6001", -123),
+        ("2203", 200),
+        ("6001", -200),
+    ]

@@ -29,6 +29,7 @@ from openbss.charging.models import (
     ReservationHold,
     ReservationStep,
 )
+from openbss.kit.clock import now
 
 BUCKETS = cast(Table, BalanceBucket.__table__)
 RESERVATIONS = cast(Table, Reservation.__table__)
@@ -59,6 +60,7 @@ class _Changes:
 
     def __init__(self, at: datetime, reservation_id: str) -> None:
         self.at = at
+        self.written = now()  # when the rows were written (``at`` is when usage happened)
         self.reservation_id = reservation_id
         self.rows: list[dict[str, Any]] = []
 
@@ -83,7 +85,7 @@ class _Changes:
                 "reference": None,
                 "idempotency_key": None,
                 "at": self.at,
-                "created_at": self.at,
+                "created_at": self.written,
             }
         )
 
@@ -331,7 +333,7 @@ def debit(
                 "reservation_id": reservation_id,
                 "reason": f"{left} {reservation['unit']} used beyond the balance",
                 "at": at,
-                "created_at": at,
+                "created_at": changes.written,
             }
         )  # fmt: skip
     closing = release_rest or reservation["status"] == "closed"

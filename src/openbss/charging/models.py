@@ -214,3 +214,15 @@ class RedeemGuard(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     first_failure_at: Mapped[datetime | None] = mapped_column()
     locked_until: Mapped[datetime | None] = mapped_column()
+
+
+class RevenueMark(Base):
+    """How far a province's money debits have been posted as revenue: the last balance
+    transaction posted and the sub-fen rest carried to the next posting."""
+
+    __tablename__ = "charging_revenue_mark"
+
+    province: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_transaction_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    carried_li: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_at: Mapped[datetime | None] = mapped_column()

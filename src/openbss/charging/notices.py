@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from openbss.charging import repository as repo
@@ -17,6 +18,7 @@ from openbss.charging import vouchers
 from openbss.charging.balances import MAIN_BUCKET, available, owners_of, release_expired
 from openbss.charging.buckets import expire_due
 from openbss.charging.calculations import Unit
+from openbss.charging.models import RevenueMark
 from openbss.inventory.public import get_product
 from openbss.kit.money import LI_PER_FEN, LI_PER_YUAN
 from openbss.payments.public import (
@@ -93,6 +95,50 @@ def notify_expiring(session: Session, at: datetime, days: int = EXPIRY_NOTICE_DA
     return queued
 
 
+SETTLE_DELAY = timedelta(minutes=1)  # a debit older than this has committed
+
+
+ALL = "*"  # the mark row of how far the log has been read; one row per province carries
+
+
+def _mark(session: Session, marks: dict[str, RevenueMark], province: str) -> RevenueMark:
+    mark = marks.get(province)
+    if mark is None:
+        mark = RevenueMark(province=province, last_transaction_id=0, carried_li=0)
+        session.add(mark)
+        marks[province] = mark
+    return mark
+
+
+def post_usage_revenue(session: Session, at: datetime) -> int:
+    """Post the money debited from prepaid balances since the last posting as revenue
+    (prepaid balances down, revenue up), per province, carrying each province's sub-fen rest
+    to the next posting; returns the fen posted. Twice at one instant posts nothing more."""
+    marks = {m.province: m for m in session.scalars(select(RevenueMark).with_for_update())}
+    read = _mark(session, marks, ALL)
+    posted = 0
+    for province, li, last in repo.money_debits_since(
+        session, read.last_transaction_id, at - SETTLE_DELAY
+    ):
+        mark = _mark(session, marks, province)
+        fen, mark.carried_li = divmod(li + mark.carried_li, LI_PER_FEN)
+        mark.last_transaction_id, mark.posted_at = last, at
+        read.last_transaction_id = max(read.last_transaction_id, last)
+        if fen:
+            post_prepaid(
+                session,
+                province=province,
+                entry_id=f"prepaid-usage:{province}:{last}",
+                entry_kind="prepaidUsage",
+                at=at,
+                lines=prepaid_revenue_lines(fen, "prepaid-usage"),
+            )
+            posted += fen
+    read.posted_at = at
+    session.flush()
+    return posted
+
+
 @dataclass(frozen=True)
 class DailyReport:
     reservations_released: int
@@ -100,12 +146,13 @@ class DailyReport:
     money_expired_li: int
     vouchers_expired: int
     notices: int
+    usage_revenue_fen: int
 
 
 def run_daily(session: Session, at: datetime) -> DailyReport:
     """Release reservations of silent sessions, expire buckets and vouchers, post the money
-    that expired unused as revenue, and queue expiry notices. Running it twice at the same
-    instant changes nothing the second time."""
+    used (debited) and the money that expired unused as revenue, and queue expiry notices.
+    Running it twice at the same instant changes nothing the second time."""
     released = release_expired(session, at, limit=100_000)
     expired = expire_due(session, at, limit=100_000)
     for province, li in sorted(expired.money_li.items()):
@@ -121,4 +168,7 @@ def run_daily(session: Session, at: datetime) -> DailyReport:
             )
     cards = vouchers.expire(session, at)
     notices = notify_expiring(session, at)
-    return DailyReport(released, expired.buckets, sum(expired.money_li.values()), cards, notices)
+    revenue = post_usage_revenue(session, at)
+    return DailyReport(
+        released, expired.buckets, sum(expired.money_li.values()), cards, notices, revenue
+    )

@@ -242,3 +242,25 @@ def action_history(
     if transaction_id is not None:
         statement = statement.where(BalanceTransaction.id == transaction_id)
     return list(session.scalars(statement.order_by(BalanceTransaction.id)))
+
+
+def money_debits_since(
+    session: Session, after_id: int, settled_before: datetime
+) -> list[tuple[str, int, int]]:
+    """(province, li debited, last transaction id) of money debits after ``after_id`` written
+    before ``settled_before`` (a debit's transaction has committed by then), by province."""
+    statement = (
+        select(
+            BalanceTransaction.province,
+            func.coalesce(func.sum(-BalanceTransaction.amount), 0),
+            func.max(BalanceTransaction.id),
+        )
+        .where(
+            BalanceTransaction.id > after_id,
+            BalanceTransaction.kind == "debit",
+            BalanceTransaction.unit == "li",
+            BalanceTransaction.created_at < settled_before,
+        )
+        .group_by(BalanceTransaction.province)
+    )
+    return [(str(p), int(li), int(last)) for p, li, last in session.execute(statement)]

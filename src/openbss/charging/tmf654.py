@@ -40,10 +40,17 @@ from openbss.charging.quantities import (
 from openbss.inventory.public import get_product
 from openbss.kit.clock import now
 from openbss.kit.errors import BadRequest, NotFound, Unprocessable
+from openbss.kit.money import LI_PER_FEN
 from openbss.kit.pagination import Page, PageRequest
 from openbss.kit.security import Principal, Role
 from openbss.kit.settings import get_settings
 from openbss.kit.tmf import JSON, format_datetime, matches, parse_datetime
+from openbss.payments.public import (
+    PaymentMethod,
+    post_prepaid,
+    prepaid_adjustment_lines,
+    prepaid_top_up_lines,
+)
 from openbss.resources.service import ResourceService
 
 API = "prepayBalanceManagement"
@@ -244,6 +251,25 @@ def create_bucket_from(
     return bucket
 
 
+def _whole_fen(amount: int, unit: Unit) -> None:
+    """Money moved by hand reaches the books, which are kept in fen."""
+    if unit is Unit.LI and amount % LI_PER_FEN:
+        raise BadRequest(
+            "a top-up or adjustment of money is a whole number of fen (0.01 CNY)",
+            code="INVALID_AMOUNT",
+        )
+
+
+def _method(doc: Mapping[str, Any]) -> str:
+    """The payment method a top-up names (``paymentMethod.name`` or ``@type``), else cash."""
+    ref = doc.get("paymentMethod")
+    if isinstance(ref, dict):
+        for value in (ref.get("name"), ref.get("@type")):
+            if isinstance(value, str) and value in {m.value for m in PaymentMethod}:
+                return value
+    return PaymentMethod.CASH.value
+
+
 # ----- balance actions -----------------------------------------------------------------------
 
 
@@ -346,8 +372,10 @@ class TopupBalanceService(BalanceActionService[TopupBalanceAction]):
         bucket, _owner, unit = self.target(session, principal, doc, money_default=True)
         if bucket is None and unit is not Unit.LI:
             raise BadRequest("a top-up of minutes, messages or data names its bucket")
-        if parse_quantity(doc.get("amount"), unit, "amount") <= 0:
+        amount = parse_quantity(doc.get("amount"), unit, "amount")
+        if amount <= 0:
             raise BadRequest("amount must be positive", code="INVALID_AMOUNT")
+        _whole_fen(amount, unit)
 
     def perform(self, session: Session, principal: Principal, row: TopupBalanceAction) -> str:
         doc = row.doc
@@ -356,18 +384,28 @@ class TopupBalanceService(BalanceActionService[TopupBalanceAction]):
         bucket, owner, unit = self.target(session, principal, dict(doc), money_default=True)
         amount = parse_quantity(doc.get("amount"), unit, "amount")
         reason = str(doc.get("reason") or "TMF654 topupBalance")[:200]
+        at = now()
         if bucket is not None:
-            adjust(
-                session, bucket_id=bucket.id, amount=amount, at=now(), reason=reason,
+            done = adjust(
+                session, bucket_id=bucket.id, amount=amount, at=at, reason=reason,
                 reference=row.id, kind="topUp",
             )  # fmt: skip
         else:
             assert owner is not None
             done = top_up(
-                session, owner=owner, amount_li=amount, at=now(), reason=reason,
+                session, owner=owner, amount_li=amount, at=at, reason=reason,
                 reference=row.id,
             )  # fmt: skip
             row.doc = {**doc, "bucket": {"id": done.bucket_id, "name": MAIN_BUCKET}}
+        if unit is Unit.LI:
+            # Money paid onto a balance: cash or bank against prepaid balances.
+            credited = session.get(BalanceBucket, done.bucket_id)
+            assert credited is not None
+            post_prepaid(
+                session, province=credited.province, entry_id=f"prepaid-topup:{row.id}",
+                entry_kind="prepaidTopUp", at=at,
+                lines=prepaid_top_up_lines(amount // LI_PER_FEN, _method(doc)),
+            )  # fmt: skip
         return "completed"
 
     def voucher_number(
@@ -438,6 +476,7 @@ class AdjustBalanceService(BalanceActionService[AdjustBalanceAction]):
         amount = parse_quantity(doc.get("amount"), unit, "amount", signed=True)
         if amount == 0:
             raise BadRequest("an adjustment of zero changes nothing", code="INVALID_AMOUNT")
+        _whole_fen(amount, unit)
         return bucket, amount
 
     def plan(self, session: Session, principal: Principal, doc: JSON) -> None:
@@ -449,9 +488,14 @@ class AdjustBalanceService(BalanceActionService[AdjustBalanceAction]):
     def perform(self, session: Session, principal: Principal, row: AdjustBalanceAction) -> str:
         bucket, amount = self._bucket(session, principal, dict(row.doc))
         reason = str(row.doc.get("reason") or "TMF654 adjustBalance")[:200]
-        adjust(
-            session, bucket_id=bucket.id, amount=amount, at=now(), reason=reason, reference=row.id
-        )
+        at = now()
+        adjust(session, bucket_id=bucket.id, amount=amount, at=at, reason=reason, reference=row.id)
+        if bucket.unit == Unit.LI.value:
+            post_prepaid(
+                session, province=bucket.province, entry_id=f"prepaid-adjust:{row.id}",
+                entry_kind="prepaidAdjust", at=at,
+                lines=prepaid_adjustment_lines(amount // LI_PER_FEN),
+            )  # fmt: skip
         return "completed"
 
 

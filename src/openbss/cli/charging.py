@@ -127,7 +127,7 @@ def expire(
         f"{report.reservations_released} reservation(s) released, {report.buckets_expired} "
         f"bucket(s) expired ({report.money_expired_li / 1000:.2f} yuan written off), "
         f"{report.vouchers_expired} voucher(s) expired, {report.notices} notice(s) queued, "
-        f"{sent} sent"
+        f"{sent} sent, {report.usage_revenue_fen / 100:.2f} yuan of usage posted as revenue"
     )
 
 
