@@ -42,14 +42,6 @@ class SessionReport:
     answers: list[int] = field(default_factory=list)
 
 
-def _ask(engine: ChargingEngine, request: ChargingRequest) -> ResultCode:
-    for _ in range(50):  # a network element retransmits until it gets an answer
-        answer = engine.charge(request)
-        if answer.result != ResultCode.UNABLE_TO_COMPLY:
-            return answer.result
-    raise AssertionError(f"no answer for {request.session_id}/{request.request_number}")
-
-
 def run_session(
     engine: ChargingEngine, session_id: str, subscriber: str, rng: random.Random
 ) -> SessionReport:
@@ -95,10 +87,8 @@ def run_session(
         assert answer is not None and answer.result != ResultCode.UNABLE_TO_COMPLY
         report.answers.append(int(answer.result))
         report.rounds += 1
-        if number > 0 and answer.result != ResultCode.UNKNOWN_SESSION_ID:
-            report.used_seconds += used_pending
-        elif number > 0:
-            report.used_seconds += used_pending  # debited even for a released session
+        if number > 0:
+            report.used_seconds += used_pending  # answered: debited (even after a release)
         number += 1
         if kind == RequestType.TERMINATION:
             report.ended = "terminated"

@@ -86,8 +86,8 @@ def _values(avps: list[Any]) -> dict[int, list[Any]]:
 
 
 class PycrateClient:
-    def __init__(self, host: str, port: int) -> None:
-        self.sock = socket.create_connection((host, port), timeout=10)
+    def __init__(self, host: str, port: int, *, timeout: float = 10) -> None:
+        self.sock = socket.create_connection((host, port), timeout=timeout)
 
     def ask(self, data: bytes) -> dict[str, Any]:
         self.sock.sendall(data)

@@ -18,7 +18,7 @@ from diameter.message.constants import (
     AVP_USED_SERVICE_UNIT,
 )
 
-from openbss.charging.gy.server import GyServer
+from openbss.charging.gy.server import GyServer, GySettings
 from tests.charging_gateway_support import BROKEN, UNKNOWN, FakeEngine, running_gy
 from tests.gy_client import (
     Client,
@@ -290,3 +290,17 @@ def test_mutated_messages_never_crash_the_server(
     assert answered > 250
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     _still_serving(server)
+
+
+def test_an_unfinished_message_closes_its_connection(fake: FakeEngine) -> None:
+    with running_gy(fake, GySettings(cer_timeout_s=0.5, watchdog_s=0.3)) as server:
+        client = Client(server.port)
+        whole = ccr("gw;slow", 1, 0, requested=60)
+        client.send(whole[:30])  # the header and a few bytes; the rest never comes
+        assert client.closed()
+        assert server.counters.closed_malformed == 1
+        # A peer that is merely quiet gets watchdogs instead, and stays connected.
+        quiet = Client(server.port)
+        watchdog = quiet.read()
+        assert (watchdog.header.command_code, watchdog.header.is_request) == (280, True)
+        _still_serving(server)

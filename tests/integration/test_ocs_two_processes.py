@@ -33,7 +33,8 @@ pytestmark = [pytest.mark.external, pytest.mark.slow, pytest.mark.postgres]
 
 CALLED = "862087654321"
 AT = datetime(2026, 12, 2, 2, 30, tzinfo=UTC)
-SESSIONS = 24
+SESSIONS = 8
+FINAL = -1  # marks an answer that carried Final-Unit-Indication
 
 
 def _database() -> Iterator[str]:
@@ -82,7 +83,8 @@ def _drive(ports: tuple[int, int]) -> list[list[int]]:
     results: list[list[int]] = [[] for _ in range(SESSIONS)]
 
     def session(index: int) -> None:
-        client = PycrateClient("127.0.0.1", ports[index % 2])
+        # Every request on the one balance waits for its row lock: slow on a loaded machine.
+        client = PycrateClient("127.0.0.1", ports[index % 2], timeout=180)
         assert client.ask(cer())[268] == [2001]
         stamp = int(AT.timestamp())
         for kind, n, units in _steps(index):
@@ -91,6 +93,8 @@ def _drive(ports: tuple[int, int]) -> list[list[int]]:
             results[index].append(answer[268][0])
             if answer[268][0] != 2001:
                 break
+            if any(430 in mscc for mscc in answer.get(456, [])):
+                results[index].append(FINAL)  # Final-Unit-Indication: the last units
         client.close()
 
     threads = [threading.Thread(target=session, args=(i,)) for i in range(SESSIONS)]
@@ -134,13 +138,13 @@ def test_two_processes_share_one_balance(tmp_path: Path, pg_urls: tuple[str, str
 
 def test_two_processes_never_overdraw(tmp_path: Path, pg_urls: tuple[str, str]) -> None:
     url, _ = pg_urls
-    env = prepare(tmp_path / "served", balance_li=600, url=url)  # a few minutes of calls
+    env = prepare(tmp_path / "served", balance_li=300, url=url)  # a few minutes of calls
     with (
         ocs_serve(env, tmp_path / "served") as first,
         ocs_serve(env, tmp_path / "served") as second,
     ):
         results = _drive((first.diameter_port, second.diameter_port))
     assert _balance(url) >= 0
-    refused = [codes for codes in results if codes[0] != 2001]
-    assert refused, "some initial requests must find the money gone"
-    assert {codes[0] for codes in refused} <= {4012, 4010}
+    cut = [codes for codes in results if FINAL in codes or codes[0] != 2001]
+    assert cut, "the money runs out: sessions get their last units or are refused"
+    assert {codes[0] for codes in results} <= {2001, 4012, 4010}

@@ -180,7 +180,9 @@ class _Peer:
         while not self.closing:
             timeout = settings.watchdog_s if self.open else settings.cer_timeout_s
             try:
-                data = await asyncio.wait_for(self._read_message(), timeout)
+                first = await asyncio.wait_for(self.reader.readexactly(4), timeout)
+            except asyncio.IncompleteReadError:
+                return
             except TimeoutError:
                 if not self.open or silent_rounds >= 1:
                     log.info("Diameter peer %s silent; closing", self.name)
@@ -188,23 +190,31 @@ class _Peer:
                 silent_rounds += 1
                 self._send_watchdog()
                 continue
+            data = await self._read_rest(first)
             if data is None:
                 return
             silent_rounds = 0
             await self._dispatch(data)
 
-    async def _read_message(self) -> bytes | None:
-        try:
-            first = await self.reader.readexactly(4)
-        except asyncio.IncompleteReadError:
-            return None
+    async def _read_rest(self, first: bytes) -> bytes | None:
+        """The rest of a message whose first 4 bytes were read. Only the wait for a new
+        message is bounded by the watchdog: a message begun is read whole or the connection
+        closed, so the stream never loses its framing."""
         length = int.from_bytes(first[1:4], "big")
         if length < codec.HEADER_LENGTH or length > codec.MAX_MESSAGE_LENGTH:
             # The stream cannot be re-synchronised: RFC 6733 leaves only closing it.
             self.server.counters.closed_malformed += 1
             log.info("Diameter peer %s sent a message of length %d; closing", self.name, length)
             return None
-        return first + await self.reader.readexactly(length - 4)
+        try:
+            rest = await asyncio.wait_for(
+                self.reader.readexactly(length - 4), self.server.settings.cer_timeout_s
+            )
+        except TimeoutError:
+            self.server.counters.closed_malformed += 1
+            log.info("Diameter peer %s left a message unfinished; closing", self.name)
+            return None
+        return first + rest
 
     async def _dispatch(self, data: bytes) -> None:
         header = codec.parse_header(data)
