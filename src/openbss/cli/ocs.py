@@ -36,7 +36,11 @@ def serve(
         int, typer.Option(min=1, max=256, help="Threads running charging requests")
     ] = 8,
     supervise_every: Annotated[
-        float, typer.Option(min=0.0, help="Seconds between Tcc supervision rounds (0: never)")
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds between supervision rounds: silent sessions (Tcc), expired reservations; usage records every 30 s (0: none)",
+        ),
     ] = 10.0,
 ) -> None:
     """Serve Diameter Gy (RFC 4006) and optionally Nchf (TS 32.291) until interrupted.
@@ -80,9 +84,9 @@ async def _serve(
 
     from openbss.api.nchf_app import create_nchf_app
     from openbss.charging.engine.contract import ChargingEngine
+    from openbss.charging.engine.workers import background_workers
     from openbss.charging.gy.server import GyServer
     from openbss.db.engine import make_engine, make_session_factory
-    from openbss.kit.clock import now
     from openbss.kit.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -106,23 +110,21 @@ async def _serve(
             await asyncio.sleep(0.05)
         err.print(f"ready: Nchf on http://{host}:{nchf_port}/nchf-convergedcharging/v3")
 
-    async def supervise() -> None:
-        while True:
-            await asyncio.sleep(supervise_every)
-            try:
-                released = await asyncio.to_thread(engine.supervise, now())
-            except Exception:  # a failed round is retried at the next one
-                logging.getLogger(__name__).exception("supervision round failed")
-                continue
-            if released:
-                logging.getLogger(__name__).info("%d silent sessions released", released)
-
-    if supervise_every > 0:
-        tasks.append(asyncio.create_task(supervise()))
+    # Supervision of silent sessions, expired reservations and the usage records of ended
+    # sessions run beside the gateways, in every process (each round is safe to run in many).
+    workers = (
+        background_workers(engine, factory, data_dir, supervise_every_s=supervise_every)
+        if supervise_every > 0
+        else []
+    )
+    for worker in workers:
+        worker.start()
     await stop.wait()
     if web is not None:
         web.should_exit = True
     await gy.close()
+    for worker in workers:
+        await asyncio.to_thread(worker.stop)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
