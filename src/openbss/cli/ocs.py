@@ -39,7 +39,10 @@ def serve(
         float,
         typer.Option(
             min=0.0,
-            help="Seconds between supervision rounds: silent sessions (Tcc), expired reservations; usage records every 30 s (0: none)",
+            help=(
+                "Seconds between supervision rounds (silent sessions, expired reservations);"
+                " usage records are written every 30 s (0: no background rounds)"
+            ),
         ),
     ] = 10.0,
 ) -> None:
