@@ -19,6 +19,7 @@ import openbss.payments.dunning.models
 import openbss.payments.models
 import openbss.provisioning.models
 import openbss.rating.models
+import openbss.settlement.commissions.models
 import openbss.settlement.models
 import openbss.settlement.partners.models  # noqa: F401
 from openbss.db.base import Base

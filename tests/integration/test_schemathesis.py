@@ -245,6 +245,8 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarget
     # before any test's own fixture sets it.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OPENBSS_WEBHOOK_ALLOW", "127.0.0.0/8,::1")
+        # Runs the fuzzer starts (bill runs, commission runs) write their files here.
+        patch.setenv("OPENBSS_DATA_DIR", str(tmp_path_factory.mktemp("fuzz-data")))
         get_settings.cache_clear()
         yield from _fuzz_target(tmp_path_factory)
     get_settings.cache_clear()

@@ -119,6 +119,7 @@ def test_partner_links_its_party_and_settlement_account(session: Session) -> Non
         ({"kind": "roaming", "name": "x", "tadig": "HKG"}, "TADIG code 'HKG' is not valid"),
         ({"kind": "roaming", "name": "x"}, "a roaming partner needs its TADIG code"),
         ({"kind": "sp", "name": "x"}, "a partner of kind 'sp' needs a 'partnerCode'"),
+        ({"kind": "province", "name": "x", "code": "sh"}, "its province code"),
         (
             {"kind": "sp", "name": "x", "code": "S1", "access_numbers": ["12a"]},
             "'12a' is not valid",
@@ -143,7 +144,7 @@ def test_bad_partners_are_refused_and_nothing_is_written(
 
 
 def test_unknown_kind_and_duplicates_and_roles(session: Session) -> None:
-    with pytest.raises(ValueError, match="'bank' is not a valid PartnerKind"):
+    with pytest.raises(Unprocessable, match="partner kind 'bank' is unknown"):
         partners.create_partner(session, GROUP_FINANCE, kind="bank", name="x", code="B")
     with pytest.raises(Unprocessable, match="partnerKind 'bank' is unknown"):
         party_roles.create(
@@ -230,3 +231,36 @@ def test_contracts_need_a_visible_partner_of_a_kind(session: Session) -> None:
         partners.create_contract(session, SH_FINANCE, sh_agent.id, "Bad Kind", {}, date(2026, 1, 1))
     session.rollback()
     assert count(session, SettlementContract) == 0
+
+
+def test_demo_partners_are_seeded_once(session: Session) -> None:
+    from openbss.settlement.partners.seed import seed_partners
+
+    first = seed_partners(session, "GD")
+    session.commit()
+    second = seed_partners(session, "GD")
+    session.commit()
+    assert (len(first.created), len(first.existing)) == (9, 0)
+    assert (len(second.created), second.existing) == (0, first.created)
+    assert [(p.kind.value, p.code) for p in partners.partners(session, province="GD")] == [
+        ("agent", "AG-001"), ("carrier", "CMCC"), ("carrier", "CNC"), ("carrier", "CUCC"),
+        ("retail", "RH-001"), ("roaming", "HKGPP"), ("roaming", "USACG"),
+        ("sp", "901001"), ("sp", "901002"),
+    ]  # fmt: skip
+    mobile = partners.partner_by_code(session, "carrier", "CMCC", "GD")
+    assert mobile is not None and mobile.party_id is not None
+    assert mobile.settlement_account_id is not None
+    ring = partners.partner_by_code(session, "sp", "901001")
+    assert ring is not None
+    assert (ring.service_codes, ring.access_numbers) == (("RBT01", "RBT02"), ("12530",))
+    hk = partners.partner_by_code(session, "roaming", "HKGPP", "SH")  # group-owned: every province
+    assert hk is not None and hk.province is None and hk.statement_language == "en"
+    agent_partner = partners.partner_by_code(session, "agent", "AG-001", "GD")
+    assert agent_partner is not None
+    contract = partners.contract_in_force(
+        session, agent_partner.id, "commission", date(2026, 11, 1)
+    )
+    assert contract is not None and contract.terms["activation_fen"] == 5000
+    revenue = partners.contract_in_force(session, ring.id, "revenue_share", date(2005, 3, 1))
+    assert revenue is not None and revenue.terms == {"sp_share_percent": "85"}
+    assert count(session, SettlementContract) == 4

@@ -17,6 +17,7 @@ from openbss.billing.models import BillState, RunStatus
 from openbss.billing.receivable import (
     BillRevenue,
     FinalBill,
+    billed_by_product,
     final_bills,
     finalised_periods,
     record_settlements,
@@ -37,6 +38,7 @@ __all__ = [
     "BillState",
     "FinalBill",
     "RunStatus",
+    "billed_by_product",
     "cycle_containing",
     "cycle_of",
     "due_date",

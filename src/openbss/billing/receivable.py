@@ -110,6 +110,22 @@ def _with_revenue(session: Session, bills: Sequence[CustomerBill]) -> Iterable[F
         )
 
 
+def billed_by_product(session: Session, province: str, period: str) -> dict[str, int]:
+    """Product id → what the period's finalised bills charged for it, without tax, in fen
+    (channel commissions share it); nothing when the period is not final."""
+    finalised = session.get(BillingPeriod, (province, period))
+    if finalised is None:
+        return {}
+    rows = session.execute(
+        select(BillItem.product_id, func.sum(BillItem.amount_fen - BillItem.tax_fen))
+        .join(CustomerBill, CustomerBill.id == BillItem.bill_id)
+        .where(CustomerBill.run_id == finalised.run_id, BillItem.product_id.is_not(None))
+        .group_by(BillItem.product_id)
+        .order_by(BillItem.product_id)
+    )
+    return {str(product_id): int(amount) for product_id, amount in rows}
+
+
 def settlement_state(amount_fen: int, settled_fen: int, current: str) -> str:
     """The state a bill takes when ``settled_fen`` of its ``amount_fen`` has been paid."""
     if settled_fen >= amount_fen and amount_fen > 0:

@@ -13,6 +13,7 @@ import typer
 
 from openbss.cli.billing import billing_app
 from openbss.cli.collection import collection_app, gl_app
+from openbss.cli.commissions import commissions_app
 from openbss.cli.common import (
     DEFAULT_PROVINCE,
     check_province,
@@ -29,6 +30,7 @@ from openbss.cli.numbers import numbers_app
 from openbss.cli.orders import orders_app
 from openbss.cli.oss import oss_app
 from openbss.cli.output import Col, FormatOption, OutputFormat, render
+from openbss.cli.partners import partners_app
 from openbss.cli.payments import ledger_command, payments_app
 from openbss.cli.rating import rating_app
 from openbss.cli.settlement import settlement_app
@@ -76,6 +78,8 @@ app.add_typer(payments_app, name="payments")
 app.command("ledger")(clean_errors(ledger_command))
 app.add_typer(collection_app, name="collection")
 app.add_typer(gl_app, name="gl")
+app.add_typer(commissions_app, name="commissions")
+app.add_typer(partners_app, name="partners")
 
 
 @db_app.command("upgrade")
@@ -233,6 +237,11 @@ def seed_demo_command(
             "subscription orders", str(sum(ordered.submitted.values())), str(ordered.already)
         )
         table.add_row("orders completed", str(ordered.completed), "")
+    from openbss.settlement.partners.seed import seed_partners
+
+    with unit_of_work(factory, writes=True) as session:
+        seeded = seed_partners(session, province)
+    table.add_row("settlement partners", str(len(seeded.created)), str(len(seeded.existing)))
     err.print(table)
 
 

@@ -33,6 +33,7 @@ from openbss.inventory.repository import (
     live_at_address,
     live_phone_lines,
     offerings_of_products,
+    product_lifecycles,
     product_summaries,
     top_products_of_account,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "move",
     "note_order_item",
     "offerings_of_products",
+    "product_lifecycles",
     "product_summaries",
     "products",
     "status_intervals",

@@ -129,6 +129,26 @@ def product_summaries(
     return [(str(a), b, str(c), d) for a, b, c, d in rows]
 
 
+def product_lifecycles(
+    session: Session, province: str
+) -> list[tuple[str, str | None, str | None, str, datetime | None, datetime | None]]:
+    """(product id, parent product, creating order, service type, start, termination) of a
+    province's products that have started, by id (channel commissions read it)."""
+    rows = session.execute(
+        select(
+            Product.id,
+            Product.parent_product_id,
+            Product.product_order_id,
+            Product.service_type,
+            Product.start_date,
+            Product.termination_date,
+        )
+        .where(Product.province == province, Product.start_date.is_not(None))
+        .order_by(Product.id)
+    )
+    return [(str(a), b, c, str(d), e, f) for a, b, c, d, e, f in rows]
+
+
 def accounts_of_products(session: Session, product_ids: Iterable[str]) -> dict[str, str | None]:
     """Product id → its billing account, for the products that exist."""
     rows = session.execute(

@@ -11,6 +11,7 @@ from openbss.api.routes import (
     account,
     billing,
     catalog,
+    commissions,
     customer,
     customer_bill,
     numbering,
@@ -48,5 +49,6 @@ API_MOUNTS: list[tuple[str, APIRouter]] = [
     *search.MOUNTS,
     *party_role.MOUNTS,
     *partnership.MOUNTS,
+    *commissions.MOUNTS,
     *settlement.MOUNTS,
 ]

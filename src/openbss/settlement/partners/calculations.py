@@ -6,7 +6,7 @@ can read and write them without extension attributes:
 | characteristic | meaning | e.g. |
 |---|---|---|
 | ``partnerKind`` | carrier, sp, cp, roaming, agent, retail, province | ``carrier`` |
-| ``partnerCode`` | the partner's own code (SP enterprise code, agent code…) | ``901234`` |
+| ``partnerCode`` | the partner's own code (SP enterprise, agent, province code) | ``901234`` |
 | ``carrierCode`` | the carrier's code in interconnect data | ``CMCC`` |
 | ``tadig`` | a roaming partner's GSMA TADIG code | ``HKGPP`` |
 | ``serviceCodes`` | an SP/CP's service codes (a list) | ``["RBT01"]`` |
@@ -38,6 +38,18 @@ class PartnerKind(StrEnum):
     PROVINCE = "province"
 
 
+def partner_kind(value: object) -> PartnerKind:
+    """``value`` as a partner kind, or a clear 422."""
+    try:
+        return PartnerKind(str(value))
+    except ValueError:
+        raise Unprocessable(
+            f"partner kind {value!r} is unknown; expected one of "
+            f"{', '.join(k.value for k in PartnerKind)}",
+            code="INVALID_PARTNER",
+        ) from None
+
+
 KIND = "partnerKind"
 CODE = "partnerCode"
 CARRIER_CODE = "carrierCode"
@@ -51,6 +63,7 @@ STATEMENT_LANGUAGES = frozenset({"zh-CN", "en"})
 
 # GSMA TD.13: three letters of the country (ISO 3166 alpha-3) and two of the operator.
 TADIG_PATTERN = re.compile(r"^[A-Z]{3}[A-Z0-9]{2}$")
+PROVINCE_CODE = re.compile(r"^[A-Z]{2,8}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 ACCESS_NUMBER_PATTERN = re.compile(r"^[0-9]{3,21}$")
 
@@ -144,6 +157,11 @@ def partner_facts(doc: Mapping[str, Any]) -> PartnerFacts:
     if code is None:
         raise Unprocessable(
             f"a partner of kind {kind.value!r} needs a {CODE!r}", code="INVALID_PARTNER"
+        )
+    if kind is PartnerKind.PROVINCE and not PROVINCE_CODE.match(code):
+        raise Unprocessable(
+            f"a province partner's code is its province code (e.g. SH), got {code!r}",
+            code="INVALID_PARTNER",
         )
     for name, value in ((CODE, code), (CARRIER_CODE, carrier_code)):
         if value is not None and not CODE_PATTERN.match(value):

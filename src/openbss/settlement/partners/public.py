@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from openbss.kit.errors import NotFound
 from openbss.kit.security import Principal
 from openbss.settlement.partners import repository, service
-from openbss.settlement.partners.calculations import PartnerKind, characteristics
+from openbss.settlement.partners.calculations import PartnerKind, characteristics, partner_kind
 from openbss.settlement.partners.models import SettlementContract, SettlementPartner
 
 
@@ -98,7 +98,7 @@ def partner_by_code(
 ) -> PartnerView | None:
     """The partner of ``kind`` known by ``code``: its partner code, carrier code or TADIG.
     With ``province``, only that province's partners and the group's (the province's first)."""
-    row = repository.partner_by_code(session, PartnerKind(kind).value, code, province)
+    row = repository.partner_by_code(session, partner_kind(kind).value, code, province)
     return None if row is None else _view(row)
 
 
@@ -106,7 +106,7 @@ def partners(
     session: Session, kind: PartnerKind | str | None = None, province: str | None = None
 ) -> list[PartnerView]:
     """Partners, ordered by kind and code; with ``province``, that province's and the group's."""
-    wanted = None if kind is None else PartnerKind(kind).value
+    wanted = None if kind is None else partner_kind(kind).value
     return [_view(row) for row in repository.partners(session, wanted, province)]
 
 

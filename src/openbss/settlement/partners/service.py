@@ -36,6 +36,7 @@ from openbss.settlement.partners.calculations import (
     overlaps,
     partner_characteristics,
     partner_facts,
+    partner_kind,
 )
 from openbss.settlement.partners.models import SettlementContract, SettlementPartner
 from openbss.settlement.partners.schemas import PartyRoleSchema
@@ -61,6 +62,7 @@ class PartyRoleService(ResourceService[SettlementPartner]):
     read_roles = PARTNER_READERS
     write_roles = PARTNER_WRITERS
     province_owned = False
+    state_attribute = "status"
 
     def validate(
         self,
@@ -160,7 +162,7 @@ def create_partner(
         "name": name,
         "status": status,
         "characteristic": partner_characteristics(
-            PartnerKind(kind),
+            partner_kind(kind),
             code,
             carrier_code=carrier_code,
             tadig=tadig,
