@@ -11,8 +11,15 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbss.db.uow import unit_of_work
+from openbss.kit.security import Principal, Role
+from openbss.settlement.partners import public as partners
 from tests.rating_support import line, mediate, national, rating_ready
-from tests.settlement_partner_support import carrier
+from tests.settlement_partner_support import (
+    GD_FINANCE,
+    carrier,
+    organization,
+    settlement_account,
+)
 
 PERIOD = "2026-03"
 START = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 on 10 March in Guangzhou
@@ -26,6 +33,7 @@ class SettlementWorld:
     factory: sessionmaker[Session]
     data_dir: Path
     number: str  # our line, E.164
+    unicom_account: str  # China Unicom's settlement account (TMF666)
 
 
 def _record(n: int, at: datetime, **fields: Any) -> dict[str, Any]:
@@ -80,8 +88,13 @@ def build(factory: sessionmaker[Session], data_dir: Path) -> SettlementWorld:
     sales = rating_ready(factory)
     number = line(factory, sales)
     with unit_of_work(factory) as session:
-        carrier(session, "CUCC", "中国联通")
+        party = organization(session, Principal("admin-gd", Role.ADMIN, "GD"), "中国联通广东")
+        account = settlement_account(session, GD_FINANCE, party, "联通结算账户")
+        partners.create_partner(
+            session, GD_FINANCE, kind="carrier", name="中国联通", carrier_code="CUCC",
+            party_id=party, settlement_account_id=account,
+        )  # fmt: skip
         carrier(session, "CMCC", "中国移动")
     outcome = mediate(factory, data_dir, traffic(number), "GZ-SW01-0001.csv")
     assert (outcome.status, outcome.rejected) == ("done", 0), outcome
-    return SettlementWorld(factory, data_dir, number)
+    return SettlementWorld(factory, data_dir, number, account)

@@ -45,9 +45,15 @@ def test_settlement_through_the_api(
     assert (voice["records"], voice["quantity"], voice["amountLi"], voice["amountFen"]) == (
         10, 20, 800, 80,
     )  # fmt: skip
-    csv_file = client.get(f"{BASE}/statements/{unicom['id']}/csv", headers=finance)
+    one = client.get(f"{BASE}/statements/{unicom['id']}", headers=finance)
+    assert one.status_code == 200 and one.json()["payableFen"] == 5
+    csv_file = client.get(
+        f"{BASE}/statements/{unicom['id']}", headers={**finance, "Accept": "text/csv"}
+    )
     assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
-    pdf = client.get(f"{BASE}/statements/{unicom['id']}/pdf", headers=finance)
+    pdf = client.get(
+        f"{BASE}/statements/{unicom['id']}", headers={**finance, "Accept": "application/pdf"}
+    )
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
     theirs = csv_file.text.replace(",0.80", ",0.90")
@@ -78,7 +84,7 @@ def test_settlement_through_the_api(
 
     # Another province sees none of it; a CSR may not read settlement.
     shanghai = auth("finance", "SH")
-    assert client.get(f"{BASE}/statements/{unicom['id']}/csv", headers=shanghai).status_code == 404
+    assert client.get(f"{BASE}/statements/{unicom['id']}", headers=shanghai).status_code == 404
     assert client.get(f"{BASE}/disputes", headers=shanghai).json() == []
     assert client.get(f"{BASE}/runs", headers=auth("csr", "GD")).status_code == 403
 

@@ -142,7 +142,9 @@ def test_reconciliation_finds_exactly_the_three_differences_and_a_dispute_posts_
         move_dispute(session, province="GD", dispute_id=dispute_id, state="settled", actor="a")
     with world.factory() as session:
         posted = list(session.scalars(select(SettlementAdjustment)))
-        assert [(a.partner, a.period, a.amount_fen) for a in posted] == [("CUCC", PERIOD, 7)]
+        assert [(a.partner, a.period, a.amount_fen, a.settlement_account_id) for a in posted] == [
+            ("CUCC", PERIOD, 7, world.unicom_account)
+        ]
         with pytest.raises(SettlementConflict):
             move_dispute(session, province="GD", dispute_id=dispute_id, state="open", actor="a")
     with (

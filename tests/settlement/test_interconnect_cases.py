@@ -295,3 +295,26 @@ def test_rules_file_override_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     monkeypatch.setenv("OPENBSS_SETTLEMENT_RULES", str(custom))
     assert settle([record(0, at(2005))]) == [("CUCC", "in", "voice", "flat", 1, 1, "minute", 100)]
+
+
+def test_the_sp_statement_shows_the_base_and_pays_807_50() -> None:
+    from openbss.settlement.revenue_share.calculations import statement_lines
+    from openbss.settlement.statements import Line, Statement, statement_csv
+
+    inputs = ShareInputs("901001", Decimal(85), billed_fen=100_000, bad_debt_fen=5_000,
+                         chargebacks_fen=1_000, records=400)  # fmt: skip
+    lines = tuple(
+        Line(str(ln["direction"]), "vas", str(ln["rule"]), int(str(ln["records"])), 0,
+             "record", int(str(ln["amount_fen"])) * 10, int(str(ln["amount_fen"])))
+        for ln in statement_lines(inputs, revenue_share(inputs))
+    )  # fmt: skip
+    statement = Statement("revenueShare", "GD", "2005-03", "901001", "炫铃音乐", lines)
+    assert (statement.payable_fen, statement.receivable_fen) == (80_750, 1_000)
+    assert statement_csv(statement).decode().splitlines()[1:] == [
+        "901001,2005-03,info,vas,billed revenue,400,0,record,1000.00",
+        "901001,2005-03,info,vas,refunds,0,0,record,0.00",
+        "901001,2005-03,info,vas,bad debt written off,0,0,record,-50.00",
+        "901001,2005-03,info,vas,shared base,0,0,record,950.00",
+        "901001,2005-03,out,vas,SP share 85 % of the shared base,0,0,record,807.50",
+        "901001,2005-03,in,vas,complaint chargebacks,0,0,record,10.00",
+    ]

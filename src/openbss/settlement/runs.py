@@ -175,12 +175,12 @@ def _lines(frame: pl.DataFrame) -> dict[str, tuple[Line, ...]]:
     return {partner: tuple(lines) for partner, lines in by_partner.items()}
 
 
-def _carrier_names(session: Session, codes: list[str]) -> dict[str, str]:
+def _carrier_names(session: Session, province: str, codes: list[str]) -> dict[str, str]:
     """Carriers' names from the partner table; a carrier not (yet) registered there keeps
     its code as its name."""
     names = {}
     for code in codes:
-        found = partners.partner_by_code(session, partners.PartnerKind.CARRIER, code)
+        found = partners.partner_by_code(session, partners.PartnerKind.CARRIER, code, province)
         names[code] = found.name if found is not None else code
     return names
 
@@ -200,7 +200,7 @@ def compute(session: Session, data_dir: Path, province: str, period: str) -> Out
 
     files = finished_usage_parts(session, data_dir, province, period_days(period))
     interconnect = settle_files(files, load_rules(), load_carriers())
-    names = _carrier_names(session, sorted(set(interconnect["partner"].to_list())))
+    names = _carrier_names(session, province, sorted(set(interconnect["partner"].to_list())))
     statements = [
         Statement(StatementKind.INTERCONNECT, province, period, partner, names[partner], lines)
         for partner, lines in _lines(interconnect).items()

@@ -35,7 +35,7 @@ KIND_TITLES = {
     "revenueShare": ("SP/CP 业务结算单", "SP/CP revenue-share statement"),
     "interprovince": ("省际结算单", "Inter-province settlement statement"),
 }
-DIRECTION_TEXT = {"in": "应收 receivable", "out": "应付 payable"}
+DIRECTION_TEXT = {"in": "应收 receivable", "out": "应付 payable", "info": "说明 info"}
 
 
 @dataclass(frozen=True, slots=True)

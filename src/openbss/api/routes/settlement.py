@@ -3,7 +3,8 @@
 - ``POST /runs`` ``{"period", "again"?}``: settle the caller's province's period
   synchronously (finance, billing operators, admin); ``GET /runs[?period=]``.
 - ``GET /statements?period=[&kind=]``: the current run's statements with their lines;
-  ``GET /statements/{id}/csv`` and ``/pdf``: the files.
+  ``GET /statements/{id}``: one statement, or its CSV / PDF file with ``Accept: text/csv`` or
+  ``application/pdf``.
 - ``POST /chargebacks`` ``{"partner", "complaintRef", "kind", "amountFen", "reason"}`` (an
   upheld complaint, taken off the SP's next statement; idempotent by complaint), ``GET``.
 - ``POST /reconciliations`` ``{"partner", "period", "statement", "layout"?, "kind"?,
@@ -57,8 +58,6 @@ MAX_STATEMENT_CHARS = 2_000_000
 router = APIRouter(tags=["Settlement"])
 OBJECT = json_content({"type": "object"})
 OBJECTS = json_content(array_of({"type": "object"}))
-CSV_FILE = {"content": {"text/csv": {"schema": {"type": "string"}}}}
-PDF_FILE = {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
 
 
 def _documented(
@@ -283,41 +282,39 @@ def list_statements(
     return JSONResponse([_statement(session, s) for s in repo.statements_of(session, run.id, kind)])
 
 
-def _statement_file(
-    session: SessionDep, principal: Principal, statement_id: str, pdf: bool
-) -> Path:
+STATEMENT_ANSWER = {
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    }
+}
+
+
+@router.get(
+    "/statements/{statement_id}",
+    name="get_settlement_statement",
+    summary="A statement: JSON, or its file with Accept: text/csv or application/pdf",
+    openapi_extra=_documented(200, "The statement", STATEMENT_ANSWER, (404,)),
+)
+def get_statement(
+    request: Request, session: SessionDep, principal: PrincipalDep, statement_id: str
+) -> Any:
     province = _scope(principal, READERS, "a settlement statement")
     row = session.get(SettlementStatement, statement_id)
     run = session.get(SettlementRun, row.run_id) if row is not None else None
-    name = (row.pdf_file if pdf else row.csv_file) if row is not None else None
-    if row is None or run is None or row.province != province or not name or not run.output_dir:
+    if row is None or run is None or row.province != province:
         raise NotFound(f"settlement statement {statement_id!r} not found")
-    path = Path(run.output_dir) / name
-    if not path.is_file():
-        raise NotFound(f"the file of statement {statement_id!r} is no longer kept")
-    return path
-
-
-@router.get(
-    "/statements/{statement_id}/csv",
-    name="get_statement_csv",
-    summary="The statement as CSV",
-    openapi_extra=_documented(200, "The CSV", CSV_FILE, (404,)),
-)
-def get_csv(session: SessionDep, principal: PrincipalDep, statement_id: str) -> Any:
-    path = _statement_file(session, principal, statement_id, pdf=False)
-    return Response(path.read_bytes(), media_type="text/csv; charset=utf-8")
-
-
-@router.get(
-    "/statements/{statement_id}/pdf",
-    name="get_statement_pdf",
-    summary="The statement as PDF",
-    openapi_extra=_documented(200, "The PDF", PDF_FILE, (404,)),
-)
-def get_pdf(session: SessionDep, principal: PrincipalDep, statement_id: str) -> Any:
-    path = _statement_file(session, principal, statement_id, pdf=True)
-    return Response(path.read_bytes(), media_type="application/pdf")
+    accept = request.headers.get("accept", "")
+    wanted = next((m for m in ("text/csv", "application/pdf") if m in accept), None)
+    if wanted is None:
+        return JSONResponse(_statement(session, row))
+    name = row.csv_file if wanted == "text/csv" else row.pdf_file
+    path = Path(run.output_dir or "") / (name or "")
+    if not name or not run.output_dir or not path.is_file():
+        raise NotFound(f"the {wanted} file of statement {statement_id!r} is not kept")
+    media = "text/csv; charset=utf-8" if wanted == "text/csv" else wanted
+    return Response(path.read_bytes(), media_type=media)
 
 
 @router.post(

@@ -17,6 +17,7 @@ import hashlib
 
 from sqlalchemy.orm import Session
 
+import openbss.settlement.partners.public as partners
 from openbss.kit.clock import now
 from openbss.kit.errors import NotFound
 from openbss.kit.ids import new_id
@@ -151,6 +152,15 @@ def open_dispute(
     return dispute
 
 
+def partner_account(session: Session, province: str, code: str) -> str | None:
+    """The settlement account of the partner known by ``code`` (any kind), if it has one."""
+    for kind in partners.PartnerKind:
+        found = partners.partner_by_code(session, kind, code, province)
+        if found is not None:
+            return found.settlement_account_id
+    return None
+
+
 def move_dispute(
     session: Session,
     *,
@@ -177,6 +187,8 @@ def move_dispute(
         if isinstance(agreed_fen, bool) or not isinstance(agreed_fen, int):
             raise SettlementInputError("agreed_fen must be a whole number of fen")
         dispute.agreed_fen = agreed_fen
+        if settlement_account_id is None:
+            settlement_account_id = partner_account(session, province, dispute.partner)
         if repo.adjustment_of(session, dispute.id) is None:
             session.add(
                 SettlementAdjustment(

@@ -58,15 +58,16 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return first.astimezone(UTC), end.astimezone(UTC)
 
 
-def providers(session: Session, period: str) -> list[Provider]:
-    """The SPs and CPs with a revenue-share contract in force on the period's last day."""
+def providers(session: Session, period: str, province: str | None = None) -> list[Provider]:
+    """The SPs and CPs (the province's and the group's) with a revenue-share contract in
+    force on the period's last day."""
     import openbss.settlement.partners.public as partners
 
     year, month = int(period[:4]), int(period[5:7])
     last = date(year, month, calendar.monthrange(year, month)[1])
     found: list[Provider] = []
     for kind in (partners.PartnerKind.SP, partners.PartnerKind.CP):
-        for partner in partners.partners(session, kind=kind):
+        for partner in partners.partners(session, kind=kind, province=province):
             contract = None
             for contract_kind in CONTRACT_KINDS:
                 contract = contract or partners.contract_in_force(
@@ -112,7 +113,7 @@ def gather(
     from openbss.payments import public as payments
     from openbss.rating import public as rating
 
-    provider_list = providers(session, period)
+    provider_list = providers(session, period, province)
     if not provider_list:
         return []
     if period not in billing.finalised_periods(session, province):
