@@ -206,3 +206,26 @@ def test_a_change_without_the_csrf_token_is_refused(
     assert answer.status_code == 403
     with unit_of_work(session_factory) as session:
         assert product_orders.repo.find_by(session, GD) == []
+
+
+def test_a_group_user_is_told_to_act_in_a_province_not_given_a_500(
+    client: TestClient, sales: Sales, session_factory: sessionmaker[Session]
+) -> None:
+    add_user(session_factory, "admin-group", "admin", None)
+    log_in(client, "admin-group")
+    sale = urlencode(_sale(sales, external_id="portal:g1"))
+    for url in (f"/portal/sales/new?{sale}", f"/portal/sales/numbers?{sale}"):
+        assert client.get(url).status_code == 200, url
+    review = client.get(f"/portal/sales/review?{sale}")
+    assert review.status_code == 200
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', review.text))
+    answer = client.post(
+        "/portal/sales/orders",
+        data={**hidden, "csrf_token": csrf_of(review.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422
+    assert 'class="error-summary"' in answer.text
+    assert "X-Province" in answer.text  # ordering's reason: a group key names a province
+    with unit_of_work(session_factory) as session:
+        assert product_orders.repo.find_by(session, GD) == []
