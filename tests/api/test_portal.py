@@ -363,3 +363,15 @@ def test_inline_identity_checks(portal: TestClient, session_factory: sessionmake
     )
     assert portal.get(f"{check}/credit_code", params={"credit_code": VALID_USCC}).text == ""
     assert portal.get(f"{check}/nothing").status_code == 404
+
+
+def test_pages_carry_security_headers(portal: TestClient) -> None:
+    page = portal.get("/portal/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "same-origin"
+    assert page.headers["cache-control"] == "no-store"
+    script = portal.get("/portal/static/vendor/htmx.min.js")
+    assert script.status_code == 200
+    assert "no-store" not in script.headers.get("cache-control", "")

@@ -30,6 +30,12 @@ def test_log_in(demo: Demo, browser: Any) -> None:
         page.click("button[type=submit].primary")
         page.wait_for_url("**/portal/customers")
         assert page.locator(".who").inner_text().startswith("csr.gd")
+        # keyboard: the first Tab reaches the skip link, which moves focus to the content
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        assert page.locator(".skip-link").is_visible()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
         cookies = {c["name"]: c for c in context.cookies()}
         assert cookies["obss_portal_session"]["httpOnly"] is True
         assert cookies["obss_portal_session"]["sameSite"] == "Lax"
@@ -40,7 +46,9 @@ def test_log_in(demo: Demo, browser: Any) -> None:
 def test_find_a_demo_customer_by_phone_number(demo: Demo, logged_in_page: PageFor) -> None:
     page = logged_in_page("csr.gd")
     page.goto("/portal/customers")
-    page.fill("#f-q", demo.phone_number)
+    # typed as people say it: the national form with the area code, not E.164
+    national = "0" + demo.phone_number.removeprefix("+86")
+    page.fill("#f-q", f"{national[:4]} {national[4:]}")
     page.keyboard.press("Enter")
     page.wait_for_url("**/portal/customers?q=*")
     link = page.get_by_role("link", name=demo.phone_owner)

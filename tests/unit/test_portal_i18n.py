@@ -10,6 +10,7 @@ import pytest
 
 from openbss.portal.core.i18n import CHINESE, Catalogs, choose_language, from_accept_language
 from openbss.portal.core.templating import CORE_LOCALE, CORE_TEMPLATES
+from openbss.portal.customers.routes import MATCHED_BY
 from openbss.portal.registry import SECTIONS
 
 _LITERAL = re.compile(r"""(?<![\w.])_\(\s*(?:"([^"]+)"|'([^']+)')\s*\)""")
@@ -46,6 +47,7 @@ def test_every_navigation_entry_and_tab_is_translated() -> None:
     chinese = _catalogs().get(CHINESE)
     labels = [item.label for s in SECTIONS for item in s.nav]
     labels += [tab.label for s in SECTIONS for tab in s.customer_tabs]
+    labels += list(MATCHED_BY.values())
     assert [label for label in labels if chinese.gettext(label) == label] == []
 
 

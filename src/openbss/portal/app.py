@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from openbss.auth.users import Lockout, SessionPolicy
 from openbss.kit.settings import Settings, get_settings
@@ -15,11 +16,31 @@ from openbss.portal.core.deps import csrf_protect
 from openbss.portal.core.errors import install_error_handlers
 from openbss.portal.core.i18n import catalogs_for
 from openbss.portal.core.routes import router as core_router
-from openbss.portal.core.state import PortalState
+from openbss.portal.core.state import PREFIX, PortalState
 from openbss.portal.core.templating import CORE_LOCALE, build_environment
 from openbss.portal.sections import Section
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# Pages are never framed by another site (clickjacking), never sniffed as another type, never
+# leak their address (which may hold a phone number in a search) to another site, and are not
+# kept by caches: they hold customers' data. The back button still works: it asks again.
+_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith(f"{PREFIX}/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
 
 def create_portal(
@@ -64,6 +85,7 @@ def create_portal(
         secure_cookies=settings.portal_secure_cookies,
         default_timezone=settings.timezone,
     )
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(core_router)
     for section in sections:

@@ -70,6 +70,17 @@ def search_page(request: Request, ctx: Context, q: str = "") -> Response:
     )
 
 
+# How a hit was found, as the result table says it (English msgids).
+MATCHED_BY = {
+    search.BY_CUSTOMER_ID: "Customer number",
+    search.BY_IDENTITY: "Identity number",
+    search.BY_PHONE: "Phone number",
+    search.BY_PRODUCT: "Product number",
+    search.BY_ACCOUNT: "Account number",
+    search.BY_NAME: "Name",
+}
+
+
 def _hit_row(hit: search.SearchHit) -> dict[str, str]:
     if hit.customer is not None:
         found = hit.customer
@@ -79,8 +90,8 @@ def _hit_row(hit: search.SearchHit) -> dict[str, str]:
             "kind": found.engaged_party_type,
             "customer_id": found.id,
             "status": found.status,
-            "matched_by": hit.matched_by,
-            "via": ", ".join(f"{key}: {value}" for key, value in hit.via.items()),
+            "matched_by": MATCHED_BY.get(hit.matched_by, hit.matched_by),
+            "via": ", ".join(hit.via.values()),
             "province": found.province or "",
         }
     assert hit.party is not None
@@ -90,7 +101,7 @@ def _hit_row(hit: search.SearchHit) -> dict[str, str]:
         "kind": party.party_kind(hit.party),
         "customer_id": "",
         "status": hit.party.status or "",
-        "matched_by": hit.matched_by,
+        "matched_by": MATCHED_BY.get(hit.matched_by, hit.matched_by),
         "via": "",
         "province": hit.party.province or "",
     }
