@@ -268,5 +268,5 @@ def test_a_change_of_plan_is_an_order_and_shows_in_the_history(
     with unit_of_work(session_factory) as session:
         assert products.get(session, GD, line_id).product_offering_id == capped
     history = client.get(f"/portal/products/{line_id}").text
-    changes = re.findall(r"<td>([^<]+)</td><td>(offeringChanged)</td>", history)
-    assert changes == [("小灵通封顶套餐", "offeringChanged")]
+    changes = re.findall(r"<td>([^<]+)</td><td>(Plan changed)</td>", history)
+    assert changes == [("小灵通封顶套餐", "Plan changed")]
