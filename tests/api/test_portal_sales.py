@@ -206,3 +206,67 @@ def test_a_change_without_the_csrf_token_is_refused(
     assert answer.status_code == 403
     with unit_of_work(session_factory) as session:
         assert product_orders.repo.find_by(session, GD) == []
+
+
+def test_a_group_user_is_told_to_act_in_a_province_not_given_a_500(
+    client: TestClient, sales: Sales, session_factory: sessionmaker[Session]
+) -> None:
+    add_user(session_factory, "admin-group", "admin", None)
+    log_in(client, "admin-group")
+    sale = urlencode(_sale(sales, external_id="portal:g1"))
+    for url in (f"/portal/sales/new?{sale}", f"/portal/sales/numbers?{sale}"):
+        assert client.get(url).status_code == 200, url
+    review = client.get(f"/portal/sales/review?{sale}")
+    assert review.status_code == 200
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', review.text))
+    answer = client.post(
+        "/portal/sales/orders",
+        data={**hidden, "csrf_token": csrf_of(review.text)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422
+    assert 'class="error-summary"' in answer.text
+    assert "X-Province" in answer.text  # ordering's reason: a group key names a province
+    with unit_of_work(session_factory) as session:
+        assert product_orders.repo.find_by(session, GD) == []
+
+
+def test_a_change_of_plan_is_an_order_and_shows_in_the_history(
+    client: TestClient, sales: Sales, session_factory: sessionmaker[Session]
+) -> None:
+    log_in(client, "csr-gd")
+    phs, capped = sales.catalog["CT-PO-PHS"], sales.catalog["CT-PO-PHS-CAPPED"]
+    review = client.get("/portal/sales/review?" + urlencode(_sale(sales, offering=phs)))
+    assert review.status_code == 200, review.text
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', review.text))
+    sold = client.post(
+        "/portal/sales/orders",
+        data={**hidden, "csrf_token": csrf_of(review.text)},
+        follow_redirects=False,
+    )
+    assert sold.status_code == 303
+    work_until_idle(session_factory)
+    with unit_of_work(session_factory) as session:
+        (line,) = products.repo.find_by(session, GD, service_type="phs")
+        line_id = line.id
+    page = client.get(f"/portal/products/{line_id}")
+    assert 'value="change"' in page.text
+    assert f'<option value="{capped}"' in page.text
+    external = re.search(r'name="external_id" value="([^"]+)"', page.text)
+    assert external is not None
+    form = {"action": "change", "external_id": external.group(1), "csrf_token": csrf_of(page.text)}
+    missing = client.post(f"/portal/products/{line_id}/orders", data=form, follow_redirects=False)
+    assert missing.status_code == 422
+    assert 'id="offering-error"' in missing.text
+    changed = client.post(
+        f"/portal/products/{line_id}/orders",
+        data={**form, "offering": capped},
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303, changed.text
+    work_until_idle(session_factory)
+    with unit_of_work(session_factory) as session:
+        assert products.get(session, GD, line_id).product_offering_id == capped
+    history = client.get(f"/portal/products/{line_id}").text
+    changes = re.findall(r"<td>([^<]+)</td><td>(Plan changed)</td>", history)
+    assert changes == [("小灵通封顶套餐", "Plan changed")]

@@ -48,6 +48,10 @@ DEFAULT_REASONS = {
 }
 
 
+# The inventory's own reasons (not an order's free text), as msgids.
+REASON_WORDS = {"offeringChanged": "Plan changed"}
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryLine:
     status: str
@@ -89,7 +93,7 @@ def product_view(session: Session, principal: Principal, product_id: str) -> Pro
             since=parse_datetime(entry["validFor"]["startDateTime"]),
             offering=_offering_name(session, entry["productOffering"]["id"], names),
             order_id=(entry.get("productOrder") or {}).get("id"),
-            reason=entry.get("reason"),
+            reason=REASON_WORDS.get(entry.get("reason") or "", entry.get("reason")),
         )
         for entry in products.render(product)["statusHistory"]
     ]
