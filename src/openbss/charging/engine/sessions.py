@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -103,6 +104,13 @@ class SessionEngine:
         self.groups = rating_groups()
         self.home_areas = dict(settings.home_areas)
         self._lock = threading.Lock()  # guards nothing shared but the plan cache's entries
+        # SQLite admits one writer at a time; the others poll its busy handler, sleeping
+        # between tries, which made the slowest requests wait for hundreds of milliseconds.
+        # Within this process writers queue on a lock instead and take the write lock in
+        # turn; another process sharing the file still waits on the busy handler.
+        bind = session_factory.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._writer: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -140,7 +148,7 @@ class SessionEngine:
         for session_id in silent:
             for attempt in range(RETRIES):
                 try:
-                    with unit_of_work(self.factory, writes=True) as session:
+                    with self._writer, unit_of_work(self.factory, writes=True) as session:
                         if self._release_silent(session, session_id, now):
                             released += 1
                     break
@@ -153,7 +161,7 @@ class SessionEngine:
     # --- one request ----------------------------------------------------------------------
 
     def _charge_once(self, request: ChargingRequest) -> ChargingAnswer:
-        with unit_of_work(self.factory, writes=True) as session:
+        with self._writer, unit_of_work(self.factory, writes=True) as session:
             answer = self._handle(session, request)
             # The request row goes in last, with its answer, in the same transaction as every
             # change the request made: a concurrent twin (this engine or another sharing the
