@@ -11,12 +11,25 @@ expired, so a later ORM read sees the new values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from sqlalchemy import RowMapping, Table, and_, bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    RowMapping,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -29,6 +42,7 @@ from openbss.charging.models import (
     ReservationHold,
     ReservationStep,
 )
+from openbss.charging.repository import flush_balances
 from openbss.kit.clock import now
 
 BUCKETS = cast(Table, BalanceBucket.__table__)
@@ -36,6 +50,44 @@ RESERVATIONS = cast(Table, Reservation.__table__)
 HOLDS = cast(Table, ReservationHold.__table__)
 STEPS = cast(Table, ReservationStep.__table__)
 TRANSACTIONS = cast(Table, BalanceTransaction.__table__)
+
+# The statements every grant runs, built once: building a statement and its cache key costs
+# more than SQLite takes to run it.
+_GRANTED = select(RESERVATIONS.c.granted).where(RESERVATIONS.c.id == bindparam("rid"))
+_UPDATE_BUCKETS = (
+    update(BUCKETS)
+    .where(BUCKETS.c.id == bindparam("b_id"))
+    .values(
+        remaining=bindparam("b_remaining"),
+        reserved=bindparam("b_reserved"),
+        updated_at=bindparam("b_at"),
+    )
+)
+_INSERT_TRANSACTIONS = insert(TRANSACTIONS)
+_INSERT_RESERVATION = insert(RESERVATIONS)
+_INSERT_HOLDS = insert(HOLDS)
+_INSERT_STEP = insert(STEPS)
+_UPDATE_HOLDS = (
+    update(HOLDS)
+    .where(HOLDS.c.reservation_id == bindparam("h_r"), HOLDS.c.bucket_id == bindparam("h_b"))
+    .values(held=bindparam("h_held"))
+)
+_UPDATE_RESERVATION = (
+    update(RESERVATIONS)
+    .where(RESERVATIONS.c.id == bindparam("r_id"))
+    .values(
+        used=bindparam("r_used"),
+        shortfall=bindparam("r_shortfall"),
+        held=bindparam("r_held"),
+        status=bindparam("r_status"),
+        closed_at=bindparam("r_closed_at"),
+    )
+)
+_CLOSE_RESERVATION = (
+    update(RESERVATIONS)
+    .where(RESERVATIONS.c.id == bindparam("r_id"))
+    .values(held=0, status="closed", closed_at=bindparam("r_closed_at"))
+)
 
 
 @dataclass(slots=True)
@@ -93,13 +145,7 @@ class _Changes:
         changed = [b for b in buckets if b.changed]
         if changed:
             session.execute(
-                update(BUCKETS)
-                .where(BUCKETS.c.id == bindparam("b_id"))
-                .values(
-                    remaining=bindparam("b_remaining"),
-                    reserved=bindparam("b_reserved"),
-                    updated_at=bindparam("b_at"),
-                ),
+                _UPDATE_BUCKETS,
                 [
                     {"b_id": b.id, "b_remaining": b.remaining, "b_reserved": b.reserved,
                      "b_at": self.at}
@@ -108,7 +154,26 @@ class _Changes:
             )  # fmt: skip
             _expire(session, BalanceBucket, [b.id for b in changed])
         if self.rows:
-            session.execute(insert(TRANSACTIONS), self.rows)
+            session.execute(_INSERT_TRANSACTIONS, self.rows)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+Grant = Callable[Concatenate[Session, P], R]
+
+
+def _own_flushes(call: Grant[P, R]) -> Grant[P, R]:
+    """Run a grant without autoflush: it flushes pending balance rows itself
+    (``flush_balances``) and reads nothing else the caller may still hold back."""
+
+    @functools.wraps(call)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with session.no_autoflush:
+            return call(session, *args, **kwargs)
+
+    return run
 
 
 def _expire(session: Session, model: type[Any], keys: Iterable[Any]) -> None:
@@ -118,32 +183,79 @@ def _expire(session: Session, model: type[Any], keys: Iterable[Any]) -> None:
             session.expire(held)
 
 
-def _lock(
-    session: Session, owners: Sequence[Owner], unit: str, also: Iterable[str] = ()
-) -> dict[str, _Bucket]:
-    """The owners' active buckets of a unit (and those ``also`` names), locked in id order."""
-    pairs = sorted({(o.kind, o.id) for o in owners})
-    extra = sorted(set(also))
-    if not pairs and not extra:
-        return {}
+_BUCKET_COLUMNS = [name for name in _Bucket.__slots__ if name != "changed"]
+
+
+@functools.cache
+def _lock_template(by_owner: bool, by_id: bool, with_grant: bool) -> Select[Any]:
+    """A bucket lock of one shape, built once (building and keying a statement costs more
+    than running it): parameters ``lock_pairs``, ``lock_unit``, ``lock_ids``, ``lock_rid``."""
     conditions = []
-    if pairs:
+    if by_owner:
         conditions.append(
             and_(
-                tuple_(BUCKETS.c.owner_kind, BUCKETS.c.owner_id).in_(pairs),
-                BUCKETS.c.unit == unit,
+                tuple_(BUCKETS.c.owner_kind, BUCKETS.c.owner_id).in_(
+                    bindparam("lock_pairs", expanding=True)
+                ),
+                BUCKETS.c.unit == bindparam("lock_unit"),
                 BUCKETS.c.status == "active",
             )
         )
-    if extra:
-        conditions.append(BUCKETS.c.id.in_(extra))
+    if by_id:
+        conditions.append(BUCKETS.c.id.in_(bindparam("lock_ids", expanding=True)))
     statement = (
-        select(*(BUCKETS.c[name] for name in _Bucket.__slots__ if name != "changed"))
+        select(*(BUCKETS.c[name] for name in _BUCKET_COLUMNS))
         .where(or_(*conditions))
         .order_by(BUCKETS.c.id)
         .with_for_update()
     )
-    return {row.id: _Bucket(*row) for row in session.execute(statement)}
+    if with_grant:
+        statement = statement.add_columns(_GRANTED.scalar_subquery())
+    return statement
+
+
+def _lock_statement(
+    owners: Sequence[Owner], unit: str, also: Iterable[str] = (), *, with_grant: bool = False
+) -> tuple[Select[Any], dict[str, Any]] | None:
+    pairs = sorted({(o.kind, o.id) for o in owners})
+    extra = sorted(set(also))
+    if not pairs and not extra:
+        return None
+    params: dict[str, Any] = {}
+    if pairs:
+        params.update(lock_pairs=pairs, lock_unit=unit)
+    if extra:
+        params["lock_ids"] = extra
+    return _lock_template(bool(pairs), bool(extra), with_grant), params
+
+
+def _lock(
+    session: Session, owners: Sequence[Owner], unit: str, also: Iterable[str] = ()
+) -> dict[str, _Bucket]:
+    """The owners' active buckets of a unit (and those ``also`` names), locked in id order."""
+    lock = _lock_statement(owners, unit, also)
+    if lock is None:
+        return {}
+    return {row.id: _Bucket(*row) for row in session.execute(*lock)}
+
+
+def _lock_unless_granted(
+    session: Session, owners: Sequence[Owner], unit: str, reservation_id: str
+) -> tuple[dict[str, _Bucket], int | None]:
+    """SQLite: the owners' buckets of a unit and the grant of ``reservation_id`` if it was
+    made already, in one statement (the write unit of work holds the write lock, so the two
+    reads cannot disagree). A second read only when no bucket row carried the answer."""
+    lock = _lock_statement(owners, unit, with_grant=True)
+    existing: int | None = None
+    buckets: dict[str, _Bucket] = {}
+    if lock is not None:
+        statement, params = lock
+        for row in session.execute(statement, {**params, "rid": reservation_id}):
+            buckets[row[0]] = _Bucket(*row[:-1])
+            existing = row[-1]
+    if not buckets:
+        existing = _granted(session, reservation_id)
+    return buckets, existing
 
 
 def _slots(buckets: Iterable[_Bucket], at: datetime) -> list[Slot]:
@@ -155,11 +267,10 @@ def _slots(buckets: Iterable[_Bucket], at: datetime) -> list[Slot]:
 
 
 def _granted(session: Session, reservation_id: str) -> int | None:
-    return session.execute(
-        select(RESERVATIONS.c.granted).where(RESERVATIONS.c.id == reservation_id)
-    ).scalar_one_or_none()
+    return session.execute(_GRANTED, {"rid": reservation_id}).scalar_one_or_none()
 
 
+@_own_flushes
 def reserve(
     session: Session,
     *,
@@ -175,14 +286,17 @@ def reserve(
     with the same id returns the first grant and changes nothing."""
     if amount < 0:
         raise InvalidAmount(f"a reservation cannot ask for a negative amount ({amount})")
-    session.flush()  # Core statements below must see what the ORM still holds back
-    existing = _granted(session, reservation_id)
-    if existing is not None:
-        return existing
-    buckets = _lock(session, owners, str(unit))
-    if session.bind is not None and session.get_bind().dialect.name != "sqlite":
-        # Another instance may have made it while this one waited for the locks (on SQLite
-        # the write unit of work already excluded every other writer).
+    flush_balances(session)  # Core statements below must see what the ORM still holds back
+    if session.get_bind().dialect.name == "sqlite":
+        buckets, existing = _lock_unless_granted(session, owners, str(unit), reservation_id)
+        if existing is not None:
+            return existing
+    else:
+        existing = _granted(session, reservation_id)
+        if existing is not None:
+            return existing
+        buckets = _lock(session, owners, str(unit))
+        # Another instance may have made it while this one waited for the locks.
         existing = _granted(session, reservation_id)
         if existing is not None:
             return existing
@@ -193,25 +307,26 @@ def reserve(
         changes.record(buckets[bucket_id], "reserve", reserved=take)
     first = next(iter(buckets.values()), None)
     session.execute(
-        insert(RESERVATIONS).values(
-            id=reservation_id,
-            province=first.province if first is not None else None,
-            unit=str(unit),
-            owners=[[o.kind, o.id] for o in owners],
-            requested=amount,
-            granted=granted,
-            held=granted,
-            used=0,
-            shortfall=0,
-            status="open" if granted else "closed",
-            created_at=at,
-            expires_at=expires_at,
-            closed_at=None if granted else at,
-        )
+        _INSERT_RESERVATION,
+        {
+            "id": reservation_id,
+            "province": first.province if first is not None else None,
+            "unit": str(unit),
+            "owners": [[o.kind, o.id] for o in owners],
+            "requested": amount,
+            "granted": granted,
+            "held": granted,
+            "used": 0,
+            "shortfall": 0,
+            "status": "open" if granted else "closed",
+            "created_at": at,
+            "expires_at": expires_at,
+            "closed_at": None if granted else at,
+        },
     )
     if taken:
         session.execute(
-            insert(HOLDS),
+            _INSERT_HOLDS,
             [
                 {"reservation_id": reservation_id, "bucket_id": bucket_id, "rank": rank,
                  "held": take}
@@ -245,14 +360,60 @@ def _holds(session: Session, reservation_id: str) -> list[list[Any]]:
     return [[bucket_id, held, held] for bucket_id, held in rows]
 
 
+def _debit_reads(
+    session: Session, reservation_id: str, sequence: int | None
+) -> tuple[RowMapping, list[list[Any]], int | None]:
+    """The reservation (locked), its holds and either its last debit sequence (``sequence``
+    None) or the result of the debit numbered ``sequence`` (None when not done yet)."""
+    params = {"rid": reservation_id, "seq": sequence}
+    if session.get_bind().dialect.name == "sqlite":
+        # One statement: the write unit of work holds the database's write lock, so nothing
+        # can change between the reads. (PostgreSQL reads the holds and the steps after the
+        # reservation's row lock is granted, so they are what the last writer committed.)
+        rows = session.execute(_debit_read(sequence is not None, joined=True), params).all()
+        if not rows:
+            raise UnknownReservation(f"no reservation {reservation_id!r}")
+        holds = [[r.hold_bucket, r.hold_held, r.hold_held] for r in rows if r.hold_bucket]
+        return rows[0]._mapping, holds, rows[0].step_value
+    reservation = _locked_reservation(session, reservation_id)
+    value = session.execute(_debit_read(sequence is not None, joined=False), params).scalar()
+    return reservation, _holds(session, reservation_id), value
+
+
+@functools.cache
+def _debit_read(by_sequence: bool, *, joined: bool) -> Select[Any]:
+    """What a debit reads, built once: the last step's sequence (or the result of step
+    ``seq``), with the reservation and its holds when ``joined``. Parameters ``rid``, ``seq``."""
+    steps = STEPS.c.reservation_id == RESERVATIONS.c.id
+    step = (
+        select(STEPS.c.result).where(steps, STEPS.c.sequence == bindparam("seq"))
+        if by_sequence
+        else select(func.coalesce(func.max(STEPS.c.sequence), 0)).where(steps)
+    ).scalar_subquery()
+    if not joined:
+        return select(step).where(RESERVATIONS.c.id == bindparam("rid"))
+    return (
+        select(
+            RESERVATIONS,
+            HOLDS.c.bucket_id.label("hold_bucket"),
+            HOLDS.c.held.label("hold_held"),
+            step.label("step_value"),
+        )
+        .select_from(RESERVATIONS.outerjoin(HOLDS, HOLDS.c.reservation_id == RESERVATIONS.c.id))
+        .where(RESERVATIONS.c.id == bindparam("rid"))
+        .order_by(HOLDS.c.rank)
+    )
+
+
 def _write_holds(session: Session, reservation_id: str, holds: list[list[Any]]) -> None:
     changed = [h for h in holds if h[1] != h[2]]
     if changed:
         session.execute(
-            update(HOLDS)
-            .where(HOLDS.c.reservation_id == reservation_id, HOLDS.c.bucket_id == bindparam("h_b"))
-            .values(held=bindparam("h_held")),
-            [{"h_b": bucket_id, "h_held": held} for bucket_id, held, _ in changed],
+            _UPDATE_HOLDS,
+            [
+                {"h_r": reservation_id, "h_b": bucket_id, "h_held": held}
+                for bucket_id, held, _ in changed
+            ],
         )
         _expire(session, ReservationHold, [(reservation_id, h[0]) for h in changed])
 
@@ -267,6 +428,7 @@ def _release(changes: _Changes, holds: list[list[Any]], buckets: Mapping[str, _B
     return released
 
 
+@_own_flushes
 def debit(
     session: Session,
     *,
@@ -275,33 +437,24 @@ def debit(
     at: datetime,
     release_rest: bool,
     sequence: int | None = None,
+    on_balance: Callable[[int], None] | None = None,
 ) -> int:
     """Debit ``used`` units: first from what the reservation holds, then (an overrun) from the
     owners' available balance down to zero; what even that cannot cover is logged as the
     reservation's shortfall. Releases the held rest when ``release_rest``. Returns the units
     actually debited. ``sequence`` (e.g. the request number) makes a repeated call a no-op that
-    returns the first result; without it every call is a new debit."""
+    returns the first result; without it every call is a new debit. ``on_balance`` is called
+    with what the owners' usable buckets of the unit hold after the debit (held units
+    included) — read from the rows the debit locked, so the caller needs no query of its own."""
     if used < 0:
         raise InvalidAmount(f"used units cannot be negative ({used})")
-    session.flush()
-    reservation = _locked_reservation(session, reservation_id)
+    flush_balances(session)
+    reservation, holds, step = _debit_reads(session, reservation_id, sequence)
     if sequence is None:
-        last = session.execute(
-            select(func.coalesce(func.max(STEPS.c.sequence), 0)).where(
-                STEPS.c.reservation_id == reservation_id
-            )
-        ).scalar_one()
-        sequence = int(last) + 1
-    else:
-        done = session.execute(
-            select(STEPS.c.result).where(
-                STEPS.c.reservation_id == reservation_id, STEPS.c.sequence == sequence
-            )
-        ).scalar_one_or_none()
-        if done is not None:
-            return int(done)
+        sequence = int(step or 0) + 1
+    elif step is not None:
+        return int(step)
     owners = _owners(reservation["owners"])
-    holds = _holds(session, reservation_id)
     buckets = _lock(session, owners, reservation["unit"], also=[h[0] for h in holds])
     changes = _Changes(at, reservation_id)
     left = used
@@ -339,31 +492,44 @@ def debit(
     closing = release_rest or reservation["status"] == "closed"
     if release_rest:
         _release(changes, holds, buckets)
-    values: dict[str, Any] = {
-        "used": reservation["used"] + covered,
-        "shortfall": reservation["shortfall"] + left,
-        "held": sum(h[1] for h in holds),
-    }
-    if closing and reservation["status"] != "closed":
-        values.update(status="closed", closed_at=at)
+    closes_now = closing and reservation["status"] != "closed"
     session.execute(
-        update(RESERVATIONS).where(RESERVATIONS.c.id == reservation_id).values(**values)
+        _UPDATE_RESERVATION,
+        {
+            "r_id": reservation_id,
+            "r_used": reservation["used"] + covered,
+            "r_shortfall": reservation["shortfall"] + left,
+            "r_held": sum(h[1] for h in holds),
+            "r_status": "closed" if closes_now else reservation["status"],
+            "r_closed_at": at if closes_now else reservation["closed_at"],
+        },
     )
     _expire(session, Reservation, [reservation_id])
     _write_holds(session, reservation_id, holds)
     session.execute(
-        insert(STEPS).values(
-            reservation_id=reservation_id, sequence=sequence, kind="debit", reported=used,
-            result=covered, at=at,
-        )
+        _INSERT_STEP,
+        {"reservation_id": reservation_id, "sequence": sequence, "kind": "debit",
+         "reported": used, "result": covered, "at": at},
     )  # fmt: skip
     changes.write(session, buckets.values())
+    if on_balance is not None:
+        pairs = {(o.kind, o.id) for o in owners}
+        on_balance(
+            sum(
+                b.remaining
+                for b in buckets.values()
+                if (b.owner_kind, b.owner_id) in pairs
+                and b.unit == reservation["unit"]
+                and usable(b.valid_from, b.valid_to, b.status, at)
+            )
+        )
     return covered
 
 
+@_own_flushes
 def release(session: Session, *, reservation_id: str, at: datetime) -> int:
     """Give back what the reservation still holds; return it (0 when already released)."""
-    session.flush()
+    flush_balances(session)
     reservation = _locked_reservation(session, reservation_id)
     if reservation["status"] == "closed" and reservation["held"] == 0:
         return 0
@@ -373,11 +539,7 @@ def release(session: Session, *, reservation_id: str, at: datetime) -> int:
     )
     changes = _Changes(at, reservation_id)
     released = _release(changes, holds, buckets)
-    session.execute(
-        update(RESERVATIONS)
-        .where(RESERVATIONS.c.id == reservation_id)
-        .values(held=0, status="closed", closed_at=at)
-    )
+    session.execute(_CLOSE_RESERVATION, {"r_id": reservation_id, "r_closed_at": at})
     _expire(session, Reservation, [reservation_id])
     _write_holds(session, reservation_id, holds)
     changes.write(session, buckets.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from openbss.charging.calculations import Owner
@@ -16,6 +16,17 @@ from openbss.charging.models import (
     ReservationHold,
     ReservationStep,
 )
+
+_BALANCE_ROWS = (BalanceBucket, Reservation, ReservationHold, ReservationStep, BalanceTransaction)
+
+
+def flush_balances(session: Session) -> None:
+    """Flush what the ORM still holds back of the balance tables, so the Core statements here
+    see it. Other pending rows (a caller's own, changed several times per call) stay pending
+    until the caller's next flush: flushing them at every grant cost more than the grant."""
+    pending = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, _BALANCE_ROWS) for row in pending):
+        session.flush()
 
 
 def _owned_by(owners: Iterable[Owner]):  # type: ignore[no-untyped-def]
@@ -82,16 +93,24 @@ def free_total(session: Session, owners: Sequence[Owner], unit: str, at: datetim
     """Sum of remaining − reserved over the owners' buckets usable at ``at``."""
     if not owners:
         return 0
-    statement = select(
-        func.coalesce(func.sum(BalanceBucket.remaining - BalanceBucket.reserved), 0)
-    ).where(
-        _owned_by(owners),
-        BalanceBucket.unit == unit,
-        BalanceBucket.status == "active",
-        BalanceBucket.valid_from <= at,
-        or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > at),
-    )
-    return int(session.scalar(statement) or 0)
+    flush_balances(session)
+    params = {"pairs": sorted({(o.kind, o.id) for o in owners}), "unit": unit, "at": at}
+    with session.no_autoflush:
+        return int(session.scalar(_FREE_TOTAL, params) or 0)
+
+
+# Built once: it runs for every grant (building a statement costs more than running it).
+_FREE_TOTAL = select(
+    func.coalesce(func.sum(BalanceBucket.remaining - BalanceBucket.reserved), 0)
+).where(
+    tuple_(BalanceBucket.owner_kind, BalanceBucket.owner_id).in_(
+        bindparam("pairs", expanding=True)
+    ),
+    BalanceBucket.unit == bindparam("unit"),
+    BalanceBucket.status == "active",
+    BalanceBucket.valid_from <= bindparam("at"),
+    or_(BalanceBucket.valid_to.is_(None), BalanceBucket.valid_to > bindparam("at")),
+)
 
 
 def get_reservation(

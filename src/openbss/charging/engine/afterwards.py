@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,19 @@ log = logging.getLogger(__name__)
 # --- after each debit ---------------------------------------------------------------------
 
 
+_MONEY_LEFT = "openbss.charging.engine.money_left"
+
+
+def noting_money_left(session: Session) -> Callable[[int], None]:
+    """A debit's ``on_balance``: keeps the money the owners hold after it for ``after_debit``
+    (only debits change it within a request, so the last one noted is current)."""
+
+    def note(left: int) -> None:
+        session.info[_MONEY_LEFT] = left
+
+    return note
+
+
 def after_debit(
     session: Session,
     charging: ChargingSession,
@@ -53,7 +66,9 @@ def after_debit(
     """Notify a low balance and bar a line whose balance this debit emptied."""
     if debited_li <= 0:
         return
-    left = repository.money_remaining(session, owners, now)
+    left = session.info.get(_MONEY_LEFT)
+    if left is None:
+        left = repository.money_remaining(session, owners, now)
     if left < settings.low_balance_li:
         # At most one notice a day per line (the outbox key says so).
         balances.notify_low_balance(

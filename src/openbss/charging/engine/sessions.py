@@ -1,9 +1,10 @@
 """RFC 4006 credit-control sessions: reserve on INITIAL, debit and reserve again on UPDATE,
 debit the last units and release the rest on TERMINATION, debit directly on EVENT.
 
-Every request runs in one write unit of work. Its first statement inserts the request row
-(session id, request number): a retransmission — to this engine or to another sharing the
-database — collides with it and gets the stored answer, so nothing is debited twice. Money
+Every request runs in one write unit of work. Its last statement inserts the request row
+(session id, request number) with the answer: a retransmission — to this engine or to another
+sharing the database — collides with it, rolls back everything it did and gets the stored
+answer, so nothing is debited twice. Money
 and unit buckets move only through the balance primitives of ``openbss.charging.public``,
 which lock the balance rows; a session holds one reservation per rating group at a time
 (``<session>/<rating group>/<round>``), debited with ``release_rest`` at the next request,
@@ -16,10 +17,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -73,6 +77,7 @@ BUCKET_UNIT = {
     Quantity.OCTETS: balances.Unit.BYTE,
     Quantity.MESSAGES: balances.Unit.MESSAGE,
 }
+_INSERT_REQUEST = insert(cast(Table, ChargingRequestRow.__table__))
 RETRIES = 8  # a deadlock or a busy database rolls the whole request back: run it again
 
 
@@ -99,6 +104,13 @@ class SessionEngine:
         self.groups = rating_groups()
         self.home_areas = dict(settings.home_areas)
         self._lock = threading.Lock()  # guards nothing shared but the plan cache's entries
+        # SQLite admits one writer at a time; the others poll its busy handler, sleeping
+        # between tries, which made the slowest requests wait for hundreds of milliseconds.
+        # Within this process writers queue on a lock instead and take the write lock in
+        # turn; another process sharing the file still waits on the busy handler.
+        bind = session_factory.kw.get("bind")
+        sqlite = bind is not None and bind.dialect.name == "sqlite"
+        self._writer: AbstractContextManager[object] = threading.Lock() if sqlite else nullcontext()
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -136,7 +148,7 @@ class SessionEngine:
         for session_id in silent:
             for attempt in range(RETRIES):
                 try:
-                    with unit_of_work(self.factory, writes=True) as session:
+                    with self._writer, unit_of_work(self.factory, writes=True) as session:
                         if self._release_silent(session, session_id, now):
                             released += 1
                     break
@@ -149,20 +161,23 @@ class SessionEngine:
     # --- one request ----------------------------------------------------------------------
 
     def _charge_once(self, request: ChargingRequest) -> ChargingAnswer:
-        with unit_of_work(self.factory, writes=True) as session:
-            # No look-up first: retransmissions are rare, and the insert of one fails (on
-            # PostgreSQL after waiting for the original to commit); ``charge`` then answers
-            # with the stored answer.
-            row = ChargingRequestRow(
-                session_id=request.session_id,
-                request_number=request.request_number,
-                request_type=int(request.request_type),
-                answer={},
-            )
-            session.add(row)
-            session.flush()  # claims the request: a concurrent twin fails or waits here
+        with self._writer, unit_of_work(self.factory, writes=True) as session:
             answer = self._handle(session, request)
-            row.answer = answer_to_json(answer)
+            # The request row goes in last, with its answer, in the same transaction as every
+            # change the request made: a concurrent twin (this engine or another sharing the
+            # database) fails on this insert — on PostgreSQL after waiting for the original to
+            # commit — and its whole transaction rolls back; ``charge`` then answers with the
+            # stored answer. One statement per request instead of an insert and an update.
+            session.flush()
+            session.execute(
+                _INSERT_REQUEST,
+                {
+                    "session_id": request.session_id,
+                    "request_number": request.request_number,
+                    "request_type": int(request.request_type),
+                    "answer": answer_to_json(answer),
+                },
+            )
         return answer
 
     def _stored_answer(self, request: ChargingRequest) -> ChargingAnswer | None:
@@ -274,7 +289,11 @@ class SessionEngine:
         now: datetime,
         released: bool,
     ) -> _Outcome:
-        service = repository.service_of(session, charging.id, group.id)
+        service = (
+            None  # the session opened in this request: it has no rating group yet
+            if request.request_type == RequestType.INITIAL
+            else repository.service_of(session, charging.id, group.id)
+        )
         if service is None:
             service = ChargingService(
                 session_id=charging.id,
@@ -290,8 +309,7 @@ class SessionEngine:
                 final_unit=False,
                 rounds=0,
             )
-            session.add(service)
-            session.flush()
+            repository.add_service(session, service)  # inserted by the request's one flush
         call = self._call(charging, group.service)
         try:
             plan = self._plan(session, charging, call)
@@ -350,6 +368,7 @@ class SessionEngine:
                     used=debited_li,
                     at=now,
                     release_rest=True,
+                    on_balance=afterwards.noting_money_left(session),
                 )
             elif debited_li > 0:
                 # Used units reported with no reservation (a late report after supervision
@@ -366,7 +385,12 @@ class SessionEngine:
                     expires_at=now + timedelta(seconds=self.settings.tcc_s),
                 )
                 balances.debit(
-                    session, reservation_id=rid, used=debited_li, at=now, release_rest=True
+                    session,
+                    reservation_id=rid,
+                    used=debited_li,
+                    at=now,
+                    release_rest=True,
+                    on_balance=afterwards.noting_money_left(session),
                 )
             service.charged_amount = max(service.charged_amount, price)
         service.used_seconds, service.used_octets = total.seconds, total.octets
@@ -515,7 +539,7 @@ class SessionEngine:
             final_unit=False,
             rounds=1,
         )
-        session.add(service)
+        repository.add_service(session, service)
         call = self._call(charging, group.service)
         used = Used().with_(quantity, units)
         expires = now + timedelta(seconds=self.settings.reservation_margin_s)
@@ -555,7 +579,14 @@ class SessionEngine:
             if got < price:  # all or nothing: a message is sent whole or not at all
                 balances.release(session, reservation_id=rid, at=now)
                 return _refused(group.id, ResultCode.CREDIT_LIMIT_REACHED), 0
-            balances.debit(session, reservation_id=rid, used=price, at=now, release_rest=True)
+            balances.debit(
+                session,
+                reservation_id=rid,
+                used=price,
+                at=now,
+                release_rest=True,
+                on_balance=afterwards.noting_money_left(session),
+            )
         service.charged_amount = price
         _set_used(service, used)
         return _granted(group.id, _units(quantity, units), False, None), price
