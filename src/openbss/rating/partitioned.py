@@ -55,6 +55,7 @@ from openbss.rating.vectorised import (
     prepare,
     rate_prepared,
     state_frame,
+    with_sub_ids,
 )
 
 # Store columns rating reads; the others (switch, cell, IMSI …) stay on disk.
@@ -158,7 +159,7 @@ class _Loaded:
 
     file: str
     plan: CompiledPlan
-    stateful: pl.Series  # subscribers whose records must be rated in event order
+    stateful: pl.Series  # per sub_id: its records must be rated in event order
     parts: dict[int, pl.Series] = field(default_factory=dict)  # partitions → sub's partition
 
 
@@ -188,15 +189,17 @@ def _load(plan_file: str) -> _Loaded:
 
 
 def stateful_subscribers(cp: CompiledPlan) -> pl.Series:
-    """Subscribers with an assignment that has allowances or a tariff with tiers: only
-    their records depend on other records (pools and tier counters, in event order)."""
+    """Per ``sub_id``, whether the subscriber has an assignment with allowances or with a
+    tariff that has tiers: only their records depend on other records (pools and tier
+    counters, in event order)."""
     tiered = sorted({cp.tariff_id_code[k] for k, t in enumerate(cp.tariffs) if t.tiers})
     a = cp.assignments
     flagged = pl.lit(cp.list_has_allowances).gather(pl.col("list_code")).fill_null(False)
     if tiered:
         flagged = flagged | pl.col("tariff_id_code").is_in(tiered).fill_null(False)
     ids = a.filter(flagged)["sub_id"].unique()
-    return cp.subscribers.filter(pl.col("sub_id").is_in(ids.implode()))["subscriber"]
+    every = pl.int_range(cp.subscribers.height, dtype=pl.Int32, eager=True)
+    return every.is_in(ids.implode()).alias("stateful")
 
 
 def _plan_for(loaded: _Loaded, part: int, partitions: int, key: str) -> CompiledPlan:
@@ -260,7 +263,8 @@ def _stream_file(run: _Run, path: str, number: int) -> dict[str, Any]:
     for step, first in enumerate(range(0, rows, SPLIT_ROWS)):
         at = time.perf_counter()
         events = prepare(usage_events(source.slice(first, SPLIT_ROWS).collect()), plan)
-        stateful = events["subscriber"].is_in(loaded.stateful.implode())
+        events = with_sub_ids(events, plan)
+        stateful = loaded.stateful.gather(events["sub_id"]).fill_null(False)
         later = events.filter(stateful)
         now = events.filter(~stateful) if later.height else events
         del events
