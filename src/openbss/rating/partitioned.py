@@ -33,6 +33,7 @@ import pickle
 import resource
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -348,6 +349,8 @@ def _write_atomically(frame: pl.DataFrame, target: Path) -> None:
 _POOLS: dict[int, Pool] = {}
 _PLAN_FILES: dict[int, tuple[CompiledPlan, Path]] = {}
 _PLAN_DIR: Path | None = None
+# One run at a time per process: runs share the pool, and a run's plan file replaces the last.
+_RUNS = threading.Lock()
 
 
 def _pool(workers: int) -> Pool:
@@ -442,6 +445,22 @@ def rate_parquet(
     allowance balances before the run and receives the pools the run drew. ``progress`` is told
     of each input file split and each partition rated (stage, done, total, records).
     """
+    with _RUNS:
+        return _rate_parquet(
+            paths, plan, out_dir, partitions, workers, state, max_partition_rows, progress
+        )
+
+
+def _rate_parquet(
+    paths: Sequence[Path],
+    plan: RatingPlan,
+    out_dir: Path,
+    partitions: int,
+    workers: int,
+    state: AllowanceState | None,
+    max_partition_rows: int,
+    progress: RateProgress | None,
+) -> RateReport:
     started = time.perf_counter()
     report = progress or (lambda _stage, _done, _total, _rows: None)
     compiled = compile_plan(plan)
