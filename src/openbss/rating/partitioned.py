@@ -424,7 +424,10 @@ def partition_count(paths: Sequence[Path], partitions: int, max_partition_rows: 
 
 
 RateProgress = Callable[[str, int, int, int], None]
-"""(stage ``split`` or ``rate``, steps done, steps in the stage, records in the step)."""
+"""(stage ``split`` or ``rate``, steps done, steps in the stage, records in the step).
+
+``split`` reports each input file streamed (its records read); ``rate`` each output written,
+the stream pass's (its stateless records) and then each partition's."""
 
 
 def rate_parquet(
@@ -490,10 +493,15 @@ def _rate_parquet(
             for part in range(count)
             if (spill / f"p{part:04d}").exists()
         ]
+        # The rate stage counts every record rated: the stream pass's files, then the
+        # partitions as they finish.
+        steps = len(streamed) + len(rating)
+        for done, result in enumerate(streamed, start=1):
+            report("rate", done, steps, result["rated"])
         rated = []
-        for done, task in enumerate(rating, start=1):
+        for done, task in enumerate(rating, start=len(streamed) + 1):
             rated.append(task.get())
-            report("rate", done, len(rating), rated[-1]["rows"])
+            report("rate", done, steps, rated[-1]["rows"])
         rate_at = time.perf_counter()
     except BaseException:
         # Tasks of this run may still be running (and writing): stop them with the pool.
