@@ -12,9 +12,10 @@ import polars as pl
 
 from openbss.rating import partitioned
 from openbss.rating.contract import AllowanceState, Assignment, RatingPlan, Service, UsageEvent
+from openbss.rating.ct2005 import FIXED_TARIFF_ID
 from openbss.rating.partitioned import rate_parquet, read_rated, stateful_subscribers
 from openbss.rating.vectorised import compile_plan, rate_table, usage_frame
-from tests.rating.cases import ASSIGNED_FROM, CT, FIXED_TARIFF_ID, GZ, allowance, bj
+from tests.rating.cases import ASSIGNED_FROM, CT, GZ, allowance, bj
 
 PLAN = RatingPlan(
     CT,
