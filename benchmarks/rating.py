@@ -304,12 +304,14 @@ def generate(folder: Path, records: int, subscribers: int = SUBSCRIBERS) -> list
 # --- measurements -------------------------------------------------------------------------
 
 
-def baseline(paths: Sequence[Path], columns: Sequence[str]) -> tuple[float, int]:
-    """Read the columns rating reads from the same files (Polars, all cores) and sum one."""
-    started = time.perf_counter()
+def baseline(paths: Sequence[Path], columns: Sequence[str]) -> tuple[float, float]:
+    """Read the columns rating reads from the same files (Polars, all cores) and sum one:
+    wall seconds and CPU seconds (all threads; on a loaded machine the CPU ratio is the
+    steadier one)."""
+    started, cpu = time.perf_counter(), time.process_time()
     frame = pl.scan_parquet([str(p) for p in paths]).select(columns).collect()
-    total = int(frame["duration_s"].sum())
-    return time.perf_counter() - started, total
+    int(frame["duration_s"].sum())
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def scan_seconds(paths: Sequence[Path], columns: Sequence[str] | None) -> float:
@@ -432,9 +434,11 @@ def main() -> None:
         # Rating and its baseline alternate, so each ratio compares runs made under the same
         # conditions; the figures shown are the medians over the runs.
         runs: list[tuple[RateReport, float]] = []
+        cpu_ratios: list[float] = []
         for _ in range(args.runs):
-            base, _total = baseline(paths, columns)
+            base, base_cpu = baseline(paths, columns)
             runs.append((run(paths, plan, work / "rated", args.workers), base))
+            cpu_ratios.append(runs[-1][0].cpu_seconds / base_cpu)
         runs.sort(key=lambda r: r[0].seconds)
         report = runs[len(runs) // 2][0]
         base_seconds = statistics.median(b for _, b in runs)
@@ -456,6 +460,11 @@ def main() -> None:
             f"{base_seconds:.2f} s = {report.records / base_seconds:,.0f} records/s"
         )
         print(f"ratio rating / baseline (median of the runs' ratios): {ratio:.2f}")
+        print(
+            "CPU ratio, the workers' CPU seconds / the baseline's (median): "
+            f"{statistics.median(cpu_ratios):.2f}; worker CPU per million records "
+            f"{report.cpu_seconds * 1_000_000 / report.records:.2f} s"
+        )
         alone, every = scan_seconds(paths, []), scan_seconds(paths, None)
         print(
             f"  for scale: the summed column alone {alone:.2f} s; every one of the "

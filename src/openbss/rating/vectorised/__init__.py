@@ -46,6 +46,7 @@ from openbss.rating.vectorised.engine import (
     rated_events,
     state_frame,
     usage_frame,
+    with_sub_ids,
 )
 from openbss.rating.vectorised.plan import CompiledPlan, compile_plan
 
@@ -65,4 +66,5 @@ __all__ = [
     "rated_events",
     "state_frame",
     "usage_frame",
+    "with_sub_ids",
 ]

@@ -37,6 +37,7 @@ from openbss.rating.vectorised.codes import (
     ZONES,
 )
 from openbss.rating.vectorised.destinations import _called_key
+from openbss.rating.vectorised.lookup import enum_values, sub_ids
 from openbss.rating.vectorised.plan import CompiledPlan, _micros, compile_plan
 from openbss.rating.vectorised.pricing import _in_event_order, _price, _remainders, _tiers
 
@@ -126,10 +127,8 @@ def prepare(usage: pl.DataFrame | pa.Table, cp: CompiledPlan) -> pl.DataFrame:
 
 def _assign(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
     """The first assignment in plan order in force for the subscriber (and product)."""
-    known = f.select("subscriber").join(
-        cp.subscribers, on="subscriber", how="left", maintain_order="left"
-    )
-    f = f.with_columns(sub_id=known["sub_id"])
+    if "sub_id" not in f.columns:  # else looked up already (``with_sub_ids``)
+        f = f.with_columns(sub_id=sub_ids(f["subscriber"], cp.subscribers))
     a = cp.assignments
     if cp.single_assignment:
         asg = pl.col("sub_id")
@@ -304,8 +303,7 @@ def _output(f: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
     versions = pl.Series([t.version for t in cp.tariffs], dtype=pl.Int64)
 
     def text(codes: pl.Expr, column: str) -> pl.Expr:
-        enum, physical = cp.enums[column]
-        return codes.cast(physical).cat.to(enum).alias(column)
+        return pl.lit(enum_values(cp.enums[column][0])).gather(codes).alias(column)
 
     return f.select(
         "record_id",
@@ -334,6 +332,13 @@ def rate_frame(
     holds every pool the batch drew (or opened), as the batch left it.
     """
     return rate_prepared(prepare(usage, cp), cp, balances)
+
+
+def with_sub_ids(prepared: pl.DataFrame, cp: CompiledPlan) -> pl.DataFrame:
+    """A prepared batch with each record's subscriber number in the plan (``sub_id``, null
+    for a subscriber without an assignment): a batch job looks it up once, to choose how to
+    rate the record, and ``rate_prepared`` uses it (with this plan or a part of it)."""
+    return prepared.with_columns(sub_id=sub_ids(prepared["subscriber"], cp.subscribers))
 
 
 def rate_prepared(
