@@ -40,11 +40,19 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 SERVICES = [s.value for s in ServiceKind]
 VOICE_LIKE = [ServiceKind.VOICE.value, ServiceKind.SMS.value]
 
-_IP_PREFIX = "^(" + "|".join(IP_ACCESS_CODES) + ")(0.*)$"
+
+def _clean(numbers: pl.Series) -> pl.Series:
+    # Almost every number a switch writes is digits already (or E.164 with its '+'): the
+    # separators are removed only when some number of the batch has other characters.
+    plain = numbers.cast(pl.UInt64, strict=False).is_not_null() | numbers.is_null()
+    if plain.all():
+        return numbers
+    return numbers.str.replace_all(r"[\s\-()]", "")
 
 
 def _digits(column: str) -> pl.Expr:
-    return pl.col(column).str.replace_all(r"[\s\-()]", "")
+    """The number without blanks, dashes and brackets."""
+    return pl.col(column).map_batches(_clean, return_dtype=pl.String, is_elementwise=True)
 
 
 def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
@@ -90,11 +98,13 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
     frame = raw.with_columns(
         calling_raw=_digits("calling"),
         called_raw=_digits("called"),
-    ).with_columns(
-        ip_access_code=pl.col("called_raw").str.extract(_IP_PREFIX, 1),
-        called_raw=pl.when(pl.col("called_raw").str.contains(_IP_PREFIX))
-        .then(pl.col("called_raw").str.extract(_IP_PREFIX, 2))
-        .otherwise(pl.col("called_raw")),
+    )
+    called = pl.col("called_raw")
+    # An IP long-distance access code in front of a national number (17909 0755…).
+    ip_dialled = called.str.slice(0, 5).is_in(IP_ACCESS_CODES) & (called.str.slice(5, 1) == "0")
+    frame = frame.with_columns(
+        ip_access_code=pl.when(ip_dialled).then(called.str.slice(0, 5)),
+        called_raw=pl.when(ip_dialled).then(called.str.slice(5)).otherwise(called),
     )
     frame = frame.with_columns(
         calling_e164=e164(pl.col("calling_raw"), area),

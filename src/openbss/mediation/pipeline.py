@@ -316,8 +316,11 @@ def _usage_columns(*, keep_raw_numbers: bool) -> list[pl.Expr]:
 
 
 def _write(frame: pl.DataFrame, area: str, ingest: Ingest, batch_id: str) -> None:
-    for day in _days(frame):
-        part = frame.filter(pl.col("day") == day).drop("day")
+    days = _days(frame)
+    for day in days:
+        # A switch file is mostly one day: then the frame is the part, without a copy.
+        one_day = len(days) == 1 and frame.get_column("day").null_count() == 0
+        part = (frame if one_day else frame.filter(pl.col("day") == day)).drop("day")
         store.write_part(
             part, store.partition(ingest.data_dir, area, ingest.province, day), batch_id
         )
