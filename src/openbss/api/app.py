@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbss import __version__
+from openbss.api.deps import PrincipalDep
 from openbss.api.docs import install_docs
 from openbss.api.limits import BodyLimits
 from openbss.api.messages import localise
@@ -50,6 +51,17 @@ HEALTH_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["status", "version"],
     "properties": {"status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"}},
+}
+
+
+WHOAMI_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["keyId", "role", "province"],
+    "properties": {
+        "keyId": {"type": "string"},
+        "role": {"type": "string"},
+        "province": {"type": ["string", "null"]},
+    },
 }
 
 
@@ -203,6 +215,25 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    @app.get(
+        "/api/v1/whoami",
+        tags=["Operations"],
+        summary="The caller as the server sees it: role and province of the key",
+        openapi_extra={
+            RESPONSES_KEY: {
+                "200": {
+                    "description": "The authenticated caller",
+                    **json_content(
+                        WHOAMI_SCHEMA, {"keyId": "0123456789abcdef", "role": "csr", "province": "GD"}
+                    ),
+                }
+            }
+        },
+    )
+    def whoami(caller: PrincipalDep) -> dict[str, str | None]:
+        # Authenticated but touching no data: the floor every other operation stands on.
+        return {"keyId": caller.key_id, "role": caller.role.value, "province": caller.province}
+
     app.mount("/portal", create_portal(factory))
     install_docs(app)
 
@@ -213,3 +244,13 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The application as `openbss serve` runs it, in each server process: uvicorn builds
+    it there after configuring logging, so the access log's redaction is installed in every
+    worker, not only in the process that started them."""
+    from openbss.api import log_filters
+
+    log_filters.install()
+    return create_app()
