@@ -185,7 +185,7 @@ def request_for(op: str, rng: random.Random, data: dict[str, Any], serial: str) 
     if op == "whoami":
         return "GET", WHOAMI, None, None, "csr"
     if op == "GET customer":
-        return "GET", CUSTOMERS, {"status": "approved", "limit": 20}, None, "csr"
+        return "GET", CUSTOMERS, {"status": "active", "limit": 20}, None, "csr"
     if op == "GET product":
         return "GET", PRODUCTS, {"status": "active", "limit": 20}, None, "csr"
     if op == "GET customerBill":
