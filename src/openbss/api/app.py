@@ -20,7 +20,7 @@ from openbss.api.deps import PrincipalDep
 from openbss.api.docs import install_docs
 from openbss.api.limits import BodyLimits
 from openbss.api.messages import localise
-from openbss.api.openapi import RESPONSES_KEY, build_document, json_content
+from openbss.api.openapi import RESPONSES_KEY, build_document, json_content, responses
 from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.events.dispatcher import background_dispatcher
@@ -219,16 +219,17 @@ def create_app(
         "/api/v1/whoami",
         tags=["Operations"],
         summary="The caller as the server sees it: role and province of the key",
-        openapi_extra={
-            RESPONSES_KEY: {
-                "200": {
-                    "description": "The authenticated caller",
-                    **json_content(
+        openapi_extra=responses(
+            {
+                200: (
+                    "The authenticated caller",
+                    json_content(
                         WHOAMI_SCHEMA, {"keyId": "0123456789abcdef", "role": "csr", "province": "GD"}
                     ),
-                }
-            }
-        },
+                )
+            },
+            (422,),
+        ),
     )
     def whoami(caller: PrincipalDep) -> dict[str, str | None]:
         # Authenticated but touching no data: the floor every other operation stands on.
