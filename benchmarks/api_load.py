@@ -198,9 +198,7 @@ def request_for(op: str, rng: random.Random, data: dict[str, Any], serial: str) 
         customer, account = rng.choice(data["pairs"])
         body = {
             "externalId": f"LOAD-{serial}",
-            "relatedParty": [
-                {"id": customer, "role": "customer", "@referredType": "Customer"}
-            ],
+            "relatedParty": [{"id": customer, "role": "customer", "@referredType": "Customer"}],
             "billingAccount": {"id": account},
             "productOrderItem": [
                 {
@@ -230,8 +228,15 @@ def request_for(op: str, rng: random.Random, data: dict[str, Any], serial: str) 
     return "POST", PAYMENTS, None, body, "finance"
 
 
-async def drive(base: str, data: dict[str, Any], ops: list[str], weights: list[int],
-                concurrency: int, seconds: float, seed_no: int) -> list[tuple[str, float, int]]:
+async def drive(
+    base: str,
+    data: dict[str, Any],
+    ops: list[str],
+    weights: list[int],
+    concurrency: int,
+    seconds: float,
+    seed_no: int,
+) -> list[tuple[str, float, int]]:
     rng = random.Random(seed_no)
     samples: list[tuple[str, float, int]] = []
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in data["keys"].items()}
@@ -261,8 +266,14 @@ def client_process(args: tuple) -> list[tuple[str, float, int]]:
     return asyncio.run(drive(*args))
 
 
-def load(base: str, data: dict[str, Any], mix: tuple[tuple[str, int], ...], clients: int,
-         concurrency: int, seconds: float) -> tuple[float, dict[str, dict[str, float]]]:
+def load(
+    base: str,
+    data: dict[str, Any],
+    mix: tuple[tuple[str, int], ...],
+    clients: int,
+    concurrency: int,
+    seconds: float,
+) -> tuple[float, dict[str, dict[str, float]]]:
     ops, weights = [op for op, _ in mix], [w for _, w in mix]
     jobs = [(base, data, ops, weights, concurrency, seconds, n + 1) for n in range(clients)]
     started = time.perf_counter()
@@ -316,9 +327,7 @@ def main() -> None:
                 trivial, trivial_report = load(
                     base, data, (("whoami", 1),), args.clients, args.concurrency, args.seconds
                 )
-                mixed, report = load(
-                    base, data, MIX, args.clients, args.concurrency, args.seconds
-                )
+                mixed, report = load(base, data, MIX, args.clients, args.concurrency, args.seconds)
                 runs.append((trivial, mixed, trivial_report, report))
                 print(
                     f"run {run + 1}: trivial {trivial:,.0f} req/s, mixed {mixed:,.0f} req/s, "

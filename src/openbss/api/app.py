@@ -65,6 +65,9 @@ WHOAMI_SCHEMA: dict[str, Any] = {
 }
 
 
+WHOAMI_EXAMPLE = {"keyId": "0123456789abcdef", "role": "csr", "province": "GD"}
+
+
 def _error(request: Request, status: int, code: str, reason: str, message: str) -> JSONResponse:
     body = {
         "code": code,
@@ -223,9 +226,7 @@ def create_app(
             {
                 200: (
                     "The authenticated caller",
-                    json_content(
-                        WHOAMI_SCHEMA, {"keyId": "0123456789abcdef", "role": "csr", "province": "GD"}
-                    ),
+                    json_content(WHOAMI_SCHEMA, WHOAMI_EXAMPLE),
                 )
             },
             (422,),
