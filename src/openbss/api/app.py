@@ -16,10 +16,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from openbss import __version__
+from openbss.api.deps import PrincipalDep
 from openbss.api.docs import install_docs
 from openbss.api.limits import BodyLimits
 from openbss.api.messages import localise
-from openbss.api.openapi import RESPONSES_KEY, build_document, json_content
+from openbss.api.openapi import RESPONSES_KEY, build_document, json_content, responses
 from openbss.api.routes import API_MOUNTS
 from openbss.db.engine import make_engine, make_session_factory
 from openbss.events.dispatcher import background_dispatcher
@@ -51,6 +52,20 @@ HEALTH_SCHEMA: dict[str, Any] = {
     "required": ["status", "version"],
     "properties": {"status": {"type": "string", "enum": ["ok"]}, "version": {"type": "string"}},
 }
+
+
+WHOAMI_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["keyId", "role", "province"],
+    "properties": {
+        "keyId": {"type": "string"},
+        "role": {"type": "string"},
+        "province": {"type": ["string", "null"]},
+    },
+}
+
+
+WHOAMI_EXAMPLE = {"keyId": "0123456789abcdef", "role": "csr", "province": "GD"}
 
 
 def _error(request: Request, status: int, code: str, reason: str, message: str) -> JSONResponse:
@@ -203,6 +218,24 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    @app.get(
+        "/api/v1/whoami",
+        tags=["Operations"],
+        summary="The caller as the server sees it: role and province of the key",
+        openapi_extra=responses(
+            {
+                200: (
+                    "The authenticated caller",
+                    json_content(WHOAMI_SCHEMA, WHOAMI_EXAMPLE),
+                )
+            },
+            (422,),
+        ),
+    )
+    def whoami(caller: PrincipalDep) -> dict[str, str | None]:
+        # Authenticated but touching no data: the floor every other operation stands on.
+        return {"keyId": caller.key_id, "role": caller.role.value, "province": caller.province}
+
     app.mount("/portal", create_portal(factory))
     install_docs(app)
 
@@ -213,3 +246,13 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The application as `openbss serve` runs it, in each server process: uvicorn builds
+    it there after configuring logging, so the access log's redaction is installed in every
+    worker, not only in the process that started them."""
+    from openbss.api import log_filters
+
+    log_filters.install()
+    return create_app()

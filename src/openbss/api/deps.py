@@ -9,11 +9,12 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbss.auth.service import PROVINCE_PATTERN, authenticate
+from openbss.auth.service import PROVINCE_PATTERN, authenticate_cached
 from openbss.db.uow import unit_of_work
 from openbss.kit.errors import BadRequest, Forbidden, Unprocessable
 from openbss.kit.limits import parse_json_body
 from openbss.kit.security import Principal
+from openbss.kit.settings import get_settings
 
 
 def session_factory(request: Request) -> sessionmaker[Session]:
@@ -58,8 +59,10 @@ def principal(
     work: a route that runs a batch (a bill run commits chunk by chunk in transactions of its
     own) then holds no transaction — on SQLite no write lock — while its batch writes."""
     token = credentials.credentials.strip() if credentials is not None else None
-    with session_factory(request)() as session:  # reads only; closing ends it
-        caller = authenticate(session, token)
+    # A key verified in the last few seconds is not read again (revocation still takes
+    # effect within api_key_cache_seconds everywhere, at once in the revoking process).
+    ttl = get_settings().api_key_cache_seconds
+    caller = authenticate_cached(session_factory(request), token, ttl)
     if x_province is None or x_province == "":
         return caller
     if not PROVINCE_PATTERN.match(x_province):

@@ -56,4 +56,7 @@ class RedactQueryValues(logging.Filter):
 
 
 def install() -> None:
-    logging.getLogger("uvicorn.access").addFilter(RedactQueryValues())
+    """Idempotent: each server process calls it once its logging is configured."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactQueryValues) for f in access.filters):
+        access.addFilter(RedactQueryValues())

@@ -11,10 +11,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from openbss.auth.cache import verified_keys
 from openbss.auth.models import ApiKey
 from openbss.kit import names as kit_names
 from openbss.kit.clock import now
@@ -58,20 +60,47 @@ def create_key(
     return f"{PREFIX}_{key_id}_{secret}"
 
 
-def authenticate(session: Session, presented: str | None) -> Principal:
-    """Resolve a bearer token to a principal, or raise 401."""
+def _parse(presented: str | None) -> tuple[str, str]:
+    """(key id, secret) of a bearer token, or 401."""
     if not presented:
         raise Unauthenticated("an API key is required: send 'Authorization: Bearer <key>'")
     match = _KEY_PATTERN.match(presented.strip())
     if match is None:
         raise Unauthenticated("the API key is malformed")
     key_id, secret = match.groups()
+    return key_id, secret
+
+
+def _verify(session: Session, key_id: str, secret_digest: str) -> Principal:
     row = session.get(ApiKey, key_id)
-    if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
+    if row is None or not hmac.compare_digest(row.secret_sha256, secret_digest):
         raise Unauthenticated("the API key is not valid")
     if row.revoked_at is not None:
         raise Unauthenticated("the API key has been revoked")
     return Principal(key_id=row.id, role=Role(row.role), province=row.province)
+
+
+def authenticate(session: Session, presented: str | None) -> Principal:
+    """Resolve a bearer token to a principal, or raise 401."""
+    key_id, secret = _parse(presented)
+    return _verify(session, key_id, _digest(secret))
+
+
+def authenticate_cached(
+    open_session: Callable[[], Session], presented: str | None, ttl: float
+) -> Principal:
+    """``authenticate`` for a server: a key verified less than ``ttl`` seconds ago in this
+    process is not read again (see ``auth.cache``); otherwise its row is read in a session
+    of its own, opened only then."""
+    key_id, secret = _parse(presented)
+    secret_digest = _digest(secret)
+    cached = verified_keys.get(key_id, secret_digest)
+    if cached is not None:
+        return cached
+    with open_session() as session:  # reads only; closing ends it
+        principal = _verify(session, key_id, secret_digest)
+    verified_keys.put(key_id, secret_digest, principal, ttl)
+    return principal
 
 
 def key_id_of(reference: str) -> tuple[str, bool]:
@@ -95,6 +124,7 @@ def key_id_of(reference: str) -> tuple[str, bool]:
 
 def revoke_key(session: Session, key_id: str) -> bool:
     row = session.get(ApiKey, key_id)
+    verified_keys.forget(key_id)
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = now()

@@ -355,18 +355,33 @@ def events_retry(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (each has its own pool)")
+    ] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log one line per request")
+    ] = True,
 ) -> None:
     """Run the API server and the portal (/portal)."""
     import uvicorn
 
     from openbss.api import log_filters
-    from openbss.api.app import create_app
     from openbss.kit.settings import get_settings
 
     log_filters.install()
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # By import string: with several workers each process builds its own application (and
+    # its own connection pool); background workers coordinate through the database's claims.
+    uvicorn.run(
+        "openbss.api.app:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 def main() -> None:

@@ -9,12 +9,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from openbss.db.engine import WRITE_INTENT
 
 AfterCommit = Callable[[], None]
 _after_commit_hooks: list[AfterCommit] = []
+_WROTE = "openbss_wrote"
+
+
+# Whether a session wrote: a flush that had changes, or an ORM-enabled INSERT/UPDATE/DELETE.
+# The after-commit hooks wake workers that look for work a write may have left (outbox
+# events, orders to advance); a read-only unit of work — most API requests — leaves none, and
+# waking them for it costs every read two more transactions. (A write issued on the raw
+# connection is not seen; the workers' own timers pick up what it left.)
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
 
 
 def on_after_commit(hook: AfterCommit) -> None:
@@ -50,10 +68,13 @@ def unit_of_work(factory: sessionmaker[Session], *, writes: bool = False) -> Ite
     try:
         yield session
         session.commit()
+        wrote = session.info.pop(_WROTE, False)
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+    if not wrote:
+        return
     for hook in list(_after_commit_hooks):
         hook()

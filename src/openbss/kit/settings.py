@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     voucher_pin_key: str = Field(default="", repr=False)
     voucher_max_failures: int = 10
     voucher_lockout_minutes: int = 30
+    # How long a server process trusts an API key it has verified before reading the key's
+    # row again: the bound on how late a revocation made elsewhere (the CLI, another server
+    # process) takes effect. 0 reads the row on every request.
+    api_key_cache_seconds: float = 5.0
 
     @property
     def effective_database_url(self) -> str:
