@@ -136,7 +136,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             server.kill()
 
 
-@pytest.fixture(scope="session")
+# One browser per module, not per session: a running sync Playwright keeps an asyncio loop on
+# the thread, and any other test starting its own Playwright afterwards would be refused.
+@pytest.fixture(scope="module")
 def browser(demo: Demo) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
