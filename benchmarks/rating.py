@@ -392,11 +392,11 @@ def run(paths: Sequence[Path], plan: RatingPlan, out: Path, workers: int) -> Rat
 def show(report: RateReport, label: str) -> None:
     rate = report.records / report.seconds
     stages = ", ".join(f"{k} {v:.1f}" for k, v in report.stage_seconds.items())
-    start_up = report.split_seconds - report.stage_seconds["split"] / report.workers
     print(f"{label}: {report.records:,} records in {report.seconds:.2f} s = {rate:,.0f} records/s")
     print(
-        f"  split pass {report.split_seconds:.2f} s (of which ~{max(start_up, 0):.1f} s "
-        f"starting workers), rate pass {report.rate_seconds:.2f} s; "
+        f"  stream pass {report.split_seconds:.2f} s (read, prepare, rate and write the stateless "
+        f"records, spill the rest; the first run of a process also starts the workers), "
+        f"partition pass {report.rate_seconds:.2f} s; "
         f"{report.partitions} partitions, {report.workers} workers"
     )
     print(f"  worker seconds: {stages}; worker CPU {report.cpu_seconds:.1f} s")
