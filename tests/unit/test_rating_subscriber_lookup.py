@@ -41,7 +41,7 @@ def test_sub_ids_equal_a_join(known: list[str], asked: list[str | None]) -> None
 def test_a_million_subscribers_in_one_batch() -> None:
     names = [f"+86{20_000_000 + i * 7}" for i in range(1_000_000)]
     subscribers = _plan_subscribers(names)
-    asked = pl.Series("subscriber", names[::3] + ["+8620", "", "+86200000001"] + names[1::5])
+    asked = pl.Series("subscriber", [*names[::3], "+8620", "", "+86200000001", *names[1::5]])
     found = lookup.sub_ids(asked, subscribers)
     assert found.equals(_joined(asked, subscribers), null_equal=True)
     assert found.null_count() == 3
