@@ -211,7 +211,7 @@ def stateful_subscribers(cp: CompiledPlan) -> pl.Series:
 def _plan_for(loaded: _Loaded, part: int, partitions: int, key: str) -> CompiledPlan:
     """The plan with only this partition's subscribers to look up (a smaller join)."""
     plan = loaded.plan
-    if key != "subscriber":
+    if key != "sub_id":
         return plan
     owner = loaded.parts.get(partitions)
     if owner is None:
@@ -249,7 +249,7 @@ class _Run:
     spill: str
     out_dir: str
     partitions: int
-    key: str  # the pool owner: subscriber or account_id
+    key: str  # the pool owner: the subscriber's number in the plan (sub_id) or account_id
     columns: tuple[str, ...]
 
 
@@ -269,7 +269,8 @@ def _stream_file(run: _Run, path: str, number: int) -> dict[str, Any]:
     for step, first in enumerate(range(0, rows, SPLIT_ROWS)):
         at = time.perf_counter()
         events = prepare(usage_events(source.slice(first, SPLIT_ROWS).collect()), plan)
-        events = with_sub_ids(events, plan)
+        # Past the lookup the subscriber is its number in the plan: the text is not carried.
+        events = with_sub_ids(events, plan).drop("subscriber")
         stateful = loaded.stateful.gather(events["sub_id"]).fill_null(False)
         later = events.filter(stateful)
         now = events.filter(~stateful) if later.height else events
@@ -490,7 +491,7 @@ def _rate_parquet(
             spill=str(spill),
             out_dir=str(out_dir),
             partitions=count,
-            key="account_id" if compiled.shared else "subscriber",
+            key="account_id" if compiled.shared else "sub_id",
             columns=usage_columns(compiled),
         )
         pending = [pool.apply_async(_stream_file, (run, str(p), n)) for n, p in enumerate(paths)]
