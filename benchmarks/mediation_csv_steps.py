@@ -65,7 +65,8 @@ def staged(path: Path, index: pl.DataFrame, work: Path, timed: Callable[..., Any
     frame = step("local day", frame, lambda f: f.with_columns(day=local_day.fill_null(batch.day)))
     valid = pl.col("reason_code").is_null()
     frame = step("first occurrence", frame, lambda f: f.with_columns(
-        first=pl.when(valid).then(pl.col("key")).is_first_distinct()))  # fmt: skip
+        first=pl.when(valid).then(pl.col("key")).map_batches(
+            pipeline.first_occurrence, return_dtype=pl.Boolean)))  # fmt: skip
     days = timed("event days", pipeline._event_days, raw, ingest.zone)
     known = timed("window lookup (keys read)", pipeline._known_keys, ingest, source, days)
     seen = pl.col("key").is_in(known.implode()) if known.len() else pl.lit(False)
@@ -78,7 +79,7 @@ def staged(path: Path, index: pl.DataFrame, work: Path, timed: Callable[..., Any
         unknown).then(pl.lit("UNKNOWN_SUBSCRIBER")).otherwise(pl.col("reason_code"))))  # fmt: skip
     frame = step("reason text", frame, lambda f: f.with_columns(reason=reason_text()))
     frame = step("record ids", frame, lambda f: f.with_columns(
-        record_id=pl.lit(f"{digest[:20]}:") + pl.col("record_no").cast(pl.String)))  # fmt: skip
+        record_id=pl.format(f"{digest[:20]}:{{}}", pl.col("record_no"))))  # fmt: skip
     frame = step("constants (batch, source)", frame, lambda f: f.with_columns(
         batch_id=pl.lit(batch.id), source=pl.lit(batch.source),
         province=pl.lit(ingest.province)))  # fmt: skip

@@ -164,9 +164,12 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
         .then(pl.col("called_e164"))
         .otherwise(pl.col("calling_e164"))
     )
+    frame = frame.with_columns(charging_party=charging)
+    if default_area is not None:  # every record has an area code, its own or the default
+        return frame.with_columns(area_code=area)
     # A record without the switch's area code (pushed usage, some platforms) takes the
     # local network of its fixed-line charging party: rating derives zones from it.
-    return frame.with_columns(charging_party=charging).with_columns(
+    return frame.with_columns(
         area_code=pl.coalesce(area, fixed_area_code(pl.col("charging_party")))
     )
 
