@@ -61,6 +61,7 @@ def _generated_numbers(count: int, seed: int) -> list[str | None]:
         lambda: f"{rng.randint(0, 9)}{rng.randint(10**4, 10**7)}",
         lambda: f"1{rng.randint(0, 10**6)}",
         lambda: f"{rng.choice(('17909', '17951', '12593', '17900'))}0{rng.randint(10**8, 10**10)}",
+        lambda: f"{rng.choice(('17909', '17911', '1790', '17951'))}{rng.randint(0, 10**11)}",
         lambda: rng.choice(("", "+", "abc", "0", "00", "86", "+0123456789", "13800-138000")),
     ]
     return [None if rng.random() < 0.03 else rng.choice(shapes)() for _ in range(count)]

@@ -70,7 +70,7 @@ _AREA_DIGITS = r"^[1-9]\d{1,3}$"
 
 
 def _national_area(area_code: pl.Expr) -> pl.Expr:
-    return area_code.str.replace(r"^0", "")
+    return area_code.str.strip_prefix("0")
 
 
 def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
@@ -138,10 +138,10 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
     )
     called = pl.col("called_raw")
     # An IP long-distance access code in front of a national number (17909 0755…).
-    ip_dialled = called.str.slice(0, 5).is_in(IP_ACCESS_CODES) & (called.str.slice(5, 1) == "0")
-    frame = frame.with_columns(
-        ip_access_code=pl.when(ip_dialled).then(called.str.slice(0, 5)),
-        called_raw=pl.when(ip_dialled).then(called.str.slice(5)).otherwise(called),
+    ip_dialled = called.str.contains(f"^(?:{'|'.join(IP_ACCESS_CODES)})0")
+    frame = frame.with_columns(_ip_dialled=ip_dialled).with_columns(
+        ip_access_code=pl.when(pl.col("_ip_dialled")).then(called.str.slice(0, 5)),
+        called_raw=called.str.slice(pl.when(pl.col("_ip_dialled")).then(5).otherwise(0)),
     )
     # Each number's rule first, as columns, then one concatenation per number.
     frame = frame.with_columns(_area=_national_area(area)).with_columns(
@@ -156,7 +156,7 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
             pl.col("calling_raw"), pl.col("_calling_rule"), pl.col("_area")
         ),
         called_e164=e164_from_rule(pl.col("called_raw"), pl.col("_called_rule"), pl.col("_area")),
-    ).drop("_area", "_area_ok", "_calling_rule", "_called_rule")
+    ).drop("_ip_dialled", "_area", "_area_ok", "_calling_rule", "_called_rule")
     charging = (
         pl.when(pl.col("service") == ServiceKind.BROADBAND.value)
         .then(pl.col("account_name"))
