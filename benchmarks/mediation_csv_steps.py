@@ -54,7 +54,7 @@ def staged(path: Path, index: pl.DataFrame, work: Path, timed: Callable[..., Any
     raw = timed("to polars", pl.from_arrow, decoded.records)
 
     def step(name: str, frame: pl.DataFrame, make: Callable[[pl.LazyFrame], pl.LazyFrame]):
-        return timed(name, lambda: make(frame.lazy()).collect())
+        return timed(name, lambda: make(frame.lazy()).collect(engine="in-memory"))
 
     frame = step("normalise (E.164, IP code)", raw, lambda f: normalise(
         f.with_row_index("row_no"), default_area=ingest.default_area))  # fmt: skip

@@ -321,7 +321,7 @@ def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decode
         batch_id=pl.lit(batch.id),
         source=pl.lit(batch.source),
         province=pl.lit(ingest.province),
-    ).collect()
+    ).collect(engine="in-memory")  # whole columns: the split by fate then copies nothing
 
 
 def _usage_columns(*, keep_raw_numbers: bool) -> list[pl.Expr]:
