@@ -6,8 +6,9 @@
   a SQLite database;
 * **baseline**: ``pyarrow.csv.read_csv`` of the same file and ``pyarrow.parquet.write_table``.
 
-Each figure is the median of ``--runs`` runs (fresh store and database each time, so duplicate
-detection does its full work), after one untimed warm-up. Usage:
+Wall-clock and process CPU time (every thread) are printed; CPU time is the steadier figure
+on a shared machine. Each figure is the median of ``--runs`` runs (fresh store and database
+each time, so duplicate detection does its full work), after one untimed warm-up. Usage:
 
     uv run python benchmarks/mediation_csv.py [--records 1000000] [--runs 3]
 """
