@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from openbss.mediation.guiding import INDEX_SCHEMA, OPEN_END, guide
+from openbss.mediation.guiding import INDEX_SCHEMA, OPEN_END, PRODUCT_COLUMNS, guide
 
 
 def at(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 3, day, hour, tzinfo=UTC)
+
+
+def hour(n: int) -> datetime:
+    return datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=n)
 
 
 INDEX = pl.DataFrame(
@@ -75,3 +80,49 @@ def test_the_end_of_a_stretch_belongs_to_the_next_one() -> None:
     )
     guided = guide(calls.lazy(), INDEX).collect().sort("row_no")
     assert guided["product_id"].to_list() == [None, "B"]
+
+
+def test_guiding_agrees_with_a_record_by_record_search() -> None:
+    """Numbers with one to four stretches (gaps between them, some accounts missing), calls
+    before, inside, between and after them: each record gets the stretch holding its time."""
+    rng = random.Random(20260304)
+    rows = []
+    for n in range(40):
+        number = f"+8620830{n:05d}"
+        start = rng.randint(0, 20)
+        for s in range(rng.randint(1, 4)):
+            end = start + rng.randint(1, 30)
+            account = None if rng.random() < 0.2 else f"acct-{n}-{s}"
+            rows.append((number, f"p-{n}-{s}", f"c-{n}-{s}", account, hour(start), hour(end)))
+            start = end + rng.randint(0, 10)
+    index = pl.DataFrame(rng.sample(rows, len(rows)), schema=INDEX_SCHEMA, orient="row")
+    numbers = [f"+8620830{n:05d}" for n in range(45)] + [None]
+    calls = pl.DataFrame(
+        {
+            "row_no": list(range(3000)),
+            "charging_party": [rng.choice(numbers) for _ in range(3000)],
+            "event_time": [hour(rng.randint(0, 160)) for _ in range(3000)],
+        },
+        schema_overrides={"event_time": pl.Datetime("us", "UTC"), "row_no": pl.UInt32},
+    )
+
+    def holder(number: str | None, when: datetime) -> tuple[str | None, ...]:
+        for row in rows:
+            if row[0] == number and row[4] <= when < row[5]:
+                return row[1:4]
+        return (None, None, None)
+
+    guided = guide(calls.lazy(), index).collect()
+    assert guided["row_no"].to_list() == calls["row_no"].to_list()  # the records' order
+    expected = [holder(p, t) for p, t in calls.select("charging_party", "event_time").rows()]
+    assert guided.select(PRODUCT_COLUMNS).rows() == expected
+
+
+def test_an_empty_index_guides_nobody() -> None:
+    calls = pl.DataFrame(
+        {"row_no": [0], "charging_party": ["+862083000001"], "event_time": [at(3)]},
+        schema_overrides={"event_time": pl.Datetime("us", "UTC"), "row_no": pl.UInt32},
+    )
+    guided = guide(calls.lazy(), INDEX.clear()).collect()
+    assert guided.select(PRODUCT_COLUMNS).rows() == [(None, None, None)]
+    assert guided.schema["product_id"] == pl.String

@@ -22,38 +22,52 @@ __all__ = ["INDEX_SCHEMA", "OPEN_END", "PRODUCT_COLUMNS", "guide"]
 PRODUCT_COLUMNS = ("product_id", "customer_id", "billing_account_id")
 
 
+_POSITION = "_stretch_position"
+_MATCHED = "_stretch_matched"
+
+
 def guide(frame: pl.LazyFrame, index: pl.DataFrame) -> pl.LazyFrame:
     """Add product_id, customer_id and billing_account_id (null where no product matches).
 
-    Almost every number has one stretch in service, so the bulk is a plain many-to-one join
-    followed by a time check; only numbers with several stretches (reused after quarantine,
-    ceased and re-sold) take the slower join that picks the stretch holding the event time.
+    Each record looks its charging party up in the index by position (a hash lookup that
+    keeps the records in their order, so no join reorders and copies the whole wide frame),
+    then checks the stretch's interval. Almost every number has one stretch in service and
+    takes one lookup; a number with several (reused after quarantine, ceased and re-sold)
+    is looked up once per stretch, earliest first, and the first stretch holding the event
+    time wins (stretches of one number do not overlap).
     """
-    stretches = index.group_by("service_id").len()
-    single = index.join(stretches.filter(pl.col("len") == 1), on="service_id", how="semi")
-    several = index.join(stretches.filter(pl.col("len") > 1), on="service_id", how="semi")
-    in_time = (pl.col("event_time") >= pl.col("valid_from")) & (
-        pl.col("event_time") < pl.col("valid_to")
+    ordered = index.sort("service_id", "valid_from").with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).over("service_id").alias("_stretch")
     )
-    guided = frame.join(
-        single.lazy(), left_on="charging_party", right_on="service_id", how="left"
-    ).with_columns(
-        [pl.when(in_time).then(pl.col(c)).otherwise(None).alias(c) for c in PRODUCT_COLUMNS]
-    )
-    guided = guided.drop("valid_from", "valid_to")
-    if several.is_empty():
-        return guided
-    picked = (
-        frame.select("row_no", "charging_party", "event_time")
-        .join(several.lazy(), left_on="charging_party", right_on="service_id", how="inner")
-        .filter(in_time)
-        .unique(subset="row_no", keep="first")
-        .select("row_no", *(pl.col(c).alias(f"{c}_of_stretch") for c in PRODUCT_COLUMNS))
-    )
-    return (
-        guided.join(picked, on="row_no", how="left")
-        .with_columns(
-            [pl.coalesce(pl.col(c), pl.col(f"{c}_of_stretch")).alias(c) for c in PRODUCT_COLUMNS]
+    if ordered.is_empty():
+        return frame.with_columns(pl.lit(None, dtype=pl.String).alias(c) for c in PRODUCT_COLUMNS)
+    rounds = int(ordered.get_column("_stretch").max()) + 1  # type: ignore[arg-type]
+    plan = frame
+    for stretch in range(rounds):
+        # The number's n-th stretch as a position in this round's table; null without one.
+        table = ordered.filter(pl.col("_stretch") == stretch)
+        position = pl.col("charging_party").replace_strict(
+            table.get_column("service_id"),
+            pl.int_range(table.height, dtype=pl.UInt32, eager=True),
+            default=None,
+            return_dtype=pl.UInt32,
         )
-        .drop([f"{c}_of_stretch" for c in PRODUCT_COLUMNS])
-    )
+        at = pl.col(_POSITION)
+        in_time = (pl.col("event_time") >= pl.lit(table.get_column("valid_from")).gather(at)) & (
+            pl.col("event_time") < pl.lit(table.get_column("valid_to")).gather(at)
+        )
+        plan = plan.with_columns(position.alias(_POSITION))
+        if stretch == 0:
+            plan = plan.with_columns(
+                *(pl.when(in_time).then(pl.lit(table.get_column(c)).gather(at)).alias(c)
+                  for c in PRODUCT_COLUMNS),
+                in_time.fill_null(False).alias(_MATCHED),
+            )  # fmt: skip
+            continue
+        take = ~pl.col(_MATCHED) & in_time.fill_null(False)
+        plan = plan.with_columns(
+            *(pl.when(take).then(pl.lit(table.get_column(c)).gather(at)).otherwise(pl.col(c))
+              .alias(c) for c in PRODUCT_COLUMNS),
+            (pl.col(_MATCHED) | take).alias(_MATCHED),
+        )  # fmt: skip
+    return plan.drop(_POSITION, _MATCHED)

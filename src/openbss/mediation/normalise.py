@@ -55,26 +55,63 @@ def _digits(column: str) -> pl.Expr:
     return pl.col(column).map_batches(_clean, return_dtype=pl.String, is_elementwise=True)
 
 
+# The numbering plan's rules, first match wins: (pattern, needs a valid area code, what is
+# put in front, how many leading characters of the number are dropped, area code in front).
+_E164_RULES: list[tuple[str, bool, str, int, bool]] = [
+    (r"^\+[1-9]\d{6,14}$", False, "", 0, False),  # E.164 already
+    (r"^00[1-9]\d{6,14}$", False, "+", 2, False),  # 00 + country code
+    (r"^86(1[3-9]\d{9})$", False, "+", 0, False),  # a mobile with the country code
+    (r"^0[1-9]\d{8,10}$", False, "+86", 1, False),  # 0 + area code + subscriber
+    (r"^1[3-9]\d{9}$", False, "+86", 0, False),  # a mobile
+    (r"^[2-8]\d{6,7}$", True, "+86", 0, True),  # a local subscriber number
+    (r"^1\d{2,5}$", False, "", 0, False),  # a service short code: 110, 114, 10000, 12315
+]
+_AREA_DIGITS = r"^[1-9]\d{1,3}$"
+
+
+def _national_area(area_code: pl.Expr) -> pl.Expr:
+    return area_code.str.strip_prefix("0")
+
+
 def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
-    """E.164 of a dialled number, the short code itself, or null when it is not a number."""
-    area = area_code.str.replace(r"^0", "")
-    return (
-        pl.when(number.str.contains(r"^\+[1-9]\d{6,14}$"))
-        .then(number)
-        .when(number.str.contains(r"^00[1-9]\d{6,14}$"))
-        .then(pl.lit("+") + number.str.slice(2))
-        .when(number.str.contains(r"^86(1[3-9]\d{9})$"))
-        .then(pl.lit("+") + number)
-        .when(number.str.contains(r"^0[1-9]\d{8,10}$"))
-        .then(pl.lit("+86") + number.str.slice(1))
-        .when(number.str.contains(r"^1[3-9]\d{9}$"))
-        .then(pl.lit("+86") + number)
-        .when(number.str.contains(r"^[2-8]\d{6,7}$") & area.str.contains(r"^[1-9]\d{1,3}$"))
-        .then(pl.lit("+86") + area + number)
-        .when(number.str.contains(r"^1\d{2,5}$"))
-        .then(number)  # a service short code: 110, 114, 10000, 12315
-        .otherwise(None)
-    )
+    """E.164 of a dialled number, the short code itself, or null when it is not a number.
+
+    One expression per rule: the definition. :func:`normalise` computes the same by
+    :func:`e164_rule` and :func:`e164_from_rule`, which cost fewer string passes."""
+    area = _national_area(area_code)
+    area_ok = area.str.contains(_AREA_DIGITS)
+    expression: pl.Expr = pl.lit(None, dtype=pl.String)
+    for pattern, needs_area, prefix, drop, with_area in reversed(_E164_RULES):
+        matches = (
+            number.str.contains(pattern) & area_ok if needs_area else number.str.contains(pattern)
+        )
+        parts = [pl.lit(prefix), *([area] if with_area else []), number.str.slice(drop)]
+        expression = pl.when(matches).then(pl.concat_str(parts)).otherwise(expression)
+    return expression
+
+
+def e164_rule(number: pl.Expr, area_ok: pl.Expr) -> pl.Expr:
+    """The position in :data:`_E164_RULES` of the first rule a number matches, else null."""
+    expression: pl.Expr = pl.lit(None, dtype=pl.UInt8)
+    for position, (pattern, needs_area, *_) in reversed(list(enumerate(_E164_RULES))):
+        matches = number.str.contains(pattern)
+        expression = (
+            pl.when(matches & area_ok if needs_area else matches)
+            .then(pl.lit(position, dtype=pl.UInt8))
+            .otherwise(expression)
+        )
+    return expression
+
+
+def e164_from_rule(number: pl.Expr, rule: pl.Expr, area: pl.Expr) -> pl.Expr:
+    """E.164 from the number's rule (a column, so it is computed once): one concatenation of
+    the rule's prefix, the area code where the rule takes it, and the rest of the number."""
+    positions = list(range(len(_E164_RULES)))
+    prefix = rule.replace_strict(positions, [r[2] for r in _E164_RULES], return_dtype=pl.String)
+    drop = rule.replace_strict(positions, [r[3] for r in _E164_RULES], return_dtype=pl.Int64)
+    local = [p for p, r in enumerate(_E164_RULES) if r[4]]
+    middle = pl.when(rule.is_in(local)).then(area).otherwise(pl.lit(""))
+    return pl.concat_str([prefix, middle, number.str.slice(drop)])
 
 
 def fixed_area_code(number: pl.Expr) -> pl.Expr:
@@ -101,15 +138,25 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
     )
     called = pl.col("called_raw")
     # An IP long-distance access code in front of a national number (17909 0755…).
-    ip_dialled = called.str.slice(0, 5).is_in(IP_ACCESS_CODES) & (called.str.slice(5, 1) == "0")
-    frame = frame.with_columns(
-        ip_access_code=pl.when(ip_dialled).then(called.str.slice(0, 5)),
-        called_raw=pl.when(ip_dialled).then(called.str.slice(5)).otherwise(called),
+    ip_dialled = called.str.contains(f"^(?:{'|'.join(IP_ACCESS_CODES)})0")
+    frame = frame.with_columns(_ip_dialled=ip_dialled).with_columns(
+        ip_access_code=pl.when(pl.col("_ip_dialled")).then(called.str.slice(0, 5)),
+        called_raw=called.str.slice(pl.when(pl.col("_ip_dialled")).then(5).otherwise(0)),
+    )
+    # Each number's rule first, as columns, then one concatenation per number.
+    frame = frame.with_columns(_area=_national_area(area)).with_columns(
+        _area_ok=pl.col("_area").str.contains(_AREA_DIGITS)
     )
     frame = frame.with_columns(
-        calling_e164=e164(pl.col("calling_raw"), area),
-        called_e164=e164(pl.col("called_raw"), area),
+        _calling_rule=e164_rule(pl.col("calling_raw"), pl.col("_area_ok")),
+        _called_rule=e164_rule(pl.col("called_raw"), pl.col("_area_ok")),
     )
+    frame = frame.with_columns(
+        calling_e164=e164_from_rule(
+            pl.col("calling_raw"), pl.col("_calling_rule"), pl.col("_area")
+        ),
+        called_e164=e164_from_rule(pl.col("called_raw"), pl.col("_called_rule"), pl.col("_area")),
+    ).drop("_ip_dialled", "_area", "_area_ok", "_calling_rule", "_called_rule")
     charging = (
         pl.when(pl.col("service") == ServiceKind.BROADBAND.value)
         .then(pl.col("account_name"))
@@ -117,9 +164,12 @@ def normalise(raw: pl.LazyFrame, *, default_area: str | None = None) -> pl.LazyF
         .then(pl.col("called_e164"))
         .otherwise(pl.col("calling_e164"))
     )
+    frame = frame.with_columns(charging_party=charging)
+    if default_area is not None:  # every record has an area code, its own or the default
+        return frame.with_columns(area_code=area)
     # A record without the switch's area code (pushed usage, some platforms) takes the
     # local network of its fixed-line charging party: rating derives zones from it.
-    return frame.with_columns(charging_party=charging).with_columns(
+    return frame.with_columns(
         area_code=pl.coalesce(area, fixed_area_code(pl.col("charging_party")))
     )
 

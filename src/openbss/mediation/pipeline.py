@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -260,6 +261,27 @@ def _event_days(raw: pl.DataFrame, zone: ZoneInfo) -> list[date]:
     return sorted(d for d in days.to_list() if d is not None)
 
 
+def first_occurrence(keys: pl.Series) -> pl.Series:
+    """True at the first row of each distinct key, in order (as ``is_first_distinct``).
+
+    The keys are compared by a 64-bit hash first, which is integer work instead of string
+    work; rows whose hash is shared (the same key again, or a collision) are then compared
+    by the keys themselves, so a collision never makes a record a duplicate. The hash is
+    used within this call only and never stored.
+    """
+    return first_by_hash(keys, keys.hash())
+
+
+def first_by_hash(keys: pl.Series, hashes: pl.Series) -> pl.Series:
+    """:func:`first_occurrence` with the keys' hashes given (any hash: equal keys, equal
+    hashes)."""
+    first = hashes.is_first_distinct()
+    if first.all():
+        return first
+    shared = hashes.is_duplicated().arg_true()
+    return first.scatter(shared, keys.gather(shared).is_first_distinct())
+
+
 def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decoded) -> pl.DataFrame:
     """Every decoded row with its fate: a reason code, DUPLICATE, or null (normalised).
 
@@ -275,7 +297,11 @@ def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decode
     plan = plan.with_columns(day=local_day.fill_null(batch.day))
     valid = pl.col("reason_code").is_null()
     # Keys of invalid rows are blanked so they never count as a first occurrence of a key.
-    plan = plan.with_columns(first=pl.when(valid).then(pl.col("key")).is_first_distinct())
+    plan = plan.with_columns(
+        first=pl.when(valid)
+        .then(pl.col("key"))
+        .map_batches(first_occurrence, return_dtype=pl.Boolean)
+    )
     seen_before = pl.col("key").is_in(known.implode()) if known.len() else pl.lit(False)
     plan = plan.with_columns(
         reason_code=pl.when(valid & (~pl.col("first") | seen_before))
@@ -291,11 +317,11 @@ def classify(ingest: Ingest, batch: MediationBatch, digest: str, decoded: Decode
     )
     return plan.with_columns(
         reason=reason_text(),
-        record_id=pl.lit(f"{digest[:20]}:") + pl.col("record_no").cast(pl.String),
+        record_id=pl.format(f"{digest[:20]}:{{}}", pl.col("record_no")),
         batch_id=pl.lit(batch.id),
         source=pl.lit(batch.source),
         province=pl.lit(ingest.province),
-    ).collect()
+    ).collect(engine="in-memory")  # whole columns: the split by fate then copies nothing
 
 
 def _usage_columns(*, keep_raw_numbers: bool) -> list[pl.Expr]:
@@ -363,14 +389,18 @@ def _process(
     accepted = frame.filter(fate.is_null())
     duplicates = _with_raw(frame.filter(fate == DUPLICATE), path)
     rejected = _with_raw(frame.filter(fate.is_not_null() & (fate != DUPLICATE)), path)
-    _write(
-        accepted.select(*_usage_columns(keep_raw_numbers=False), "day"),
-        "normalised",
-        ingest,
-        batch.id,
-    )
     reject_columns = [*_usage_columns(keep_raw_numbers=True), "reason_code", "reason", "raw", "day"]
-    _write(rejected.select(reject_columns), "rejected", ingest, batch.id)
-    _write(duplicates.select(reject_columns), "duplicate", ingest, batch.id)
-    _write(accepted.select("source", "key", "day"), "keys", ingest, batch.id)
+    parts = {
+        "normalised": accepted.select(*_usage_columns(keep_raw_numbers=False), "day"),
+        "rejected": rejected.select(reject_columns),
+        "duplicate": duplicates.select(reject_columns),
+        "keys": accepted.select("source", "key", "day"),
+    }
+    # The Parquet writer releases the GIL: the areas' parts are written side by side (each
+    # atomically; the batch counts only once all are there and it is marked done).
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        for written in [
+            pool.submit(_write, part, area, ingest, batch.id) for area, part in parts.items()
+        ]:
+            written.result()
     return frame.height, accepted.height, rejected.height, duplicates.height

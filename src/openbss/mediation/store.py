@@ -142,7 +142,8 @@ def write_part(frame: pl.DataFrame, directory: Path, batch_id: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     final = directory / part_name(batch_id)
     tmp = directory / (part_name(batch_id) + ".tmp")
-    frame.write_parquet(tmp, compression="zstd", statistics=True)
+    # zstd at level 1: the files are as small as at the default level, in less time.
+    frame.write_parquet(tmp, compression="zstd", compression_level=1, statistics=True)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, final)
