@@ -25,9 +25,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 # xdist works with the fixtures (each worker has its own SQLite files, PostgreSQL databases and
-# ports; --dist loadfile keeps module-scoped servers to one start), but on a 2-core machine
-# `-n 2` measured slower than one process (108 s against 96 s): off unless PYTEST_WORKERS=N.
-PYTEST_WORKERS ?= 0
+# ports; --dist loadfile keeps module-scoped servers to one start). The suite spends much of its
+# time waiting on servers, subprocesses and PostgreSQL, so two workers beat one process even on
+# a 2-core machine (the whole suite: 39 min in one process; see README, Development).
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 CTK_DIR := tests/ctk
 CTK_STAMP := $(CTK_DIR)/node_modules/.package-lock.json
