@@ -28,6 +28,7 @@ import asyncio
 import multiprocessing
 import os
 import random
+import resource
 import socket
 import statistics
 import subprocess
@@ -150,8 +151,32 @@ def free_port() -> int:
         return port
 
 
+def server_cpu_seconds(pids: list[int] | None) -> float:
+    """CPU seconds used so far by these processes (Linux ``/proc``; 0 elsewhere)."""
+    total = 0.0
+    for pid in pids or ():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc``; only ``pid`` elsewhere)."""
+    found = [pid]
+    for known in found:
+        try:
+            children = Path(f"/proc/{known}/task/{known}/children").read_text().split()
+        except OSError:
+            continue
+        found.extend(int(child) for child in children)
+    return found
+
+
 @contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[str]:
+def server(env: dict[str, str], workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     proc = subprocess.Popen(
         [OPENBSS, "serve", "--port", str(port), "--workers", str(workers), "--no-access-log"],
@@ -171,7 +196,7 @@ def server(env: dict[str, str], workers: int) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.5)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -273,12 +298,20 @@ def load(
     clients: int,
     concurrency: int,
     seconds: float,
+    server_pids: list[int] | None = None,
 ) -> tuple[float, dict[str, dict[str, float]]]:
     ops, weights = [op for op, _ in mix], [w for _, w in mix]
     jobs = [(base, data, ops, weights, concurrency, seconds, n + 1) for n in range(clients)]
     # Rates are over the clients' own timed window (``seconds``), not the pool's start-up.
+    # The clients' CPU: the pool's processes are children of this one, reaped when it closes.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server_cpu_seconds(server_pids)
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
         results = pool.map(client_process, jobs)
+        pool.close()
+        pool.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_used = server_cpu_seconds(server_pids) - server_before
     by_op: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
     for op, latency, status in (s for part in results for s in part):
@@ -296,7 +329,19 @@ def load(
         }
         for op, lat in by_op.items()
     }
+    report["all"]["client_cpu"] = (
+        after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    )
+    report["all"]["server_cpu"] = server_used
     return report["all"]["rps"], report
+
+
+def cpu_line(report: dict[str, dict[str, float]], seconds: float) -> str:
+    """CPU per request of the server (its workers) and of the load clients."""
+    done = max(report["all"]["rps"] * seconds, 1)
+    server_ms = report["all"]["server_cpu"] * 1000 / done
+    client_ms = report["all"]["client_cpu"] * 1000 / done
+    return f"server {server_ms:.2f} ms CPU/req, clients {client_ms:.2f} ms CPU/req"
 
 
 def main() -> None:
@@ -319,17 +364,21 @@ def main() -> None:
             flush=True,
         )
         runs = []
-        with server(env, args.workers) as base:
+        with server(env, args.workers) as (base, pid):
             load(base, data, (("whoami", 1), *MIX), 1, 4, 3)  # warm every worker's pool
+            pids = process_tree(pid)
             for run in range(args.runs):
                 trivial, trivial_report = load(
-                    base, data, (("whoami", 1),), args.clients, args.concurrency, args.seconds
+                    base, data, (("whoami", 1),), args.clients, args.concurrency, args.seconds, pids
                 )
-                mixed, report = load(base, data, MIX, args.clients, args.concurrency, args.seconds)
+                mixed, report = load(
+                    base, data, MIX, args.clients, args.concurrency, args.seconds, pids
+                )
                 runs.append((trivial, mixed, trivial_report, report))
                 print(
                     f"run {run + 1}: trivial {trivial:,.0f} req/s, mixed {mixed:,.0f} req/s, "
-                    f"ratio {trivial / mixed:.2f}",
+                    f"ratio {trivial / mixed:.2f}; {cpu_line(trivial_report, args.seconds)}; "
+                    f"{cpu_line(report, args.seconds)}",
                     flush=True,
                 )
     print(
@@ -353,6 +402,18 @@ def main() -> None:
         )
     ratio = statistics.median(t / m for t, m, _, _ in runs)
     print(f"ratio trivial / mixed req/s: {ratio:.2f}")
+    for label, source in (("trivial", 2), ("mixed", 3)):
+        rows = [r[source]["all"] for r in runs]
+        server_ms = statistics.median(
+            row["server_cpu"] * 1000 / max(row["rps"] * args.seconds, 1) for row in rows
+        )
+        client_ms = statistics.median(
+            row["client_cpu"] * 1000 / max(row["rps"] * args.seconds, 1) for row in rows
+        )
+        print(
+            f"CPU per request, {label}: server workers {server_ms:.2f} ms, load clients "
+            f"{client_ms:.2f} ms (medians; PostgreSQL not included)"
+        )
 
 
 if __name__ == "__main__":

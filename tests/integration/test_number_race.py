@@ -5,7 +5,8 @@ keeps its transaction open for a while before committing, so the winner still ho
 when the loser's compare-and-set reaches it. The loser's UPDATE then waits on the winner's
 row lock and, once the winner commits, finds the number no longer free. That the loser was
 really blocked is checked too (its call took about as long as the winner kept the lock),
-so the test cannot pass by the two simply running one after the other.
+so the test cannot pass by the two simply running one after the other. While other free
+numbers are left, a sale passes over the number another one has locked and does not wait.
 """
 
 from __future__ import annotations
@@ -160,4 +161,17 @@ def test_the_loser_of_a_race_moves_on_to_the_next_free_number(
         assert sorted(o.result for o in outcomes) == ["+862083100001", "+862083100002"]
         for outcome in outcomes:
             assert holders(factory, outcome.result) == outcome.name
+        release_all(factory)
+
+
+def test_concurrent_sales_take_different_numbers_without_waiting(
+    factory: sessionmaker[Session],
+) -> None:
+    # With numbers to spare, the second sale passes over the one the first has locked
+    # instead of waiting for the first sale's transaction to end.
+    setup_pool(factory, last="83100009")
+    for _round in range(ROUNDS):
+        outcomes = race(factory, reserve_any)
+        assert sorted(o.result for o in outcomes) == ["+862083100001", "+862083100002"]
+        assert all(o.seconds < HOLD_SECONDS / 2 for o in outcomes), outcomes
         release_all(factory)

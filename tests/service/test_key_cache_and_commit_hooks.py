@@ -171,3 +171,30 @@ def test_a_rolled_back_write_runs_no_hook(
         _write_key(s)
         raise RuntimeError("the request failed")
     assert pokes == []
+
+
+@pytest.mark.parametrize(
+    ("work", "expected"),
+    [(_read, []), (_write_key, ["keys"]), (_core_update, ["keys"])],
+    ids=["read only", "orm write", "core update"],
+)
+def test_a_hook_that_names_its_tables_runs_only_after_writes_to_them(
+    session_factory: sessionmaker[Session], work: Callable[[Session], None], expected: list[str]
+) -> None:
+    calls: list[str] = []
+
+    def keys() -> None:
+        calls.append("keys")
+
+    def parties() -> None:
+        calls.append("parties")
+
+    on_after_commit(keys, tables=("api_",))
+    on_after_commit(parties, tables=("party_",))
+    try:
+        with unit_of_work(session_factory) as s:
+            work(s)
+    finally:
+        remove_after_commit(keys)
+        remove_after_commit(parties)
+    assert calls == expected

@@ -26,6 +26,7 @@ from openbss.catalog.pricing import MinorUnit, PriceSpan, altered_amount, versio
 from openbss.catalog.repository import (
     get_offering,
     get_price,
+    get_prices,
     get_specification,
     offering_ids_by_code,
     offering_price_ids,
@@ -35,7 +36,7 @@ from openbss.catalog.repository import (
     price_spans,
     prices_of_type,
 )
-from openbss.catalog.service import price_at
+from openbss.catalog.service import price_at, version_in_force
 
 __all__ = [
     "BILLING_DISCOUNT_TYPES",
@@ -57,6 +58,7 @@ __all__ = [
     "discount_terms",
     "get_offering",
     "get_price",
+    "get_prices",
     "get_specification",
     "offering_ids_by_code",
     "offering_price_ids",
@@ -67,4 +69,5 @@ __all__ = [
     "price_spans",
     "prices_of_type",
     "version_at",
+    "version_in_force",
 ]

@@ -27,6 +27,16 @@ def get_price(session: Session, price_id: str) -> ProductOfferingPrice | None:
     return session.get(ProductOfferingPrice, price_id)
 
 
+def get_prices(session: Session, price_ids: Iterable[str]) -> dict[str, ProductOfferingPrice]:
+    """The prices with these ids (those that exist), with their versions: two queries for
+    all of them, not two per price."""
+    wanted = sorted(set(price_ids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(ProductOfferingPrice).where(ProductOfferingPrice.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
 def get_specification(session: Session, specification_id: str) -> ProductSpecification | None:
     return session.get(ProductSpecification, specification_id)
 

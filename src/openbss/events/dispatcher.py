@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from sqlalchemy import select, update
@@ -346,10 +347,15 @@ def dispatch_once(factory: sessionmaker[Session], post: Poster = http_post) -> i
         return record(session, attempts, outcomes)
 
 
+# Woken by commits that wrote events or deliveries: nothing else gives it work.
+WAKING_TABLES = ("outbox_event", "event_delivery")
+
+
 def background_dispatcher(
     factory: sessionmaker[Session], interval: float | None = None
 ) -> BackgroundWorker:
-    """Runs :func:`dispatch_once` in a thread: after every commit and on a timer for retries.
+    """Runs :func:`dispatch_once` in a thread: after every commit that wrote events
+    (:data:`WAKING_TABLES`) and on a timer for retries.
 
     A failed round leaves the rows pending for the next one.
     """
@@ -363,5 +369,5 @@ def background_dispatcher(
         run_once,
         interval=interval or get_settings().event_dispatch_interval_seconds,
         join_timeout=10,
-        wake_on=WakeSource(on_after_commit, remove_after_commit),
+        wake_on=WakeSource(partial(on_after_commit, tables=WAKING_TABLES), remove_after_commit),
     )

@@ -205,8 +205,15 @@ def free_numbers(
     golden: bool | None,
     like: str | None,
     limit: int,
+    claim: bool = False,
 ) -> list[NumberResource]:
     """The lowest free numbers in scope, at most ``limit``.
+
+    ``claim`` locks the rows returned for the rest of the transaction and passes over those
+    another transaction has locked (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite serialises
+    writers and ignores it): concurrent sales then each get a different number at once
+    instead of all trying the same lowest one and waiting, one after the other, for the
+    transaction that holds it to finish.
 
     One query per stored state rather than one with OR, so that each is an ordered range
     scan of the pick index on (province, kind, area code, status, number) that stops after
@@ -228,6 +235,8 @@ def free_numbers(
             .limit(limit)
             .execution_options(populate_existing=True)
         )
+        if claim:
+            statement = statement.with_for_update(skip_locked=True)
         rows.extend(session.scalars(statement))
     rows.sort(key=lambda row: row.number)
     return rows[:limit]

@@ -536,7 +536,12 @@ def _reserve_any(
 ) -> NumberHold:
     assert scope.province is not None
     for _round in range(MAX_ROUNDS):
+        # First the lowest free number no concurrent sale is taking (locked for this one, so
+        # one is enough and taking it cannot wait); when every free number is being taken,
+        # the lowest ones all the same, waiting for those sales: one may yet roll back.
         candidates = repo.free_numbers(
+            session, scope, at, golden=False, like=None, limit=1, claim=True
+        ) or repo.free_numbers(
             session, scope, at, golden=False, like=None, limit=CANDIDATES_PER_ROUND
         )
         if not candidates:

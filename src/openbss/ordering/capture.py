@@ -22,10 +22,10 @@ from openbss.catalog.public import (
     SELLABLE,
     MinorUnit,
     ProductOffering,
-    ProductOfferingPrice,
     ProductSpecification,
     altered_amount,
-    price_at,
+    get_prices,
+    version_in_force,
 )
 from openbss.customer.public import Customer, customer_for_party
 from openbss.inventory import public as inventory
@@ -241,13 +241,17 @@ def charges_of(
     prices are replaced by the bundle's own fee (套餐费), so only its one-time prices count.
     """
     charges = []
-    for ref in offering.doc.get("productOfferingPrice") or []:
-        price = session.get(ProductOfferingPrice, str(ref.get("id")))
+    refs = [
+        ref for ref in offering.doc.get("productOfferingPrice") or [] if isinstance(ref, Mapping)
+    ]
+    prices = get_prices(session, (str(ref.get("id")) for ref in refs))
+    for ref in refs:
+        price = prices.get(str(ref.get("id")))
         if price is None or price.price_type not in ("recurring", "oneTime"):
             continue
         if in_bundle and price.price_type == "recurring":
             continue
-        version = price_at(session, price.id, order_date)
+        version = version_in_force(price, order_date)
         if version is None or version.amount_fen is None:
             continue
         amount = version.amount_fen

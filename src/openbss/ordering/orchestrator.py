@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -568,10 +569,15 @@ def work_until_idle(factory: sessionmaker[Session], *, max_passes: int = 1000) -
     return total
 
 
+# Woken by commits that wrote orders or service orders: nothing else gives it work.
+WAKING_TABLES = ("ordering_", "provisioning_")
+
+
 def background_orchestrator(
     factory: sessionmaker[Session], interval: float = 1.0
 ) -> BackgroundWorker:
-    """Runs :func:`work_once` in a thread: after every commit and on a timer for retries,
+    """Runs :func:`work_once` in a thread: after every commit that wrote orders or service
+    orders (:data:`WAKING_TABLES`) and on a timer for retries,
     pass after pass while there is progress. A failed pass leaves the orders where they were.
     """
     return BackgroundWorker(
@@ -579,5 +585,5 @@ def background_orchestrator(
         lambda: work_once(factory) > 0,
         interval=interval,
         join_timeout=10,
-        wake_on=WakeSource(on_after_commit, remove_after_commit),
+        wake_on=WakeSource(partial(on_after_commit, tables=WAKING_TABLES), remove_after_commit),
     )

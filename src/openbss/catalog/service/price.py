@@ -24,7 +24,7 @@ schedule in ``priceVersion``. Rating and billing ask :func:`price_at` for any in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -68,6 +68,15 @@ def _new_version(span: pricing.PriceSpan, unit: pricing.MinorUnit) -> PriceVersi
 def price_at(session: Session, price_id: str, instant: datetime) -> PriceVersion | None:
     """The version of a price in force at ``instant`` (for rating and billing), or None."""
     rows = session.scalars(select(PriceVersion).where(PriceVersion.price_id == price_id)).all()
+    return _in_force(rows, instant)
+
+
+def version_in_force(price: ProductOfferingPrice, instant: datetime) -> PriceVersion | None:
+    """:func:`price_at` for a price already loaded (its versions come with it): no query."""
+    return _in_force(price.versions, instant)
+
+
+def _in_force(rows: Sequence[PriceVersion], instant: datetime) -> PriceVersion | None:
     by_version = {v.version: v for v in rows}
     chosen = pricing.version_at(
         (pricing.PriceSpan(v.version, v.amount, v.effective_from, v.effective_to) for v in rows),
