@@ -6,7 +6,30 @@ import random
 
 import polars as pl
 
-from openbss.mediation.normalise import e164, normalise
+from openbss.mediation.normalise import normalise
+
+
+def e164(number: pl.Expr, area_code: pl.Expr) -> pl.Expr:
+    """The numbering plan's rules written out one expression each, first match wins: the
+    definition the rule-number form in ``normalise`` is held to."""
+    area = area_code.str.replace(r"^0", "")
+    return (
+        pl.when(number.str.contains(r"^\+[1-9]\d{6,14}$"))
+        .then(number)
+        .when(number.str.contains(r"^00[1-9]\d{6,14}$"))
+        .then(pl.lit("+") + number.str.slice(2))
+        .when(number.str.contains(r"^86(1[3-9]\d{9})$"))
+        .then(pl.lit("+") + number)
+        .when(number.str.contains(r"^0[1-9]\d{8,10}$"))
+        .then(pl.lit("+86") + number.str.slice(1))
+        .when(number.str.contains(r"^1[3-9]\d{9}$"))
+        .then(pl.lit("+86") + number)
+        .when(number.str.contains(r"^[2-8]\d{6,7}$") & area.str.contains(r"^[1-9]\d{1,3}$"))
+        .then(pl.lit("+86") + area + number)
+        .when(number.str.contains(r"^1\d{2,5}$"))
+        .then(number)  # a service short code: 110, 114, 10000, 12315
+        .otherwise(None)
+    )
 
 
 def _normalised(calling: list[str | None], called: list[str | None]) -> pl.DataFrame:
