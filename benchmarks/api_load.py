@@ -336,11 +336,14 @@ def load(
     return report["all"]["rps"], report
 
 
+def cpu_ms(row: dict[str, float], seconds: float) -> tuple[float, float]:
+    """CPU milliseconds per request of the server (its workers) and of the load clients."""
+    done = max(row["rps"] * seconds, 1)
+    return row["server_cpu"] * 1000 / done, row["client_cpu"] * 1000 / done
+
+
 def cpu_line(report: dict[str, dict[str, float]], seconds: float) -> str:
-    """CPU per request of the server (its workers) and of the load clients."""
-    done = max(report["all"]["rps"] * seconds, 1)
-    server_ms = report["all"]["server_cpu"] * 1000 / done
-    client_ms = report["all"]["client_cpu"] * 1000 / done
+    server_ms, client_ms = cpu_ms(report["all"], seconds)
     return f"server {server_ms:.2f} ms CPU/req, clients {client_ms:.2f} ms CPU/req"
 
 
@@ -403,13 +406,9 @@ def main() -> None:
     ratio = statistics.median(t / m for t, m, _, _ in runs)
     print(f"ratio trivial / mixed req/s: {ratio:.2f}")
     for label, source in (("trivial", 2), ("mixed", 3)):
-        rows = [r[source]["all"] for r in runs]
-        server_ms = statistics.median(
-            row["server_cpu"] * 1000 / max(row["rps"] * args.seconds, 1) for row in rows
-        )
-        client_ms = statistics.median(
-            row["client_cpu"] * 1000 / max(row["rps"] * args.seconds, 1) for row in rows
-        )
+        per_request = [cpu_ms(r[source]["all"], args.seconds) for r in runs]
+        server_ms = statistics.median(server for server, _ in per_request)
+        client_ms = statistics.median(client for _, client in per_request)
         print(
             f"CPU per request, {label}: server workers {server_ms:.2f} ms, load clients "
             f"{client_ms:.2f} ms (medians; PostgreSQL not included)"
